@@ -1,0 +1,29 @@
+"""Steps, pipelines and the runner: the same step functions for training, batch and online."""
+
+from shipml.pipeline.pipeline import Flow, Pipeline, PipelineDefinitionError
+from shipml.pipeline.runner import (
+    BoundaryOutcome,
+    BoundaryPolicy,
+    FlowFailed,
+    FlowResult,
+    Policies,
+    StepTiming,
+    run_flow,
+)
+from shipml.pipeline.step import Step, StepDefinitionError, step
+
+__all__ = [
+    "BoundaryOutcome",
+    "BoundaryPolicy",
+    "Flow",
+    "FlowFailed",
+    "FlowResult",
+    "Pipeline",
+    "PipelineDefinitionError",
+    "Policies",
+    "Step",
+    "StepDefinitionError",
+    "StepTiming",
+    "run_flow",
+    "step",
+]
