@@ -1,0 +1,19 @@
+"""An MLflow pyfunc wrapper for model objects that have no MLflow flavor of their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mlflow.pyfunc
+import pandas as pd
+
+
+class ObjectModel(mlflow.pyfunc.PythonModel):
+    """Any picklable model object; `predict` delegates to the object's own `predict`."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> Any:
+        """Delegate to the wrapped object."""
+        return self.model.predict(model_input)

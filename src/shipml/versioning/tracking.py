@@ -1,0 +1,266 @@
+"""MLflow tracking and registry: log a training run, register, promote by alias, load.
+
+MLflow is imported lazily: it takes seconds to import, and only training, batch scoring and
+serving need it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+BASELINE_ARTIFACT = "shipml/baseline.json"
+TAG_PREFIX = "shipml."
+
+
+class RegistryError(Exception):
+    """The model registry cannot be reached or has no such model, version or alias."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """One registered model version, and the alias it was reached by."""
+
+    name: str
+    version: str
+    alias: str | None = None
+    run_id: str | None = None
+
+    @property
+    def uri(self) -> str:
+        """The `models:/` URI of this exact version."""
+        return f"models:/{self.name}/{self.version}"
+
+
+@dataclass(frozen=True)
+class ModelVersionInfo:
+    """A registered version with what it was trained on and how it scored."""
+
+    ref: ModelRef
+    aliases: tuple[str, ...]
+    created_at: datetime
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def data_version(self) -> str | None:
+        """The version of the training data."""
+        return self.tags.get(f"{TAG_PREFIX}data_version")
+
+    @property
+    def git_commit(self) -> str | None:
+        """The project's git commit at training time."""
+        return self.tags.get("mlflow.source.git.commit")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model object ready for the predict step, with its registry facts."""
+
+    model: Any
+    info: ModelVersionInfo
+    baseline: dict[str, Any] | None
+
+    @property
+    def ref(self) -> ModelRef:
+        """Name, version and alias."""
+        return self.info.ref
+
+
+class Tracker:
+    """One project's experiments and registered model in MLflow."""
+
+    def __init__(
+        self, tracking_uri: str, *, experiment: str, model_name: str, artifact_root: Path | None
+    ) -> None:
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+        self.tracking_uri = tracking_uri
+        self.experiment = experiment
+        self.model_name = model_name
+        self.artifact_root = artifact_root
+
+    def _client(self) -> MlflowClient:
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+    def _experiment_id(self, client: MlflowClient) -> str:
+        found = client.get_experiment_by_name(self.experiment)
+        if found is not None:
+            return str(found.experiment_id)
+        location = self.artifact_root.resolve().as_uri() if self.artifact_root else None
+        return str(client.create_experiment(self.experiment, artifact_location=location))
+
+    def log_training(
+        self,
+        *,
+        model: Any,
+        params: Mapping[str, Any],
+        metrics: Mapping[str, float],
+        tags: Mapping[str, str],
+        input_example: pd.DataFrame,
+        output_example: pd.DataFrame | None = None,
+        baseline: Mapping[str, Any] | None = None,
+    ) -> ModelRef:
+        """Log a training run with its model, and register the model as a new version."""
+        import mlflow
+
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        client = self._client()
+        experiment_id = self._experiment_id(client)
+        with mlflow.start_run(experiment_id=experiment_id) as run:
+            mlflow.log_params({k: _param(v) for k, v in params.items()})
+            mlflow.log_metrics(dict(metrics))
+            mlflow.set_tags(dict(tags))
+            if baseline is not None:
+                mlflow.log_dict(dict(baseline), BASELINE_ARTIFACT)
+            info = _log_model(model, input_example, output_example, self.model_name)
+        version = str(info.registered_model_version)
+        for key, value in tags.items():
+            client.set_model_version_tag(self.model_name, version, key, value)
+        for key, value in metrics.items():
+            client.set_model_version_tag(self.model_name, version, f"metric.{key}", str(value))
+        return ModelRef(self.model_name, version, None, run.info.run_id)
+
+    def promote(self, version: str, alias: str = "champion") -> ModelRef:
+        """Point `alias` at `version`."""
+        client = self._client()
+        try:
+            client.get_model_version(self.model_name, str(version))
+        except Exception as error:
+            raise RegistryError(f"model {self.model_name!r} has no version {version}") from error
+        client.set_registered_model_alias(self.model_name, alias, str(version))
+        return ModelRef(self.model_name, str(version), alias)
+
+    def versions(self) -> list[ModelVersionInfo]:
+        """Every registered version, newest first."""
+        client = self._client()
+        try:
+            found = client.search_model_versions(f"name = '{self.model_name}'")
+            aliases = client.get_registered_model(self.model_name).aliases if found else {}
+        except Exception as error:
+            raise RegistryError(f"cannot list versions of {self.model_name!r}: {error}") from error
+        infos = [_version_info(v, _aliases_of(aliases, v.version)) for v in found]
+        return sorted(infos, key=lambda i: int(i.ref.version), reverse=True)
+
+    def resolve(self, alias: str = "champion") -> ModelVersionInfo:
+        """The version `alias` points at."""
+        client = self._client()
+        try:
+            found = client.get_model_version_by_alias(self.model_name, alias)
+        except Exception as error:
+            raise RegistryError(
+                f"no version of model {self.model_name!r} has alias {alias!r} "
+                f"(train one with `shipml train`, then `shipml promote VERSION`): {error}"
+            ) from error
+        info = _version_info(found, tuple(found.aliases or ()))
+        return ModelVersionInfo(
+            ModelRef(info.ref.name, info.ref.version, alias, info.ref.run_id),
+            info.aliases,
+            info.created_at,
+            info.metrics,
+            info.tags,
+        )
+
+    def load(self, alias: str = "champion") -> LoadedModel:
+        """Load the model `alias` points at, with its baseline."""
+        import mlflow
+
+        info = self.resolve(alias)
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        model = _load_model(info.ref.uri)
+        return LoadedModel(model=model, info=info, baseline=self._baseline(info.ref.run_id))
+
+    def _baseline(self, run_id: str | None) -> dict[str, Any] | None:
+        if run_id is None:
+            return None
+        import mlflow.artifacts
+
+        with tempfile.TemporaryDirectory() as directory:
+            try:
+                path = mlflow.artifacts.download_artifacts(
+                    run_id=run_id,
+                    artifact_path=BASELINE_ARTIFACT,
+                    dst_path=directory,
+                    tracking_uri=self.tracking_uri,
+                )
+            except Exception:
+                return None  # trained without a baseline
+            return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _log_model(
+    model: Any, example: pd.DataFrame, output: pd.DataFrame | None, registered_name: str
+) -> Any:
+    """Log with the scikit-learn flavor when possible, else as a pickled pyfunc."""
+    import mlflow.pyfunc
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+    from sklearn.base import BaseEstimator
+
+    signature = infer_signature(example, output) if output is not None else None
+    common = dict(
+        name="model",
+        registered_model_name=registered_name,
+        input_example=example,
+        signature=signature,
+        await_registration_for=60,
+    )
+    if isinstance(model, BaseEstimator):
+        return mlflow.sklearn.log_model(
+            sk_model=model, pip_requirements=["scikit-learn", "pandas"], **common
+        )
+    from shipml.versioning._pyfunc import ObjectModel
+
+    return mlflow.pyfunc.log_model(
+        python_model=ObjectModel(model), pip_requirements=["cloudpickle", "pandas"], **common
+    )
+
+
+def _load_model(uri: str) -> Any:
+    """The model object itself: the estimator for scikit-learn, the wrapped object otherwise."""
+    import mlflow.pyfunc
+    import mlflow.sklearn
+
+    pyfunc = mlflow.pyfunc.load_model(uri)
+    if "sklearn" in pyfunc.metadata.flavors:
+        return mlflow.sklearn.load_model(uri)
+    return pyfunc.unwrap_python_model().model
+
+
+def _aliases_of(aliases: Mapping[str, str], version: str) -> tuple[str, ...]:
+    return tuple(sorted(alias for alias, v in aliases.items() if str(v) == str(version)))
+
+
+def _version_info(version: Any, aliases: tuple[str, ...]) -> ModelVersionInfo:
+    tags = dict(version.tags or {})
+    metrics = {
+        key.removeprefix("metric."): float(value)
+        for key, value in tags.items()
+        if key.startswith("metric.")
+    }
+    return ModelVersionInfo(
+        ref=ModelRef(str(version.name), str(version.version), None, version.run_id),
+        aliases=aliases,
+        created_at=datetime.fromtimestamp(version.creation_timestamp / 1000, tz=UTC),
+        metrics=metrics,
+        tags={k: v for k, v in tags.items() if not k.startswith("metric.")},
+    )
+
+
+def _param(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text[:500]
