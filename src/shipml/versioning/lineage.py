@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
 
-_CHUNK = 1 << 20
+_HASH_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -41,54 +44,72 @@ def _git(directory: Path, *args: str) -> str | None:
     return completed.stdout.strip() if completed.returncode == 0 else None
 
 
-def file_version(path: Path) -> str:
-    """`md5:<hash>` when DVC tracks `path` (its .dvc file or dvc.lock), else `sha256:<hash>`."""
-    tracked = dvc_md5(path)
-    if tracked is not None:
+def file_version(file: Path) -> str:
+    """'md5:<hash>' when DVC tracks `file` and it is unchanged, else 'sha256:<hash of bytes>'."""
+    tracked = dvc_md5(file)
+    if tracked is not None and _digest(file, "md5") == tracked:
         return f"md5:{tracked}"
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return f"sha256:{digest.hexdigest()}"
+    return f"sha256:{_digest(file, 'sha256')}"
 
 
 def frame_version(frame: pd.DataFrame) -> str:
-    """`sha256:<hash>` of a frame's content (for data that comes from no file)."""
-    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    header = "\x1f".join(map(str, frame.columns)).encode()
-    return "sha256:" + hashlib.sha256(header + hashed.tobytes()).hexdigest()
+    """'sha256:<hash>' of a frame's column names, types and values, row order included."""
+    digest = hashlib.sha256()
+    layout = [[str(name), str(dtype)] for name, dtype in frame.dtypes.items()]
+    digest.update(json.dumps(layout).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return f"sha256:{digest.hexdigest()}"
 
 
-def dvc_md5(path: Path) -> str | None:
-    """The md5 DVC recorded for `path`, from `<path>.dvc` or a `dvc.lock` above it."""
-    path = path.resolve()
-    dvc_file = path.with_name(path.name + ".dvc")
-    if dvc_file.is_file():
-        return _md5_in_outs(_read_yaml(dvc_file).get("outs", []), dvc_file.parent, path)
-    for directory in path.parents:
-        lock = directory / "dvc.lock"
+def dvc_md5(file: Path) -> str | None:
+    """The md5 DVC recorded for `file`: in `<file>.dvc` beside it, or in a `dvc.lock` above."""
+    beside = file.with_name(file.name + ".dvc")
+    if beside.is_file():
+        return _md5_of_out(beside, beside.parent, file)
+    for folder in file.resolve().parents:
+        lock = folder / "dvc.lock"
         if lock.is_file():
-            stages = _read_yaml(lock).get("stages", {}) or {}
-            for stage in stages.values():
-                found = _md5_in_outs(stage.get("outs", []), directory, path)
-                if found is not None:
-                    return found
-        if (directory / ".dvc").is_dir():
-            break
+            found = _md5_of_out(lock, folder, file)
+            if found is not None:
+                return found
+        if (folder / ".dvc").is_dir():  # the root of the DVC repository
+            return None
     return None
 
 
-def _read_yaml(path: Path) -> dict:
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _md5_in_outs(outs: list[dict], base: Path, path: Path) -> str | None:
-    for out in outs or []:
-        if (base / str(out.get("path", ""))).resolve() == path and out.get("md5"):
-            return str(out["md5"])
+def _md5_of_out(metafile: Path, folder: Path, file: Path) -> str | None:
+    """The md5 of `file` among the outputs listed in a `.dvc` file or `dvc.lock`."""
+    try:
+        document = yaml.safe_load(metafile.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None  # an unreadable DVC file: the content hash still versions the data
+    target = file.resolve()
+    for out in _outs(document):
+        path, md5 = out.get("path"), out.get("md5")
+        if isinstance(path, str) and isinstance(md5, str) and (folder / path).resolve() == target:
+            return md5
     return None
+
+
+def _outs(document: Any) -> Iterator[dict[str, Any]]:
+    """The `outs` entries of a `.dvc` file or of every stage of a `dvc.lock`."""
+    if not isinstance(document, dict):
+        return
+    tables = [document, *(document.get("stages") or {}).values()]
+    for table in tables:
+        outs = table.get("outs") if isinstance(table, dict) else None
+        for out in outs if isinstance(outs, list) else []:
+            if isinstance(out, dict):
+                yield out
+
+
+def _digest(file: Path, algorithm: str) -> str:
+    """The hex digest of a file's bytes."""
+    digest = hashlib.new(algorithm)
+    with file.open("rb") as handle:
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def shipml_version() -> str:
