@@ -1,0 +1,95 @@
+"""Monitoring math: mergeable profiles, drift metrics, the prediction-shift rule, latencies.
+
+Pure computation on pandas/numpy/scipy; every object is a Pydantic model that
+round-trips through JSON exactly, so the run store can keep it as JSON.
+"""
+
+from shipml.monitoring.alerts import (
+    PREDICTION_SHIFT,
+    CandidateAlert,
+    Severity,
+    drift_alerts,
+    latency_alerts,
+    shift_alerts,
+)
+from shipml.monitoring.baseline import MonitoringBaseline
+from shipml.monitoring.drift import (
+    DEFAULT_THRESHOLDS,
+    NULL_RATE,
+    ColumnDriftRule,
+    DriftConfig,
+    DriftMethod,
+    DriftResult,
+    detect_drift,
+)
+from shipml.monitoring.errors import MonitoringError
+from shipml.monitoring.latency import (
+    DEFAULT_BOUNDS,
+    END_TO_END,
+    LatencyHistogram,
+    LatencyProfile,
+    LatencySummary,
+    summarize_samples,
+)
+from shipml.monitoring.moments import Moments
+from shipml.monitoring.profiles import (
+    CategoricalColumnProfile,
+    NumericColumnProfile,
+    Profile,
+    merge,
+    profile,
+)
+from shipml.monitoring.shift import (
+    DEFAULT_K,
+    MIN_CHUNKS,
+    PredictionReference,
+    ShiftResult,
+    ShiftStatistic,
+    evaluate_shift,
+    prediction_shift,
+)
+from shipml.monitoring.spec import CategoricalColumnSpec, NumericColumnSpec, ProfileSpec
+from shipml.monitoring.window import MonitoringConfig, WindowEvaluation, evaluate_window
+
+__all__ = [
+    "DEFAULT_BOUNDS",
+    "DEFAULT_K",
+    "DEFAULT_THRESHOLDS",
+    "END_TO_END",
+    "MIN_CHUNKS",
+    "NULL_RATE",
+    "PREDICTION_SHIFT",
+    "CandidateAlert",
+    "CategoricalColumnProfile",
+    "CategoricalColumnSpec",
+    "ColumnDriftRule",
+    "DriftConfig",
+    "DriftMethod",
+    "DriftResult",
+    "LatencyHistogram",
+    "LatencyProfile",
+    "LatencySummary",
+    "Moments",
+    "MonitoringBaseline",
+    "MonitoringConfig",
+    "MonitoringError",
+    "NumericColumnProfile",
+    "NumericColumnSpec",
+    "PredictionReference",
+    "Profile",
+    "ProfileSpec",
+    "Severity",
+    "ShiftResult",
+    "ShiftStatistic",
+    "WindowEvaluation",
+    "detect_drift",
+    "drift_alerts",
+    "evaluate_shift",
+    "evaluate_window",
+    "latency_alerts",
+    "merge",
+    "prediction_shift",
+    "profile",
+    "shift_alerts",
+    "summarize_samples",
+]

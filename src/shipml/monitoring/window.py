@@ -1,0 +1,65 @@
+"""`evaluate_window`: every monitoring rule applied to one window's profiles, in one call."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shipml.monitoring.alerts import CandidateAlert, drift_alerts, latency_alerts, shift_alerts
+from shipml.monitoring.baseline import MonitoringBaseline
+from shipml.monitoring.drift import DriftConfig, DriftResult, detect_drift
+from shipml.monitoring.latency import LatencyProfile, LatencySummary
+from shipml.monitoring.profiles import Profile
+from shipml.monitoring.shift import DEFAULT_K, MIN_CHUNKS, ShiftResult, prediction_shift
+
+
+class MonitoringConfig(BaseModel):
+    """Thresholds of all rules: drift, prediction shift (k), latency budgets per step."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    k: float = Field(default=DEFAULT_K, gt=0)
+    min_chunks: int = Field(default=MIN_CHUNKS, ge=1)
+    latency_budgets_seconds: dict[str, float] = Field(default_factory=dict)
+    latency_percentile: Literal["p50", "p95", "p99"] = "p99"
+
+
+class WindowEvaluation(BaseModel):
+    """The results of every rule on one window and the alerts they raise."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    drift: list[DriftResult]
+    shift: ShiftResult | None  # None when the window has no predictions
+    latency: dict[str, LatencySummary]
+    alerts: list[CandidateAlert]
+
+
+def evaluate_window(
+    baseline: MonitoringBaseline,
+    window: Profile,
+    latency: LatencyProfile | None = None,
+    config: MonitoringConfig | None = None,
+) -> WindowEvaluation:
+    """Drift of every profiled column, the prediction-shift rule and latency budgets."""
+    config = config or MonitoringConfig()
+    drift = detect_drift(baseline.profile, window, config.drift)
+    shift = _shift(baseline, window, config)
+    summaries = latency.summaries() if latency is not None else {}
+    alerts = [
+        *(shift_alerts(shift) if shift is not None else []),
+        *drift_alerts(drift),
+        *latency_alerts(summaries, config.latency_budgets_seconds, config.latency_percentile),
+    ]
+    return WindowEvaluation(drift=drift, shift=shift, latency=summaries, alerts=alerts)
+
+
+def _shift(
+    baseline: MonitoringBaseline, window: Profile, config: MonitoringConfig
+) -> ShiftResult | None:
+    column = window.columns.get(baseline.predictions.column)
+    if column is not None and column.rows == column.nulls:
+        return None
+    return prediction_shift(baseline.predictions, window, k=config.k, min_chunks=config.min_chunks)
