@@ -66,12 +66,13 @@ k_sigma = 3.0
 latency_p99_seconds = 0.25
 fail_on_critical = true
 
-[monitoring.drift]
+[monitoring.thresholds]
 psi = 0.25
-ks_pvalue = 0.01
+ks = 0.15
 
 [monitoring.columns.temperature_c]
-psi = 0.5
+method = "ks"
+threshold = 0.3
 
 [alerts]
 webhook_timeout_seconds = 2.5
@@ -126,7 +127,7 @@ def test_a_minimal_file_gets_defaults_anchored_in_the_project(tmp_path: Path) ->
     assert settings.tracking.artifacts == home / ".shipml" / "mlartifacts"
     assert settings.store.url == f"sqlite:///{home}/.shipml/shipml.db"
     assert settings.monitoring.k_sigma == 2.0
-    assert settings.monitoring.drift.psi == 0.2 and settings.monitoring.drift.js == 0.1
+    assert settings.monitoring.numeric_method == "psi" and settings.monitoring.thresholds == {}
     assert settings.serving.max_records == 1000 and settings.serving.batch_wait_ms == 2
     assert settings.serving.api_key is None and settings.alerts.webhook_url is None
 
@@ -153,9 +154,10 @@ def test_a_full_file_sets_every_section(tmp_path: Path) -> None:
     assert settings.tracking.uri == f"sqlite:///{home}/mlruns/tracking.db"
     assert settings.tracking.artifacts == home / "mlruns" / "artifacts"
     assert settings.store.url == "postgresql+psycopg://shipml:s3cret@db.internal/shipml"
-    assert settings.monitoring.thresholds_for("temperature_c").psi == 0.5
-    assert settings.monitoring.thresholds_for("temperature_c").ks_pvalue == 0.01
-    assert settings.monitoring.thresholds_for("vibration").psi == 0.25
+    rules = settings.monitoring.rules()
+    assert rules.k == 3.0 and rules.latency_budgets_seconds == {"total": 0.25}
+    assert rules.drift.method_for("temperature_c", "numeric") == ("ks", 0.3)
+    assert rules.drift.method_for("vibration", "numeric") == ("psi", 0.25)
     assert settings.monitoring.fail_on_critical is True
     assert settings.alerts.webhook_retries == 1
     assert (settings.serving.host, settings.serving.port, settings.serving.workers) == (
@@ -217,8 +219,8 @@ def test_an_unknown_nested_key_is_named_with_the_known_keys(tmp_path: Path) -> N
 
 
 def test_an_unknown_key_under_a_per_column_table_is_named(tmp_path: Path) -> None:
-    message = config_error(tmp_path, MINIMAL + "[monitoring.columns.speed]\npsii = 0.3\n")
-    assert "monitoring.columns.speed.psii: unknown key; did you mean 'psi'?" in message
+    message = config_error(tmp_path, MINIMAL + "[monitoring.columns.speed]\nthreshhold = 0.3\n")
+    assert "monitoring.columns.speed.threshhold: unknown key; did you mean 'threshold'?" in message
 
 
 def test_a_wrong_duration_says_what_was_expected(tmp_path: Path) -> None:

@@ -42,6 +42,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from shipml.contracts import Policy
+from shipml.monitoring import (
+    DEFAULT_THRESHOLDS,
+    END_TO_END,
+    ColumnDriftRule,
+    DriftConfig,
+    DriftMethod,
+    MonitoringConfig,
+)
 
 if TYPE_CHECKING:
     from shipml.pipeline.windows import Cron
@@ -354,39 +362,53 @@ class StoreSettings(_Section):
         return self.model_copy(update={"url": _sqlite_absolute(project_dir, url)})
 
 
-class DriftThresholds(_Section):
-    """When a column counts as drifted: above a distance, or below a p-value."""
+class ColumnMonitoring(_Section):
+    """[monitoring.columns.<name>]: another drift method or threshold for one column."""
 
-    psi: float = Field(default=0.2, gt=0)
-    ks_pvalue: float = Field(default=0.05, gt=0, lt=1)
-    js: float = Field(default=0.1, gt=0, le=1)
-    chi2_pvalue: float = Field(default=0.05, gt=0, lt=1)
-
-
-class DriftOverrides(_Section):
-    """Per-column replacements for some of the drift thresholds."""
-
-    psi: float | None = Field(default=None, gt=0)
-    ks_pvalue: float | None = Field(default=None, gt=0, lt=1)
-    js: float | None = Field(default=None, gt=0, le=1)
-    chi2_pvalue: float | None = Field(default=None, gt=0, lt=1)
+    method: DriftMethod | None = None
+    threshold: float | None = Field(default=None, gt=0)
+    null_rate_threshold: float | None = Field(default=None, gt=0, le=1)
 
 
 class MonitoringSettings(_Section):
-    """[monitoring]: prediction-shift sensitivity, drift thresholds, latency budget."""
+    """[monitoring]: prediction-shift k, drift methods and thresholds, latency budgets.
+
+    Thresholds are effect sizes (PSI, KS statistic, Jensen-Shannon distance, Cramér's V),
+    not p-values: at thousands of rows a p-value flags differences too small to matter.
+    """
 
     k_sigma: float = Field(default=2.0, gt=0)
-    drift: DriftThresholds = Field(default_factory=DriftThresholds)
-    columns: dict[str, DriftOverrides] = Field(default_factory=dict)
+    numeric_method: DriftMethod = "psi"
+    categorical_method: DriftMethod = "jensen_shannon"
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    columns: dict[str, ColumnMonitoring] = Field(default_factory=dict)
     latency_p99_seconds: float = Field(default=1.0, gt=0)
+    step_latency_p99_seconds: dict[str, float] = Field(default_factory=dict)
     fail_on_critical: bool = False
 
-    def thresholds_for(self, column: str) -> DriftThresholds:
-        """The drift thresholds of `column`: the defaults with its overrides applied."""
-        overrides = self.columns.get(column)
-        if overrides is None:
-            return self.drift
-        return self.drift.model_copy(update=overrides.model_dump(exclude_none=True))
+    @field_validator("thresholds")
+    @classmethod
+    def _known_methods(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(DEFAULT_THRESHOLDS))
+        if unknown:
+            raise ValueError(
+                f"unknown drift method(s) {unknown}; expected some of {sorted(DEFAULT_THRESHOLDS)}"
+            )
+        return value
+
+    def rules(self) -> MonitoringConfig:
+        """These settings as the monitoring package's configuration."""
+        drift = DriftConfig(
+            numeric_method=self.numeric_method,
+            categorical_method=self.categorical_method,
+            thresholds=self.thresholds,
+            columns={
+                name: ColumnDriftRule(**column.model_dump())
+                for name, column in self.columns.items()
+            },
+        )
+        budgets = {END_TO_END: self.latency_p99_seconds, **self.step_latency_p99_seconds}
+        return MonitoringConfig(drift=drift, k=self.k_sigma, latency_budgets_seconds=budgets)
 
 
 class AlertsSettings(_Section):
@@ -408,6 +430,9 @@ class ServingSettings(_Section):
     batch_wait_ms: float = Field(default=2.0, ge=0)
     metrics_require_auth: bool = False
     api_key: SecretStr | None = None
+    reload_interval_seconds: float = Field(default=30.0, gt=0)
+    monitor_flush_seconds: float = Field(default=60.0, gt=0)
+    monitor_flush_requests: int = Field(default=10_000, ge=1)
 
 
 class Settings(BaseSettings):

@@ -43,7 +43,8 @@ def test_parquet_sink_writes_one_file_per_window(tmp_path: Path) -> None:
     location = sink.write(predictions(3), pipeline="sensors", window=FIRST, run_id="run-1")
 
     assert location == str(tmp_path / "outputs" / "sensors" / "20261127T1015Z.parquet")
-    pd.testing.assert_frame_equal(pd.read_parquet(location), predictions(3))
+    expected = predictions(3).assign(run_id="run-1")
+    pd.testing.assert_frame_equal(pd.read_parquet(location), expected, check_dtype=False)
     metadata = pq.read_schema(location).metadata
     assert metadata[b"shipml.run_id"] == b"run-1"
     assert metadata[b"shipml.window_start"] == b"2026-11-27T10:15:00+00:00"
@@ -58,7 +59,8 @@ def test_parquet_sink_rewrite_replaces_the_windows_file(tmp_path: Path) -> None:
     sink.write(predictions(3), pipeline="sensors", window=FIRST, run_id="run-1")
     location = sink.write(predictions(5, 10.0), pipeline="sensors", window=FIRST, run_id="run-2")
 
-    pd.testing.assert_frame_equal(pd.read_parquet(location), predictions(5, 10.0))
+    expected = predictions(5, 10.0).assign(run_id="run-2")
+    pd.testing.assert_frame_equal(pd.read_parquet(location), expected, check_dtype=False)
     assert pq.read_schema(location).metadata[b"shipml.run_id"] == b"run-2"
     assert sorted(path.name for path in (tmp_path / "sensors").iterdir()) == [
         "20261127T1015Z.parquet"
@@ -69,7 +71,7 @@ def test_parquet_sink_keeps_an_empty_output(tmp_path: Path) -> None:
     sink = ParquetSink(tmp_path)
     location = sink.write(predictions(0), pipeline="sensors", window=FIRST, run_id="run-1")
     assert sink.exists("sensors", FIRST)
-    assert list(pd.read_parquet(location).columns) == ["machine_id", "score"]
+    assert list(pd.read_parquet(location).columns) == ["machine_id", "score", "run_id"]
 
 
 @pytest.mark.parametrize("name", ["../escape", "a/b", "", ".hidden", "with space"])

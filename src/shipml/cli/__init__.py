@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shipml.cli import demo
+from shipml.cli import contracts, demo, models, runs
 
 app = typer.Typer(
     name="shipml",
@@ -13,4 +13,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-demo.register(app)
+for module in (demo, contracts, models, runs):
+    module.register(app)

@@ -1,8 +1,74 @@
-"""`shipml demo`: the bundled example, end to end."""
+"""`shipml demo`: the sensors example end to end, with the faults that break pipelines at 3 AM.
+
+It copies the example project into a work directory, simulates a fleet's history and trains
+on it, promotes the model, then runs a sequence of 15-minute batch windows of "live" data in
+which some windows carry a fault. It prints what shipml reported in each window and exits 0
+only when every injected fault was reported in its own window and clean windows raised nothing.
+"""
 
 from __future__ import annotations
 
+import importlib
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from shipml.cli._common import console, fail
+from shipml.pipeline.batch import CriticalAlert, WindowFailed, WindowOutcome, run_window
+from shipml.pipeline.project import Project
+from shipml.pipeline.training import train
+from shipml.pipeline.windows import Window
+
+EXAMPLE = "sensors"
+INTERVAL = timedelta(minutes=15)
+TRAINING_START = datetime(2026, 3, 10, tzinfo=UTC)  # live days after the 12th: unambiguous dates
+LIVE_START = datetime(2026, 3, 16, 8, 0, tzinfo=UTC)
+MACHINES = 60
+SEED = 7
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something shipml reported about a window: a diagnosis, a failed rule or an alert."""
+
+    kind: str  # e.g. "renamed_column", "null_rate", "date_format", "drift.psi", "prediction_shift"
+    column: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A live window: the fault injected into it, and the finding that must report it."""
+
+    title: str
+    faults: Sequence[Any] = ()
+    expect: tuple[str, str | None] | None = None  # (finding kind prefix, column)
+
+
+@dataclass
+class WindowResult:
+    """What happened in one demo window."""
+
+    scenario: Scenario
+    window: Window
+    status: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def caught(self) -> bool:
+        """Clean windows must report nothing; faulty ones must report their fault."""
+        if self.scenario.expect is None:
+            return not self.findings and self.status == "succeeded"
+        kind, column = self.scenario.expect
+        return any(f.kind.startswith(kind) and f.column == column for f in self.findings)
 
 
 def register(app: typer.Typer) -> None:
@@ -10,6 +76,142 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def demo() -> None:
-    """Run the bundled example."""
-    typer.echo("shipml demo")
+def demo(
+    workdir: Annotated[
+        Path | None,
+        typer.Option(help="Where to build the demo project (default: a temporary directory)."),
+    ] = None,
+) -> None:
+    """Train on simulated sensor data, then run live windows with injected faults."""
+    started = time.perf_counter()
+    directory = workdir or Path(tempfile.mkdtemp(prefix="shipml-demo-"))
+    project = _prepare(directory)
+    simulator = _simulator()
+    _train(project, simulator)
+    results = [_run_window(project, simulator, index, s) for index, s in enumerate(_scenarios())]
+    _print_results(results)
+    elapsed = time.perf_counter() - started
+    missed = [r for r in results if not r.caught]
+    console.print(f"project: {directory}  ({elapsed:.0f} s)")
+    if missed:
+        fail(
+            f"{len(missed)} window(s) not as expected: {', '.join(r.scenario.title for r in missed)}"
+        )
+    console.print(
+        "[bold green]✓ every injected fault was reported in its window; clean windows stayed quiet"
+    )
+
+
+def _scenarios() -> list[Scenario]:
+    faults = _simulator()
+    return [
+        Scenario("clean"),
+        Scenario(
+            "column renamed upstream",
+            [faults.RenamedColumn("temperature_c", "temp_c")],
+            ("renamed_column", "temperature_c"),
+        ),
+        Scenario("clean"),
+        Scenario(
+            "vibration sensor returns nulls",
+            [faults.SensorNulls("vibration_mm_s", 0.3, seed=SEED)],
+            ("null_rate", "vibration_mm_s"),
+        ),
+        Scenario("dates switched to American", [faults.AmericanDates()], ("date_format", "ts")),
+        Scenario("clean"),
+    ]
+
+
+def _prepare(directory: Path) -> Project:
+    """Copy the example project into `directory` and load it."""
+    source = _example_directory()
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(
+        source,
+        directory,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", ".shipml", "data", "outputs"),
+    )
+    (directory / "data" / "windows").mkdir(parents=True, exist_ok=True)
+    return Project.load(directory)
+
+
+def _example_directory() -> Path:
+    """The bundled example: inside the installed package, or in the source checkout."""
+    installed = Path(__file__).resolve().parents[1] / "examples" / EXAMPLE
+    checkout = Path(__file__).resolve().parents[3] / "examples" / EXAMPLE
+    for candidate in (installed, checkout):
+        if (candidate / "shipml.toml").is_file():
+            return candidate
+    fail(f"the example project {EXAMPLE!r} is not installed with shipml")
+
+
+def _simulator() -> Any:
+    """The example's simulator package (on sys.path once the project is loaded)."""
+    return importlib.import_module("simulator")
+
+
+def _train(project: Project, simulator: Any) -> None:
+    with console.status("simulating 6 days of history and training..."):
+        history = simulator.simulate(TRAINING_START, LIVE_START, machines=MACHINES, seed=SEED)
+        data = project.settings.training.data
+        history.to_parquet(data, index=False)
+        outcome = train(project)
+        project.tracker.promote(outcome.model.version, project.settings.model.alias)
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in sorted(outcome.metrics.items()))
+    console.print(
+        f"[bold]trained[/] {outcome.model.name} v{outcome.model.version} on "
+        f"{outcome.rows_train:,} readings; holdout of {outcome.rows_holdout:,}: {scores}"
+    )
+
+
+def _run_window(project: Project, simulator: Any, index: int, scenario: Scenario) -> WindowResult:
+    start = LIVE_START + index * INTERVAL
+    window = Window(start, start + INTERVAL)
+    simulator.write_windows(
+        project.root / "data" / "windows",
+        start,
+        window.end,
+        INTERVAL,
+        machines=MACHINES,
+        seed=SEED,
+        faults=scenario.faults,
+    )
+    try:
+        outcome = run_window(project, window)
+    except WindowFailed as failed:
+        return WindowResult(scenario, window, "failed", _findings(project, failed.outcome))
+    except CriticalAlert as alert:
+        outcome = alert.outcome
+    return WindowResult(scenario, window, outcome.status, _findings(project, outcome))
+
+
+def _findings(project: Project, outcome: WindowOutcome) -> list[Finding]:
+    """Diagnoses and failed rules of the window's validations, and its alerts."""
+    if outcome.run_id is None:
+        return []
+    detail = project.store.run(outcome.run_id)
+    found: list[Finding] = []
+    for validation in detail.validations:
+        report = validation.report
+        for diagnosis in report.get("diagnoses", []):
+            found.append(Finding(diagnosis["kind"], diagnosis["column"], diagnosis["message"]))
+        if not report.get("diagnoses"):
+            for failure in report.get("failures", []):
+                message = f"{failure['count']} rows: {failure['message']}"
+                found.append(Finding(failure["rule"], failure["column"], message))
+    for alert in detail.alerts:
+        found.append(Finding(alert.rule, alert.column, alert.message))
+    return found
+
+
+def _print_results(results: list[WindowResult]) -> None:
+    table = Table(title="live windows", show_lines=True)
+    for column in ("window", "injected", "status", "what shipml reported", ""):
+        table.add_column(column, overflow="fold")
+    for result in results:
+        reported = "\n".join(f"• {f.message}" for f in result.findings) or "nothing"
+        mark = "[green]✓" if result.caught else "[red]✗"
+        status = "[green]succeeded" if result.status == "succeeded" else f"[red]{result.status}"
+        table.add_row(f"{result.window.start:%H:%M}", result.scenario.title, status, reported, mark)
+    console.print(table)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from shipml.contracts import REASONS_COLUMN, ContractViolation, Policy, ValidationReport, validate
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.step import Step
+from shipml.versioning.lineage import frame_version
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class FlowResult:
 
     output: Any = None
     rows_in: int = 0
+    data_version: str | None = None  # of the rows an ingest step produced
+    last_input: pd.DataFrame | None = None  # the validated rows the last step received
+    kept: dict[str, pd.DataFrame] = field(default_factory=dict)  # frames asked for by boundary
     steps: list[StepTiming] = field(default_factory=list)
     boundaries: list[BoundaryOutcome] = field(default_factory=list)
 
@@ -109,11 +113,13 @@ def run_flow(
     context: Mapping[str, Any] | None = None,
     policies: Policies | None = None,
     on_step: StepObserver | None = None,
+    keep: Collection[str] = (),
 ) -> FlowResult:
     """Run `flow` on `data` (None when the flow starts with an ingest step).
 
     Every step's input and output are validated against its contracts; a boundary already
     validated with the same contract (the previous step's output) is not validated twice.
+    `keep` names boundaries ("predict.input", "predict.output") whose frames the result keeps.
     """
     context = dict(context or {})
     policies = policies or Policies()
@@ -129,6 +135,10 @@ def run_flow(
                 checked_as = None
             if s.input is not None and s.input is not checked_as:
                 frame = _check_boundary(f"{s.name}.input", s, frame, s.input, policies, result)
+        if isinstance(frame, pd.DataFrame):
+            result.last_input = frame
+            if f"{s.name}.input" in keep:
+                result.kept[f"{s.name}.input"] = frame
         started_at = datetime.now(UTC)
         started = time.perf_counter()
         rows_before = len(frame) if isinstance(frame, pd.DataFrame) else 0
@@ -138,10 +148,14 @@ def run_flow(
             raise FlowFailed(s.name, error, result) from error
         if s.data_parameter is None:
             result.rows_in = _rows(output)
+            if isinstance(output, pd.DataFrame):
+                result.data_version = frame_version(output)
             output, target = _split_target(flow, output)
         if s.output is not None:
             output = _check_boundary(f"{s.name}.output", s, output, s.output, policies, result)
             checked_as = s.output
+        if f"{s.name}.output" in keep and isinstance(output, pd.DataFrame):
+            result.kept[f"{s.name}.output"] = output
         result.steps.append(
             StepTiming(
                 step=s.name,

@@ -60,8 +60,8 @@ class Sink(Protocol):
 class ParquetSink:
     """One Parquet file per window: `<directory>/<pipeline>/<window.key>.parquet`.
 
-    The run id and the window bounds are kept in the file's schema metadata
-    (`shipml.run_id`, `shipml.window_start`, `shipml.window_end`).
+    Rows carry a `run_id` column; the run id and the window bounds are also kept in the
+    file's schema metadata (`shipml.run_id`, `shipml.window_start`, `shipml.window_end`).
     """
 
     def __init__(self, directory: str | Path) -> None:
@@ -76,7 +76,8 @@ class ParquetSink:
         """Write the window's file atomically: a temporary file, fsync, then rename over."""
         target = self.location(pipeline, window)
         target.parent.mkdir(parents=True, exist_ok=True)
-        table = _with_lineage(pa.Table.from_pandas(frame), window, run_id)
+        rows = frame.reset_index(drop=True).assign(**{RUN_COLUMN: run_id})
+        table = _with_lineage(pa.Table.from_pandas(rows, preserve_index=False), window, run_id)
         handle, temporary = tempfile.mkstemp(
             dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
         )

@@ -1,0 +1,104 @@
+"""`shipml train`, `shipml promote`, `shipml models`: training runs and registered versions."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from shipml.cli._common import (
+    EXIT_FAILED,
+    EXIT_UNUSABLE,
+    JsonFlag,
+    ProjectDir,
+    console,
+    fail,
+    open_project,
+    print_json,
+    step_progress,
+)
+from shipml.contracts import UnusableInput
+from shipml.pipeline.runner import FlowFailed
+from shipml.pipeline.training import TrainingError, train
+from shipml.versioning.tracking import RegistryError
+
+
+def register(app: typer.Typer) -> None:
+    """Add `train`, `promote` and `models` to `app`."""
+    app.command("train")(train_command)
+    app.command("promote")(promote)
+    app.command("models")(models)
+
+
+def train_command(
+    project_dir: ProjectDir = Path("."),
+    data: Annotated[Path | None, typer.Option(help="Train on this file instead.")] = None,
+    promote_to: Annotated[
+        str | None, typer.Option("--promote", help="Point this alias at the new version.")
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Train, evaluate on the holdout, log to MLflow and register a new model version."""
+    project = open_project(project_dir)
+    try:
+        with step_progress("training") as progress:
+            outcome = train(project, data=data, on_step=progress)
+    except (TrainingError, UnusableInput) as error:
+        fail(str(error), EXIT_UNUSABLE)
+    except FlowFailed as error:
+        fail(f"training failed at {error}", EXIT_FAILED)
+    if promote_to:
+        project.tracker.promote(outcome.model.version, promote_to)
+    if json_output:
+        print_json(dataclasses.asdict(outcome))
+        return
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in sorted(outcome.metrics.items()))
+    console.print(
+        f"[bold green]✓[/] trained {outcome.model.name} v{outcome.model.version} on "
+        f"{outcome.rows_train} rows ({outcome.data_version[:19]}); holdout of "
+        f"{outcome.rows_holdout}: {scores}"
+    )
+    if promote_to:
+        console.print(f"  alias {promote_to!r} -> v{outcome.model.version}")
+
+
+def promote(
+    version: Annotated[str, typer.Argument(help="The model version to promote.")],
+    alias: Annotated[str, typer.Option(help="The alias to move.")] = "champion",
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Point an alias (default: champion) at a model version."""
+    project = open_project(project_dir)
+    try:
+        ref = project.tracker.promote(version, alias)
+    except RegistryError as error:
+        fail(str(error), EXIT_UNUSABLE)
+    console.print(f"[bold green]✓[/] {ref.name}@{alias} -> v{ref.version}")
+
+
+def models(project_dir: ProjectDir = Path("."), json_output: JsonFlag = False) -> None:
+    """List registered versions with their metrics, data versions and aliases."""
+    project = open_project(project_dir)
+    try:
+        versions = project.tracker.versions()
+    except RegistryError as error:
+        fail(str(error), EXIT_UNUSABLE)
+    if json_output:
+        print_json([dataclasses.asdict(v) for v in versions])
+        return
+    table = Table(title=f"model {project.tracker.model_name}")
+    for column in ("version", "aliases", "trained", "metrics", "data version", "git commit"):
+        table.add_column(column)
+    for v in versions:
+        table.add_row(
+            v.ref.version,
+            ", ".join(v.aliases),
+            f"{v.created_at:%Y-%m-%d %H:%M}",
+            ", ".join(f"{k} {m:.3f}" for k, m in sorted(v.metrics.items())),
+            (v.data_version or "")[:23],
+            (v.git_commit or "")[:10],
+        )
+    console.print(table)

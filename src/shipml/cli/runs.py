@@ -1,0 +1,195 @@
+"""`shipml run`, `shipml runs`, `shipml lineage`: batch windows and their records."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from shipml.cli._common import (
+    EXIT_FAILED,
+    EXIT_UNUSABLE,
+    JsonFlag,
+    ProjectDir,
+    console,
+    fail,
+    open_project,
+    print_json,
+    step_progress,
+)
+from shipml.pipeline.batch import WindowFailed, WindowOutcome, run_window
+from shipml.pipeline.windows import (
+    Window,
+    WindowInputError,
+    latest_complete_window,
+    parse_datetime,
+    windows_between,
+)
+from shipml.store import RunNotFound
+from shipml.store.records import RunDetail, RunRecord
+from shipml.versioning.tracking import RegistryError
+
+
+def register(app: typer.Typer) -> None:
+    """Add `run`, `runs` and `lineage` to `app`."""
+    app.command("run")(run)
+    app.command("runs")(runs)
+    app.command("lineage")(lineage)
+
+
+def run(
+    project_dir: ProjectDir = Path("."),
+    start: Annotated[str | None, typer.Option(help="Window start, ISO 8601 (UTC if naive).")] = (
+        None
+    ),
+    end: Annotated[str | None, typer.Option(help="Window end, ISO 8601 (UTC if naive).")] = None,
+    force: Annotated[bool, typer.Option(help="Run windows that already succeeded again.")] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Run one batch window (default: the latest complete one) and write its output."""
+    project = open_project(project_dir)
+    cadence = project.settings.schedule.cadence()
+    try:
+        if (start is None) != (end is None):
+            raise WindowInputError("give both --start and --end, or neither")
+        if start is None or end is None:
+            windows = [latest_complete_window(cadence)]
+        else:
+            windows = windows_between(parse_datetime(start), parse_datetime(end), cadence)
+    except WindowInputError as error:
+        fail(str(error), EXIT_UNUSABLE)
+    outcomes = [_run_one(project, window, force) for window in windows]
+    if json_output:
+        print_json([dataclasses.asdict(o) for o in outcomes])
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _run_one(project: Any, window: Window, force: bool) -> WindowOutcome:
+    try:
+        with step_progress(f"window {window}") as progress:
+            outcome = run_window(project, window, force=force, on_step=progress)
+    except WindowFailed as failed:
+        console.print(f"[bold red]✗[/] window {window} failed (run {failed.outcome.run_id})")
+        console.print(f"  {failed.outcome.error}", highlight=False)
+        return failed.outcome
+    except RegistryError as error:
+        fail(str(error), EXIT_UNUSABLE)
+    if outcome.status == "skipped":
+        console.print(
+            f"[yellow]•[/] window {window} already succeeded (run {outcome.run_id}); "
+            "nothing to do (--force runs it again)"
+        )
+    else:
+        console.print(
+            f"[bold green]✓[/] window {window}: {outcome.rows_in} rows in, "
+            f"{outcome.rows_quarantined} quarantined, {outcome.rows_out} out "
+            f"-> {outcome.output} (model v{outcome.model_version}, run {outcome.run_id})"
+        )
+    return outcome
+
+
+def runs(
+    project_dir: ProjectDir = Path("."),
+    limit: Annotated[int, typer.Option(help="How many runs to show.")] = 20,
+    kind: Annotated[str | None, typer.Option(help="train, batch or online.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """List recent runs, newest first."""
+    project = open_project(project_dir)
+    found = project.store.runs(limit=limit, pipeline=project.name, kind=kind)  # type: ignore[arg-type]
+    if json_output:
+        print_json([dataclasses.asdict(r) for r in found])
+        return
+    table = Table(title=f"runs of {project.name}")
+    for column in ("run", "kind", "window", "status", "in", "valid", "quar.", "out", "model", "s"):
+        table.add_column(column)
+    for record in found:
+        table.add_row(*_run_row(record))
+    console.print(table)
+
+
+def _run_row(record: RunRecord) -> list[str]:
+    window = f"{record.window_start:%Y-%m-%d %H:%M}" if record.window_start else ""
+    status = {"succeeded": "[green]succeeded", "failed": "[red]failed"}.get(
+        record.status, record.status
+    )
+    model = f"v{record.model_version}" if record.model_version else ""
+    duration = f"{record.duration_s:.1f}" if record.duration_s is not None else ""
+    counts = (record.rows_in, record.rows_valid, record.rows_quarantined, record.rows_out)
+    return [
+        record.id[:12],
+        record.kind,
+        window,
+        status,
+        *(str(c) if c is not None else "" for c in counts),
+        model,
+        duration,
+    ]
+
+
+def lineage(
+    run_id: Annotated[str, typer.Argument(help="A run id (or a unique prefix of one).")],
+    project_dir: ProjectDir = Path("."),
+    json_output: JsonFlag = False,
+) -> None:
+    """Show one run: its versions, counts, step timings, validations and quarantine."""
+    project = open_project(project_dir)
+    try:
+        detail = project.store.run(_full_id(project, run_id))
+    except RunNotFound:
+        fail(f"no run {run_id!r} in {project.name}", EXIT_UNUSABLE)
+    if json_output:
+        print_json(dataclasses.asdict(detail))
+        return
+    _print_lineage(detail)
+
+
+def _full_id(project: Any, prefix: str) -> str:
+    matches = [r.id for r in project.store.runs(limit=10_000) if r.id.startswith(prefix)]
+    if len(matches) > 1:
+        fail(f"run id prefix {prefix!r} is ambiguous ({len(matches)} runs)", EXIT_UNUSABLE)
+    return matches[0] if matches else prefix
+
+
+def _print_lineage(detail: RunDetail) -> None:
+    run = detail.run
+    facts = Table(show_header=False, title=f"run {run.id}")
+    facts.add_column(style="bold")
+    facts.add_column()
+    rows = {
+        "kind / status": f"{run.kind} / {run.status}",
+        "window": f"{run.window_start} .. {run.window_end}" if run.window_start else "",
+        "git commit": f"{run.git_commit or '?'}{' (dirty)' if run.git_dirty else ''}",
+        "data version": run.data_version or "",
+        "config hash": (run.config_hash or "")[:16],
+        "model": f"{run.model_name} v{run.model_version} ({run.model_alias or '-'})"
+        if run.model_name
+        else "",
+        "shipml": run.shipml_version or "",
+        "rows in/valid/quarantined/out": " / ".join(
+            str(c) for c in (run.rows_in, run.rows_valid, run.rows_quarantined, run.rows_out)
+        ),
+        "output": run.output or "",
+        "error": f"{run.failed_step or ''}: {run.error}" if run.error else "",
+    }
+    for key, value in rows.items():
+        if value:
+            facts.add_row(key, value)
+    console.print(facts)
+    steps = Table(title="steps")
+    for column in ("step", "seconds", "rows in", "rows out"):
+        steps.add_column(column)
+    for s in detail.steps:
+        steps.add_row(s.step, f"{s.duration_s:.3f}", str(s.rows_in), str(s.rows_out))
+    console.print(steps)
+    checks = Table(title="validation")
+    for column in ("boundary", "ok", "rows", "invalid", "quarantined"):
+        checks.add_column(column)
+    for v in detail.validations:
+        ok = "[green]yes" if v.ok else "[red]no"
+        checks.add_row(v.boundary, ok, str(v.rows), str(v.invalid_rows), str(v.quarantined_rows))
+    console.print(checks)

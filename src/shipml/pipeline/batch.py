@@ -1,0 +1,153 @@
+"""The batch-window function: the one entry point every orchestrator calls.
+
+`run_window(project, window)` reads the window's input, runs the batch flow, writes the
+output atomically and records the run. A finished window is not run again unless forced;
+a window whose earlier attempt crashed or failed is redone and leaves exactly one output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from shipml.pipeline._records import record_failure, record_flow
+from shipml.pipeline.observe import FEATURES, PREDICTIONS, observe_window
+from shipml.pipeline.project import Project
+from shipml.pipeline.runner import FlowResult, StepObserver, run_flow
+from shipml.pipeline.windows import Window
+from shipml.versioning.tracking import LoadedModel
+
+WindowStatus = Literal["succeeded", "failed", "skipped"]
+MODEL_VERSION_COLUMN = "model_version"
+
+
+@dataclass(frozen=True)
+class WindowOutcome:
+    """How one batch window ended."""
+
+    window: Window
+    status: WindowStatus
+    run_id: str | None
+    output: str | None = None
+    rows_in: int = 0
+    rows_valid: int = 0
+    rows_quarantined: int = 0
+    rows_out: int = 0
+    model_version: str | None = None
+    error: str | None = None
+    alerts: tuple[str, ...] = ()  # the messages of the alerts this window raised
+    critical: bool = False
+
+
+class CriticalAlert(Exception):
+    """A window ran, but raised a critical alert and `[monitoring] fail_on_critical` is set."""
+
+    def __init__(self, outcome: WindowOutcome) -> None:
+        self.outcome = outcome
+        super().__init__(f"window {outcome.window} raised a critical alert: {outcome.alerts}")
+
+
+class WindowFailed(Exception):
+    """A window's run failed; it is recorded in the store with its step, error and traceback."""
+
+    def __init__(self, outcome: WindowOutcome, cause: BaseException) -> None:
+        self.outcome = outcome
+        self.cause = cause
+        super().__init__(f"window {outcome.window} failed (run {outcome.run_id}): {outcome.error}")
+
+
+def run_window(
+    project: Project,
+    window: Window,
+    *,
+    force: bool = False,
+    model: LoadedModel | None = None,
+    on_step: StepObserver | None = None,
+) -> WindowOutcome:
+    """Run `project`'s batch flow for `window`; raise `WindowFailed` when it fails."""
+    store = project.store
+    earlier = store.latest_window_run(project.name, window.start)
+    if earlier is not None and earlier.status == "succeeded" and not force:
+        return WindowOutcome(
+            window, "skipped", earlier.id, earlier.output, rows_out=earlier.rows_out or 0
+        )
+    model = model or project.tracker.load(project.settings.model.alias)
+    run_id = store.start_run(
+        project.name,
+        "batch",
+        window_start=window.start,
+        window_end=window.end,
+        lineage=project.lineage(
+            model_name=model.ref.name, model_version=model.ref.version, model_alias=model.ref.alias
+        ),
+    )
+    result = FlowResult()
+    try:
+        frame, data_version = _ingest(project, window)
+        result = run_flow(
+            project.pipeline.batch,
+            frame,
+            context={"model": model.model, "window": window},
+            policies=project.policies(),
+            on_step=on_step,
+            keep=(FEATURES, PREDICTIONS),
+        )
+        observation = observe_window(project, run_id, window, model, result)
+        output = result.output.assign(**{MODEL_VERSION_COLUMN: model.ref.version})
+        location = project.sink().write(output, pipeline=project.name, window=window, run_id=run_id)
+    except Exception as error:
+        result, message = record_failure(store, run_id, error, result)
+        outcome = _failed(window, run_id, result, message, model.ref.version)
+        raise WindowFailed(outcome, error) from error
+    record_flow(store, run_id, result)
+    store.finish_run(
+        run_id,
+        status="succeeded",
+        rows_in=result.rows_in,
+        rows_valid=result.rows_valid,
+        rows_quarantined=result.rows_quarantined,
+        rows_out=result.rows_out,
+        output=location,
+        lineage={"data_version": data_version or result.data_version},
+    )
+    outcome = WindowOutcome(
+        window,
+        "succeeded",
+        run_id,
+        location,
+        result.rows_in,
+        result.rows_valid,
+        result.rows_quarantined,
+        result.rows_out,
+        model.ref.version,
+        alerts=tuple(a.alert.message for a in observation.alerts) if observation else (),
+        critical=bool(observation and observation.critical),
+    )
+    if outcome.critical and project.settings.monitoring.fail_on_critical:
+        raise CriticalAlert(outcome)
+    return outcome
+
+
+def _ingest(project: Project, window: Window) -> tuple[pd.DataFrame | None, str | None]:
+    """The window's rows from the configured source (None when the pipeline ingests itself)."""
+    if project.pipeline.ingest is not None:
+        return None, None
+    data = project.source().read(window)
+    return data.frame, data.version
+
+
+def _failed(
+    window: Window, run_id: str, result: FlowResult, message: str, version: str
+) -> WindowOutcome:
+    return WindowOutcome(
+        window,
+        "failed",
+        run_id,
+        rows_in=result.rows_in,
+        rows_valid=result.rows_valid,
+        rows_quarantined=result.rows_quarantined,
+        model_version=version,
+        error=message,
+    )

@@ -1,0 +1,99 @@
+"""Monitor a finished batch window: profile it, compare with the model's baseline, alert."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import pandas as pd
+
+from shipml.monitoring import (
+    END_TO_END,
+    LatencyProfile,
+    MonitoringBaseline,
+    Profile,
+    WindowEvaluation,
+    evaluate_window,
+    profile,
+)
+from shipml.monitoring.alerting import has_critical, raise_alerts
+from shipml.monitoring.sinks import sinks_from_settings
+from shipml.pipeline.project import Project
+from shipml.pipeline.runner import FlowResult
+from shipml.pipeline.windows import Window
+from shipml.store.records import AlertOutcome
+from shipml.versioning.tracking import LoadedModel
+
+log = logging.getLogger(__name__)
+
+# The frames a window is profiled on: what the model saw, and what it said.
+FEATURES = "predict.input"
+PREDICTIONS = "predict.output"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A window's evaluation against the baseline, and the alerts it raised."""
+
+    evaluation: WindowEvaluation
+    alerts: list[AlertOutcome]
+
+    @property
+    def critical(self) -> bool:
+        """Whether any alert raised by this window is critical."""
+        return has_critical(self.alerts)
+
+
+def observe_window(
+    project: Project, run_id: str, window: Window, model: LoadedModel, result: FlowResult
+) -> Observation | None:
+    """Store the window's profiles and evaluation, and raise its alerts (None: no baseline)."""
+    if model.baseline is None:
+        log.warning("model %s has no baseline: window %s is not monitored", model.ref, window)
+        return None
+    baseline = MonitoringBaseline.model_validate(model.baseline)
+    window_profile = profile_window(baseline, result)
+    latency = latency_profile(result)
+    evaluation = evaluate_window(
+        baseline, window_profile, latency, project.settings.monitoring.rules()
+    )
+    store = project.store
+    common = {
+        "run_id": run_id,
+        "window_start": window.start,
+        "window_end": window.end,
+        "model_name": model.ref.name,
+        "model_version": model.ref.version,
+    }
+    for name, payload in (
+        ("window", window_profile),
+        ("latency", latency),
+        ("evaluation", evaluation),
+    ):
+        store.save_profile(project.name, "batch", name, payload.model_dump(mode="json"), **common)
+    alerts = raise_alerts(
+        store,
+        project.name,
+        evaluation.alerts,
+        run_id=run_id,
+        window_start=window.start,
+        sinks=sinks_from_settings(project.settings),
+    )
+    return Observation(evaluation, alerts)
+
+
+def profile_window(baseline: MonitoringBaseline, result: FlowResult) -> Profile:
+    """Profile the features and predictions of a window on the baseline's bins."""
+    features = result.kept[FEATURES]
+    predictions = result.kept[PREDICTIONS]
+    extra = predictions.columns.difference(features.columns)
+    frame = pd.concat([features, predictions[extra]], axis=1)
+    columns = [name for name in baseline.spec.columns if name in frame.columns]
+    return profile(frame[columns], baseline.spec.select(columns))
+
+
+def latency_profile(result: FlowResult) -> LatencyProfile:
+    """Each step's duration, and the flow's, as one latency sample each."""
+    samples = {timing.step: [timing.duration_s] for timing in result.steps}
+    samples[END_TO_END] = [sum(t.duration_s for t in result.steps)]
+    return LatencyProfile.from_samples(samples)

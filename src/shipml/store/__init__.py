@@ -1,0 +1,34 @@
+"""The run store: runs, step timings, validation reports, quarantined rows, profiles, alerts.
+
+SQLite file by default (`<project>/.shipml/shipml.db`), PostgreSQL by URL. The schema is
+versioned with Alembic migrations shipped in this package and applied on open.
+"""
+
+from shipml.store.errors import AlertNotFound, RunNotFound, StoreError, StoreUnavailable
+from shipml.store.records import (
+    AlertOutcome,
+    AlertRecord,
+    Lineage,
+    ProfileRecord,
+    RunDetail,
+    RunRecord,
+    StepRecord,
+    ValidationRecord,
+)
+from shipml.store.store import RunStore
+
+__all__ = [
+    "AlertNotFound",
+    "AlertOutcome",
+    "AlertRecord",
+    "Lineage",
+    "ProfileRecord",
+    "RunDetail",
+    "RunNotFound",
+    "RunRecord",
+    "RunStore",
+    "StepRecord",
+    "StoreError",
+    "StoreUnavailable",
+    "ValidationRecord",
+]

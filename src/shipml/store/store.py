@@ -1,0 +1,387 @@
+"""RunStore: the persistence API for runs, validation, quarantine, profiles and alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import pandas as pd
+from alembic.runtime.migration import MigrationContext
+from pydantic import BaseModel
+from sqlalchemy import URL, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shipml.store import _alerts, _profiles, _quarantine, _runs
+from shipml.store._convert import to_record
+from shipml.store._engine import create_store_engine, display_url, writer
+from shipml.store._migrate import VERSION_TABLE, upgrade_to_head
+from shipml.store.errors import StoreUnavailable
+from shipml.store.records import (
+    AlertOutcome,
+    AlertRecord,
+    EngineKind,
+    FinalStatus,
+    ProfileRecord,
+    RunDetail,
+    RunKind,
+    RunRecord,
+    Severity,
+    StepRecord,
+)
+
+STORE_DIR = ".shipml"
+STORE_FILE = "shipml.db"
+
+
+class RunStore:
+    """Runs, step timings, validation reports, quarantined rows, profiles and alerts.
+
+    Every method runs in its own short transaction and returns frozen records.
+    Opening a store brings its schema to the newest migration.
+    """
+
+    def __init__(self, url: str | URL, *, migrate_on_open: bool = True) -> None:
+        self._url = url
+        self._engine = create_store_engine(url)
+        self._read = sessionmaker(self._engine, expire_on_commit=False)
+        self._write = sessionmaker(writer(self._engine), expire_on_commit=False)
+        if migrate_on_open:
+            self.migrate()
+
+    @classmethod
+    def for_project(cls, project_dir: str | Path) -> RunStore:
+        """The project's default store: a SQLite file in `<project>/.shipml/`."""
+        directory = Path(project_dir) / STORE_DIR
+        directory.mkdir(parents=True, exist_ok=True)
+        return cls(URL.create("sqlite", database=str(directory / STORE_FILE)))
+
+    @property
+    def url(self) -> str:
+        """The database URL, password masked."""
+        return display_url(self._url)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for tests and tools that inspect the schema)."""
+        return self._engine
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest revision shipped with shipml."""
+        try:
+            upgrade_to_head(writer(self._engine))
+        except OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise StoreUnavailable(f"cannot open the store at {self.url}: {reason}") from None
+
+    def schema_revision(self) -> str | None:
+        """The migration revision the database is at (None before the first migration)."""
+        with self._engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            return context.get_current_revision()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # Runs
+
+    def start_run(
+        self,
+        pipeline: str,
+        kind: RunKind,
+        *,
+        window_start: datetime | None = None,
+        window_end: datetime | None = None,
+        lineage: Mapping[str, Any] | None = None,
+        engine: EngineKind = "local",
+    ) -> str:
+        """Record a run as started (status `running`) and return its id."""
+        with self._writing() as session:
+            run = _runs.start_run(
+                session,
+                pipeline,
+                kind,
+                window_start=window_start,
+                window_end=window_end,
+                lineage=lineage or {},
+                engine=engine,
+            )
+            return run.id
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        status: FinalStatus,
+        rows_in: int | None = None,
+        rows_valid: int | None = None,
+        rows_quarantined: int | None = None,
+        rows_out: int | None = None,
+        output: str | None = None,
+        error: str | None = None,
+        traceback: str | None = None,
+        failed_step: str | None = None,
+        lineage: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        """Record how a running run ended (and versions learnt meanwhile) and return it."""
+        counts = {
+            "rows_in": rows_in,
+            "rows_valid": rows_valid,
+            "rows_quarantined": rows_quarantined,
+            "rows_out": rows_out,
+        }
+        outcome = {
+            "output": output,
+            "error": error,
+            "traceback": traceback,
+            "failed_step": failed_step,
+        }
+        with self._writing() as session:
+            run = _runs.finish_run(
+                session, run_id, status=status, counts=counts, outcome=outcome, lineage=lineage
+            )
+            return to_record(RunRecord, run)
+
+    def record_step(
+        self,
+        run_id: str,
+        step: str,
+        position: int,
+        started_at: datetime,
+        duration_s: float,
+        rows_in: int | None = None,
+        rows_out: int | None = None,
+    ) -> None:
+        """Record the timing and row counts of one step of a run."""
+        with self._writing() as session:
+            _runs.record_step(
+                session,
+                run_id,
+                step=step,
+                position=position,
+                started_at=started_at,
+                duration_s=duration_s,
+                rows_in=rows_in,
+                rows_out=rows_out,
+            )
+
+    def latest_window_run(
+        self, pipeline: str, window_start: datetime, kind: RunKind = "batch"
+    ) -> RunRecord | None:
+        """The latest run of a window, e.g. to skip a finished one or retry a crashed one.
+
+        A run whose process died stays `running`: the caller decides whether it is stale.
+        """
+        with self._reading() as session:
+            run = _runs.latest_window_run(session, pipeline, window_start, kind)
+            return None if run is None else to_record(RunRecord, run)
+
+    def runs(
+        self, limit: int = 20, pipeline: str | None = None, kind: RunKind | None = None
+    ) -> list[RunRecord]:
+        """The most recent runs, newest first."""
+        with self._reading() as session:
+            found = _runs.list_runs(session, limit=limit, pipeline=pipeline, kind=kind)
+            return [to_record(RunRecord, run) for run in found]
+
+    def run(self, run_id: str) -> RunDetail:
+        """One run with its steps, validation reports, quarantine count and alerts."""
+        with self._reading() as session:
+            run = _runs.require_run(session, run_id)
+            validations = tuple(_quarantine.validations_of(session, run_id))
+            return RunDetail(
+                run=to_record(RunRecord, run),
+                steps=tuple(to_record(StepRecord, s) for s in _runs.steps_of(session, run_id)),
+                validations=validations,
+                quarantined_rows=sum(v.quarantined_rows for v in validations),
+                alerts=tuple(
+                    to_record(AlertRecord, a) for a in _alerts.alerts_of_run(session, run_id)
+                ),
+            )
+
+    # Validation and quarantine
+
+    def record_validation(
+        self,
+        run_id: str,
+        boundary: str,
+        report: Mapping[str, Any] | BaseModel,
+        quarantined: pd.DataFrame | None = None,
+    ) -> None:
+        """Store a boundary's validation report and its quarantined rows (one bulk insert).
+
+        `quarantined` holds the invalid rows as received plus a `_reasons` column, indexed
+        by row position. Values are stored as JSON: timestamps as ISO 8601 text, NaN/NA as
+        null, infinities as "inf"/"-inf".
+        """
+        report_row = _quarantine.report_row(run_id, boundary, report)
+        rows = []
+        if quarantined is not None:
+            rows = _quarantine.quarantine_rows(run_id, boundary, quarantined)
+        with self._writing() as session:
+            _runs.require_run(session, run_id)
+            _quarantine.write(session, report_row, rows)
+
+    def quarantined(self, run_id: str, boundary: str | None = None) -> pd.DataFrame:
+        """A run's quarantined rows (JSON values), with `_reasons` and `_boundary` columns."""
+        with self._reading() as session:
+            _runs.require_run(session, run_id)
+            return _quarantine.quarantined_frame(session, run_id, boundary)
+
+    # Profiles
+
+    def save_profile(
+        self,
+        pipeline: str,
+        kind: str,
+        name: str,
+        payload: Mapping[str, Any],
+        *,
+        run_id: str | None = None,
+        window_start: datetime | None = None,
+        window_end: datetime | None = None,
+        model_name: str | None = None,
+        model_version: str | None = None,
+    ) -> ProfileRecord:
+        """Store a profile (kind e.g. "batch", "online", "baseline"; name e.g. "features")."""
+        profile = _profiles.new_profile(
+            pipeline,
+            kind,
+            name,
+            payload,
+            run_id=run_id,
+            window_start=window_start,
+            window_end=window_end,
+            model_name=model_name,
+            model_version=model_version,
+        )
+        with self._writing() as session:
+            if run_id is not None:
+                _runs.require_run(session, run_id)
+            session.add(profile)
+            session.flush()
+            return to_record(ProfileRecord, profile)
+
+    def profiles(
+        self,
+        pipeline: str,
+        kind: str,
+        name: str,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[ProfileRecord]:
+        """Profiles, oldest window first; `since` bounds window starts, `limit` keeps the newest."""
+        with self._reading() as session:
+            found = _profiles.find_profiles(session, pipeline, kind, name, since=since, limit=limit)
+            return [to_record(ProfileRecord, profile) for profile in found]
+
+    def latest_baseline(
+        self,
+        pipeline: str,
+        name: str,
+        *,
+        model_name: str | None = None,
+        model_version: str | None = None,
+    ) -> ProfileRecord | None:
+        """The newest baseline profile `name`, optionally of one model (version)."""
+        with self._reading() as session:
+            found = _profiles.find_latest_baseline(
+                session, pipeline, name, model_name=model_name, model_version=model_version
+            )
+            return None if found is None else to_record(ProfileRecord, found)
+
+    # Alerts
+
+    def open_alert(
+        self,
+        pipeline: str,
+        rule: str,
+        message: str,
+        *,
+        column: str | None = None,
+        severity: Severity = "warning",
+        value: float | None = None,
+        threshold: float | None = None,
+        run_id: str | None = None,
+        window_start: datetime | None = None,
+    ) -> AlertOutcome:
+        """Open an alert, or refresh the open one for (pipeline, rule, column).
+
+        A refresh bumps `occurrences` and updates value, message and last_seen_at;
+        `is_new` tells which happened.
+        """
+        arguments = {
+            "pipeline": pipeline,
+            "rule": rule,
+            "column": column,
+            "message": message,
+            "severity": severity,
+            "value": value,
+            "threshold": threshold,
+            "run_id": run_id,
+            "window_start": window_start,
+        }
+        try:
+            return self._raise_alert(arguments)
+        except IntegrityError:
+            # Another process opened the same alert between our lookup and insert
+            # (the partial unique index refused ours): now it exists, so refresh it.
+            return self._raise_alert(arguments)
+
+    def close_alert(self, alert_id: int) -> AlertRecord:
+        """Close an alert by id and return it."""
+        with self._writing() as session:
+            alert = _alerts.close(session, _alerts.require_alert(session, alert_id))
+            return to_record(AlertRecord, alert)
+
+    def close_open_alert(
+        self, pipeline: str, rule: str, column: str | None = None
+    ) -> AlertRecord | None:
+        """Close the open alert of (pipeline, rule, column), if there is one."""
+        with self._writing() as session:
+            alert = _alerts.find_open(session, pipeline, rule, column)
+            return None if alert is None else to_record(AlertRecord, _alerts.close(session, alert))
+
+    def alerts(
+        self, status: str | None = None, limit: int = 50, pipeline: str | None = None
+    ) -> list[AlertRecord]:
+        """Alerts, most recently seen first, optionally only "open" or "closed" ones."""
+        with self._reading() as session:
+            found = _alerts.find_alerts(session, status=status, pipeline=pipeline, limit=limit)
+            return [to_record(AlertRecord, alert) for alert in found]
+
+    # Sessions
+
+    def _raise_alert(self, arguments: dict[str, Any]) -> AlertOutcome:
+        with self._writing() as session:
+            if arguments["run_id"] is not None:
+                _runs.require_run(session, arguments["run_id"])
+            alert, is_new = _alerts.raise_alert(session, **arguments)
+            session.flush()
+            return AlertOutcome(alert=to_record(AlertRecord, alert), is_new=is_new)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        with self._write() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
