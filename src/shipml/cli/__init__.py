@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shipml.cli import contracts, demo, models, runs
+from shipml.cli import contracts, demo, models, monitor, runs, serve
 
 app = typer.Typer(
     name="shipml",
@@ -13,5 +13,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (demo, contracts, models, runs):
+for module in (demo, contracts, models, runs, serve, monitor):
     module.register(app)

@@ -13,6 +13,7 @@ from typing import Literal
 import pandas as pd
 
 from shipml.pipeline._records import record_failure, record_flow
+from shipml.pipeline.baselines import ModelBaselines
 from shipml.pipeline.observe import FEATURES, PREDICTIONS, observe_window
 from shipml.pipeline.project import Project
 from shipml.pipeline.runner import FlowResult, StepObserver, run_flow
@@ -74,6 +75,7 @@ def run_window(
             window, "skipped", earlier.id, earlier.output, rows_out=earlier.rows_out or 0
         )
     model = model or project.tracker.load(project.settings.model.alias)
+    baselines = ModelBaselines.from_json(model.baseline)
     run_id = store.start_run(
         project.name,
         "batch",
@@ -93,6 +95,7 @@ def run_window(
             policies=project.policies(),
             on_step=on_step,
             keep=(FEATURES, PREDICTIONS),
+            baselines=baselines.for_flow(project.pipeline.batch) if baselines else None,
         )
         observation = observe_window(project, run_id, window, model, result)
         output = result.output.assign(**{MODEL_VERSION_COLUMN: model.ref.version})

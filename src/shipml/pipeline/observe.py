@@ -16,8 +16,9 @@ from shipml.monitoring import (
     evaluate_window,
     profile,
 )
-from shipml.monitoring.alerting import has_critical, raise_alerts
+from shipml.monitoring.alerting import has_critical, raise_window_alerts
 from shipml.monitoring.sinks import sinks_from_settings
+from shipml.pipeline.baselines import ModelBaselines
 from shipml.pipeline.project import Project
 from shipml.pipeline.runner import FlowResult
 from shipml.pipeline.windows import Window
@@ -48,10 +49,11 @@ def observe_window(
     project: Project, run_id: str, window: Window, model: LoadedModel, result: FlowResult
 ) -> Observation | None:
     """Store the window's profiles and evaluation, and raise its alerts (None: no baseline)."""
-    if model.baseline is None:
+    baselines = ModelBaselines.from_json(model.baseline)
+    if baselines is None:
         log.warning("model %s has no baseline: window %s is not monitored", model.ref, window)
         return None
-    baseline = MonitoringBaseline.model_validate(model.baseline)
+    baseline = baselines.monitoring
     window_profile = profile_window(baseline, result)
     latency = latency_profile(result)
     evaluation = evaluate_window(
@@ -71,13 +73,13 @@ def observe_window(
         ("evaluation", evaluation),
     ):
         store.save_profile(project.name, "batch", name, payload.model_dump(mode="json"), **common)
-    alerts = raise_alerts(
+    alerts = raise_window_alerts(
         store,
         project.name,
-        evaluation.alerts,
+        evaluation,
         run_id=run_id,
         window_start=window.start,
-        sinks=sinks_from_settings(project.settings),
+        sinks=sinks_from_settings(project.settings.alerts),
     )
     return Observation(evaluation, alerts)
 

@@ -18,7 +18,6 @@ from shipml.store import RunStore
 from shipml.versioning.lineage import git_state, shipml_version
 from shipml.versioning.tracking import Tracker
 
-
 HOME = ".shipml"  # the project's local state: run store, MLflow tracking, artifacts
 
 

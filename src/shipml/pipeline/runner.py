@@ -12,7 +12,14 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from shipml.contracts import REASONS_COLUMN, ContractViolation, Policy, ValidationReport, validate
+from shipml.contracts import (
+    REASONS_COLUMN,
+    Baseline,
+    ContractViolation,
+    Policy,
+    ValidationReport,
+    validate,
+)
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.step import Step
 from shipml.versioning.lineage import frame_version
@@ -114,12 +121,15 @@ def run_flow(
     policies: Policies | None = None,
     on_step: StepObserver | None = None,
     keep: Collection[str] = (),
+    baselines: Mapping[str, Baseline] | None = None,
 ) -> FlowResult:
     """Run `flow` on `data` (None when the flow starts with an ingest step).
 
     Every step's input and output are validated against its contracts; a boundary already
     validated with the same contract (the previous step's output) is not validated twice.
     `keep` names boundaries ("predict.input", "predict.output") whose frames the result keeps.
+    `baselines` gives reference statistics by boundary, for the validation diagnoses (a null
+    rate far above the training data's, a renamed column recognised by its values).
     """
     context = dict(context or {})
     policies = policies or Policies()
@@ -134,7 +144,9 @@ def run_flow(
                 frame = _join_target(s, frame, target)
                 checked_as = None
             if s.input is not None and s.input is not checked_as:
-                frame = _check_boundary(f"{s.name}.input", s, frame, s.input, policies, result)
+                boundary = f"{s.name}.input"
+                baseline = (baselines or {}).get(boundary)
+                frame = _check_boundary(boundary, s, frame, s.input, policies, result, baseline)
         if isinstance(frame, pd.DataFrame):
             result.last_input = frame
             if f"{s.name}.input" in keep:
@@ -182,6 +194,7 @@ def _check_boundary(
     contract: type[BaseModel],
     policies: Policies,
     result: FlowResult,
+    baseline: Baseline | None = None,
 ) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         error = TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
@@ -193,6 +206,7 @@ def _check_boundary(
             contract,
             policy=policy.policy,
             max_invalid_fraction=policy.max_invalid_fraction,
+            baseline=baseline,
         )
     except ContractViolation as violation:
         result.boundaries.append(

@@ -13,9 +13,11 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as sk_metrics
 
+from shipml.contracts import Baseline
 from shipml.contracts.reading import read_table
 from shipml.monitoring import MonitoringBaseline
 from shipml.pipeline._records import record_failure, record_flow
+from shipml.pipeline.baselines import ModelBaselines
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.project import Project
 from shipml.pipeline.runner import FlowResult, StepObserver, run_flow
@@ -74,7 +76,11 @@ def train(
         truth = holdout_rows[settings.target].loc[predictions.index]
         scores = _metrics(settings.task, truth, predictions[column])
         features = result.last_input.drop(columns=[settings.target])
-        baseline = MonitoringBaseline.from_training(features, predictions, column, statistic="mean")
+        outputs = predictions[predictions.columns.difference(features.columns)]
+        baselines = ModelBaselines(
+            inputs=Baseline.from_frame(fit_rows.drop(columns=[settings.target])),
+            monitoring=MonitoringBaseline.from_training(features, outputs, column),
+        )
         model = project.tracker.log_training(
             model=result.output,
             params={"rows_train": len(fit_rows), "rows_holdout": len(holdout_rows)},
@@ -82,7 +88,7 @@ def train(
             tags=_tags(project, data_version),
             input_example=evaluation.last_input.head(5),
             output_example=predictions.head(5),
-            baseline=baseline.model_dump(mode="json"),
+            baseline=baselines.to_json(),
         )
     except Exception as error:
         record_failure(store, run_id, error, result)
@@ -92,7 +98,7 @@ def train(
         pipeline=project.name,
         kind="baseline",
         name="baseline",
-        payload=baseline.model_dump(mode="json"),
+        payload=baselines.monitoring.model_dump(mode="json"),
         run_id=run_id,
         model_name=model.name,
         model_version=model.version,

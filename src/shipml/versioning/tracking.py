@@ -85,6 +85,7 @@ class Tracker:
         self, tracking_uri: str, *, experiment: str, model_name: str, artifact_root: Path | None
     ) -> None:
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.model_name = model_name
@@ -211,7 +212,8 @@ def _log_model(
     from mlflow.models import infer_signature
     from sklearn.base import BaseEstimator
 
-    signature = infer_signature(example, output) if output is not None else None
+    example = _naive_utc(example)
+    signature = infer_signature(example, _naive_utc(output)) if output is not None else None
     common = dict(
         name="model",
         registered_model_name=registered_name,
@@ -220,14 +222,27 @@ def _log_model(
         await_registration_for=60,
     )
     if isinstance(model, BaseEstimator):
+        # cloudpickle, not skops: skops refuses common estimators (HistGradientBoosting)
+        # unless each of their types is listed as trusted; the registry holds our own models.
         return mlflow.sklearn.log_model(
-            sk_model=model, pip_requirements=["scikit-learn", "pandas"], **common
+            sk_model=model,
+            pip_requirements=["scikit-learn", "pandas"],
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+            **common,
         )
     from shipml.versioning._pyfunc import ObjectModel
 
     return mlflow.pyfunc.log_model(
         python_model=ObjectModel(model), pip_requirements=["cloudpickle", "pandas"], **common
     )
+
+
+def _naive_utc(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """MLflow's schemas know only naive datetimes: time-zone-aware columns as naive UTC."""
+    if frame is None:
+        return None
+    aware = [c for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+    return frame.assign(**{c: frame[c].dt.tz_convert(None) for c in aware}) if aware else frame
 
 
 def _load_model(uri: str) -> Any:
