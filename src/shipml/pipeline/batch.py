@@ -14,9 +14,10 @@ import pandas as pd
 
 from shipml.pipeline._records import record_failure, record_flow
 from shipml.pipeline.baselines import ModelBaselines
+from shipml.pipeline.engines import Engine, LocalEngine
 from shipml.pipeline.observe import FEATURES, PREDICTIONS, observe_window
 from shipml.pipeline.project import Project
-from shipml.pipeline.runner import FlowResult, StepObserver, run_flow
+from shipml.pipeline.runner import FlowResult, StepObserver
 from shipml.pipeline.windows import Window
 from shipml.versioning.tracking import LoadedModel
 
@@ -66,8 +67,13 @@ def run_window(
     force: bool = False,
     model: LoadedModel | None = None,
     on_step: StepObserver | None = None,
+    engine: Engine | None = None,
 ) -> WindowOutcome:
-    """Run `project`'s batch flow for `window`; raise `WindowFailed` when it fails."""
+    """Run `project`'s batch flow for `window`; raise `WindowFailed` when it fails.
+
+    `engine` runs the flow (default: in this process); every engine gives the same result.
+    """
+    engine = engine or LocalEngine()
     store = project.store
     earlier = store.latest_window_run(project.name, window.start)
     if earlier is not None and earlier.status == "succeeded" and not force:
@@ -84,11 +90,12 @@ def run_window(
         lineage=project.lineage(
             model_name=model.ref.name, model_version=model.ref.version, model_alias=model.ref.alias
         ),
+        engine=engine.name,
     )
     result = FlowResult()
     try:
         frame, data_version = _ingest(project, window)
-        result = run_flow(
+        result = engine.run(
             project.pipeline.batch,
             frame,
             context={"model": model.model, "window": window},

@@ -1,0 +1,60 @@
+"""Engines run a flow on a window's rows: in this process, or partitioned on a Dask cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any, Protocol
+
+import pandas as pd
+
+from shipml.contracts import Baseline
+from shipml.pipeline.pipeline import Flow
+from shipml.pipeline.runner import FlowResult, Policies, StepObserver, run_flow
+
+
+class Engine(Protocol):
+    """Runs a flow on a frame and returns one `FlowResult`, as `run_flow` would."""
+
+    name: str
+
+    def run(
+        self,
+        flow: Flow,
+        data: pd.DataFrame | None,
+        *,
+        context: Mapping[str, Any],
+        policies: Policies,
+        on_step: StepObserver | None = None,
+        keep: Collection[str] = (),
+        baselines: Mapping[str, Baseline] | None = None,
+    ) -> FlowResult:
+        """Run `flow` on `data`."""
+        ...
+
+
+class LocalEngine:
+    """The flow in this process, on the whole frame."""
+
+    name = "local"
+
+    def run(
+        self,
+        flow: Flow,
+        data: pd.DataFrame | None,
+        *,
+        context: Mapping[str, Any],
+        policies: Policies,
+        on_step: StepObserver | None = None,
+        keep: Collection[str] = (),
+        baselines: Mapping[str, Baseline] | None = None,
+    ) -> FlowResult:
+        """`run_flow`, unchanged."""
+        return run_flow(
+            flow,
+            data,
+            context=context,
+            policies=policies,
+            on_step=on_step,
+            keep=keep,
+            baselines=baselines,
+        )
