@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +40,9 @@ def train_command(
     promote_to: Annotated[
         str | None, typer.Option("--promote", help="Point this alias at the new version.")
     ] = None,
+    metrics_file: Annotated[
+        Path | None, typer.Option(help="Also write the holdout metrics to this JSON file.")
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Train, evaluate on the holdout, log to MLflow and register a new model version."""
@@ -52,6 +56,8 @@ def train_command(
         fail(f"training failed at {error}", EXIT_FAILED)
     if promote_to:
         project.tracker.promote(outcome.model.version, promote_to)
+    if metrics_file is not None:
+        metrics_file.write_text(json.dumps(outcome.metrics, indent=2, sort_keys=True) + "\n")
     if json_output:
         print_json(dataclasses.asdict(outcome))
         return

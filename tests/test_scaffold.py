@@ -1,0 +1,88 @@
+"""`shipml init` makes a project that passes its own tests, trains and runs a window; with DVC,
+each training run records the md5 of the data it was trained on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from shipml.cli import app
+from shipml.pipeline.batch import run_window
+from shipml.pipeline.project import Project
+from shipml.pipeline.training import train
+from shipml.pipeline.windows import Window
+from shipml.scaffold import WINDOW_START, ScaffoldError, init_project
+
+DVC = [sys.executable, "-m", "dvc"]
+
+
+def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t",
+                   "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                   "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    completed = subprocess.run(
+        command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=240
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed
+
+
+def test_a_new_project_passes_its_own_tests(tmp_path: Path) -> None:
+    project = init_project(tmp_path / "churn", "churn")
+    assert {p.name for p in project.iterdir()} >= {
+        "shipml.toml", "contracts.py", "steps.py", "pipeline.py", "dvc.yaml", "data", "tests"
+    }  # fmt: skip
+    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project)
+    assert "passed" in result.stdout
+
+
+def test_init_refuses_a_bad_name_or_a_directory_in_use(tmp_path: Path) -> None:
+    with pytest.raises(ScaffoldError, match="lowercase letters"):
+        init_project(tmp_path / "x", "My Project")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    outcome = CliRunner().invoke(app, ["init", "busy", "--dir", str(tmp_path / "busy")])
+    assert outcome.exit_code == 2 and "not empty" in outcome.output
+
+
+def test_dvc_tracked_data_versions_every_training_run(tmp_path: Path) -> None:
+    directory = init_project(tmp_path / "churn", "churn")
+    run(["git", "init", "-q"], directory)
+    run([*DVC, "init", "-q"], directory)
+    run([*DVC, "add", "-q", "data/train.csv"], directory)
+    run(["git", "add", "."], directory)
+    run(["git", "commit", "-qm", "a new project"], directory)
+    project = Project.load(directory)
+
+    first = train(project)
+    md5 = (directory / "data" / "train.csv.dvc").read_text().split("md5: ")[1].split()[0]
+    assert first.data_version == f"md5:{md5}"
+    project.tracker.promote(first.model.version)
+    window = Window(WINDOW_START, WINDOW_START + timedelta(minutes=15))
+    scored = run_window(project, window)
+    assert len(pd.read_parquet(scored.output)) == 60
+
+    data = pd.read_csv(directory / "data" / "train.csv")
+    data.iloc[: len(data) // 2].to_csv(directory / "data" / "train.csv", index=False)
+    run([*DVC, "add", "-q", "data/train.csv"], directory)
+    second = train(project)
+
+    assert second.data_version.startswith("md5:") and second.data_version != first.data_version
+    versions = {v.ref.version: v.data_version for v in project.tracker.versions()}
+    assert versions == {"1": first.data_version, "2": second.data_version}
+    outcome = CliRunner().invoke(
+        app, ["lineage", second.run_id, "--project", str(directory), "--json"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    lineage = json.loads(outcome.output)["run"]
+    assert lineage["data_version"] == second.data_version
+    assert lineage["git_commit"] is not None and lineage["git_dirty"] is True
+    assert lineage["model_version"] == "2"
