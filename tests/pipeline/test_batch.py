@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from _projects import WINDOW_START, fitted_model, write_project
 
+from _postgres import make_postgres_database
+from _projects import WINDOW_START, fitted_model, write_project
 from shipml.pipeline.batch import WindowFailed, run_window
 from shipml.pipeline.project import Project
 from shipml.pipeline.windows import Window
@@ -16,9 +18,19 @@ from shipml.pipeline.windows import Window
 WINDOW = Window(WINDOW_START, WINDOW_START + timedelta(minutes=15))
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    return Project.load(write_project(tmp_path))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def project(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Project]:
+    """The toy project, its run store on SQLite (the default) or on PostgreSQL."""
+    if request.param == "sqlite":
+        yield Project.load(write_project(tmp_path))
+        return
+    with make_postgres_database("shipml_batch") as url:
+        monkeypatch.setenv("SHIPML_STORE__URL", url.render_as_string(hide_password=False))
+        project = Project.load(write_project(tmp_path))
+        yield project
+        project.store.close()
 
 
 def test_a_window_is_scored_and_written_with_its_lineage(project: Project) -> None:
@@ -74,8 +86,14 @@ def test_invalid_rows_fail_the_window_and_the_report_is_kept(project: Project) -
 
 def test_under_quarantine_bad_rows_are_stored_and_the_rest_is_scored(tmp_path: Path) -> None:
     settings = (
-        Path(__file__).parent.parent.joinpath("_projects.py").read_text().split("SETTINGS = '''")[1]
-    ).split("'''")[0] + '\n[validation]\npolicy = "quarantine"\nmax_invalid_fraction = 0.1\n'
+        (
+            Path(__file__)
+            .parent.parent.joinpath("_projects.py")
+            .read_text()
+            .split("SETTINGS = '''")[1]
+        ).split("'''")[0]
+        + '\n[validation]\npolicy = "quarantine"\nmax_invalid_fraction = 0.1\n'
+    )
     project = Project.load(write_project(tmp_path, settings=settings))
     source = tmp_path / "data" / f"readings_{WINDOW_START:%Y%m%dT%H%M}.csv"
     rows = pd.read_csv(source)

@@ -8,19 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import URL, text
 
-from _postgres import PostgresUnavailable, create_postgres_database, drop_postgres_database
 from shipml.store import RunStore
 from shipml.store.schema import Base
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[URL]:
-    """A PostgreSQL database shared by this test session, dropped at the end."""
-    url = _create_database_or_fail()
-    yield url
-    drop_postgres_database(url)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -41,12 +32,3 @@ def store(store_url: str | URL) -> Iterator[RunStore]:
         with opened.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     opened.close()
-
-
-def _create_database_or_fail() -> URL:
-    try:
-        return create_postgres_database()
-    except PostgresUnavailable as error:
-        message = str(error)
-    # Failing outside the except block keeps the report to one clear line.
-    pytest.fail(message, pytrace=False)

@@ -1,0 +1,5 @@
+"""`python -m shipml.cli`."""
+
+from shipml.cli import app
+
+app()
