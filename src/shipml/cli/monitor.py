@@ -1,0 +1,274 @@
+"""`shipml monitor status` and `shipml monitor report`: what production monitoring saw."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from shipml.cli._common import (
+    EXIT_FAILED,
+    EXIT_UNUSABLE,
+    JsonFlag,
+    ProjectDir,
+    console,
+    fail,
+    open_project,
+    print_json,
+)
+from shipml.monitoring import (
+    DriftResult,
+    LatencySummary,
+    MonitoringBaseline,
+    MonitoringError,
+    ShiftResult,
+)
+from shipml.monitoring.history import MonitoredWindow, load_baseline, load_windows
+from shipml.monitoring.report import render_report
+from shipml.pipeline.project import Project
+from shipml.store import AlertRecord, StoreError
+
+DEFAULT_STATUS_WINDOWS = 10
+DEFAULT_REPORT_WINDOWS = 1000
+_MAX_ALERTS = 1000
+
+monitor_app = typer.Typer(
+    name="monitor", help="Drift, prediction shift, latency and alerts.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `monitor` group (`status`, `report`) to `app`."""
+    app.add_typer(monitor_app)
+
+
+@monitor_app.command("status")
+def status(
+    project_dir: ProjectDir = Path("."),
+    last: Annotated[
+        int, typer.Option(min=1, help="How many recent windows to list.")
+    ] = DEFAULT_STATUS_WINDOWS,
+    json_output: JsonFlag = False,
+) -> None:
+    """Latest windows, drift per column, prediction shift, latency and open alerts."""
+    project = open_project(project_dir)
+    try:
+        _, windows = _monitored(project, last)
+        open_alerts = project.store.alerts(status="open", pipeline=project.name, limit=_MAX_ALERTS)
+    except (MonitoringError, StoreError) as error:
+        fail(str(error), EXIT_UNUSABLE)
+    if json_output:
+        print_json(_status_json(project.name, windows, open_alerts))
+        return
+    if not windows:
+        console.print(f"no monitored windows of {project.name} yet (run `shipml run` first)")
+    else:
+        latest = windows[-1]
+        console.print(_windows_table(project.name, windows))
+        console.print(_drift_table(latest))
+        console.print(_shift_table(_latest_shift(windows)))
+        console.print(_latency_table(_latest_latency(windows)))
+    console.print(_alerts_table(open_alerts))
+
+
+@monitor_app.command("report")
+def report(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+    project_dir: ProjectDir = Path("."),
+    last: Annotated[
+        int, typer.Option(min=1, help="How many recent windows to include.")
+    ] = DEFAULT_REPORT_WINDOWS,
+) -> None:
+    """Write one self-contained HTML report (works offline) of the recent windows."""
+    project = open_project(project_dir)
+    if not out.parent.is_dir():
+        fail(f"the directory for the report does not exist: {out.parent}", EXIT_UNUSABLE)
+    try:
+        baseline, windows = _monitored(project, last)
+        alerts = _alerts_since(project, windows)
+        page = render_report(project.name, baseline, windows, alerts)
+    except MonitoringError as error:
+        fail(str(error), EXIT_FAILED)
+    except StoreError as error:
+        fail(str(error), EXIT_UNUSABLE)
+    out.write_text(page, encoding="utf-8")
+    size = len(page.encode("utf-8")) / 1e6
+    console.print(f"wrote {out} ({size:.1f} MB, {len(windows)} windows, {len(alerts)} alerts)")
+
+
+def _monitored(
+    project: Project, last: int
+) -> tuple[MonitoringBaseline | None, list[MonitoredWindow]]:
+    """The baseline and the last windows; windows stored without evaluation use its rules."""
+    baseline = load_baseline(project.store, project.name)
+    rules = project.settings.monitoring.rules()
+    windows = load_windows(project.store, project.name, last=last, baseline=baseline, config=rules)
+    return baseline, windows
+
+
+def _alerts_since(project: Project, windows: list[MonitoredWindow]) -> list[AlertRecord]:
+    """Alerts seen during the windows shown (all alerts when there are no windows)."""
+    alerts = project.store.alerts(pipeline=project.name, limit=_MAX_ALERTS)
+    starts = [window.start for window in windows if window.start is not None]
+    if not starts:
+        return alerts
+    return [alert for alert in alerts if alert.last_seen_at >= min(starts)]
+
+
+def _latest_shift(windows: list[MonitoredWindow]) -> ShiftResult | None:
+    for window in reversed(windows):
+        if window.evaluation.shift is not None:
+            return window.evaluation.shift
+    return None
+
+
+def _latest_latency(windows: list[MonitoredWindow]) -> dict[str, LatencySummary]:
+    for window in reversed(windows):
+        if window.evaluation.latency:
+            return window.evaluation.latency
+    return {}
+
+
+def _rows(window: MonitoredWindow) -> int:
+    return max((column.rows for column in window.profile.columns.values()), default=0)
+
+
+def _windows_table(pipeline: str, windows: list[MonitoredWindow]) -> Table:
+    table = Table(title=f"latest monitored windows of {pipeline}")
+    for column in ("window start", "kind", "rows", "drifted", "shift z", "p99 ms", "alerts"):
+        table.add_column(column)
+    for window in reversed(windows):
+        evaluation = window.evaluation
+        drifted = sum(result.drifted for result in evaluation.drift)
+        shift = evaluation.shift
+        total = evaluation.latency.get("total")
+        table.add_row(
+            _when(window),
+            window.kind,
+            str(_rows(window)),
+            f"[red]{drifted}[/]" if drifted else "0",
+            _z(shift),
+            _ms(total.p99 if total else None),
+            str(len(evaluation.alerts)) if evaluation.alerts else "",
+        )
+    return table
+
+
+def _drift_table(window: MonitoredWindow) -> Table:
+    table = Table(title=f"drift per column, window {_when(window)}")
+    for column in ("column", "check", "value", "threshold", "drifted"):
+        table.add_column(column)
+    for result in sorted(window.evaluation.drift, key=lambda r: (not r.drifted, r.column)):
+        table.add_row(
+            result.column,
+            result.method,
+            _number(result.value),
+            f"{result.threshold:g}",
+            "[bold red]yes" if result.drifted else "no",
+        )
+    return table
+
+
+def _shift_table(shift: ShiftResult | None) -> Table:
+    table = Table(title="prediction shift (latest window with predictions)")
+    for column in ("column", "statistic", "value", "baseline", "z", "k", "shifted"):
+        table.add_column(column)
+    if shift is not None:
+        table.add_row(
+            shift.column,
+            shift.measure,
+            f"{shift.statistic:.4g}",
+            f"{shift.baseline_mean:.4g} ± {shift.baseline_std:.3g}",
+            _z(shift),
+            f"{shift.k:g}",
+            "[bold red]yes" if shift.shifted else "no",
+        )
+    return table
+
+
+def _latency_table(latency: dict[str, LatencySummary]) -> Table:
+    table = Table(title="latency (latest window with timings), ms")
+    for column in ("step", "count", "p50", "p95", "p99", "max"):
+        table.add_column(column)
+    for step, summary in latency.items():
+        table.add_row(
+            step,
+            str(summary.count),
+            *(_ms(value) for value in (summary.p50, summary.p95, summary.p99, summary.max)),
+        )
+    return table
+
+
+def _alerts_table(alerts: list[AlertRecord]) -> Table:
+    table = Table(title=f"open alerts ({len(alerts)})")
+    for column in ("severity", "rule", "column", "times", "last seen"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("message", overflow="fold")
+    for alert in alerts:
+        severity = "[bold red]critical" if alert.severity == "critical" else alert.severity
+        table.add_row(
+            severity,
+            alert.rule,
+            alert.column or "",
+            str(alert.occurrences),
+            f"{alert.last_seen_at:%m-%d %H:%M}",
+            alert.message,
+        )
+    return table
+
+
+def _status_json(
+    pipeline: str, windows: list[MonitoredWindow], open_alerts: list[AlertRecord]
+) -> dict[str, Any]:
+    latest = windows[-1] if windows else None
+    return {
+        "pipeline": pipeline,
+        "windows": [_window_json(window) for window in windows],
+        "latest_drift": [_dump(r) for r in latest.evaluation.drift] if latest else [],
+        "latest_shift": _dump(_latest_shift(windows)),
+        "latest_latency": {k: _dump(v) for k, v in _latest_latency(windows).items()},
+        "open_alerts": [dataclasses.asdict(alert) for alert in open_alerts],
+    }
+
+
+def _window_json(window: MonitoredWindow) -> dict[str, Any]:
+    evaluation = window.evaluation
+    return {
+        "kind": window.kind,
+        "start": window.start,
+        "end": window.end,
+        "run_id": window.run_id,
+        "rows": _rows(window),
+        "drifted": [f"{r.method}:{r.column}" for r in evaluation.drift if r.drifted],
+        "shift_z": evaluation.shift.z if evaluation.shift else None,
+        "shifted": evaluation.shift.shifted if evaluation.shift else None,
+        "alerts": [f"{a.rule}:{a.column}" for a in evaluation.alerts],
+    }
+
+
+def _dump(model: DriftResult | ShiftResult | LatencySummary | None) -> dict[str, Any] | None:
+    return None if model is None else model.model_dump(mode="json")
+
+
+def _when(window: MonitoredWindow) -> str:
+    return f"{window.start:%Y-%m-%d %H:%M}" if window.start else "?"
+
+
+def _z(shift: ShiftResult | None) -> str:
+    if shift is None:
+        return ""
+    z = "n/a" if shift.z is None else f"{shift.z:+.2f}"
+    return f"[bold red]{z}[/]" if shift.shifted else z
+
+
+def _ms(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds * 1000:.1f}"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.4g}"
