@@ -11,7 +11,7 @@ import pandas as pd
 
 from shipml.versioning.tracking import LoadedModel, ModelRef, ModelVersionInfo
 
-CONTRACTS = '''
+CONTRACTS = """
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -38,9 +38,9 @@ class Scored(BaseModel):
     machine_id: str
     ts: datetime
     failure_probability: float = Field(ge=0, le=1)
-'''
+"""
 
-STEPS = '''
+STEPS = """
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
@@ -62,18 +62,18 @@ def train(rows: Table[Labelled]) -> LogisticRegression:
 def predict(features: Table[Features], model: LogisticRegression) -> Table[Scored]:
     probability = model.predict_proba(features[["temperature_c"]])[:, 1]
     return features[["machine_id", "ts"]].assign(failure_probability=probability)
-'''
+"""
 
-PIPELINE = '''
+PIPELINE = """
 from shipml import Pipeline
 from steps import featurize, predict, train
 
 pipeline = Pipeline(
     "toy", transforms=[featurize], train=train, predict=predict, target="failed"
 )
-'''
+"""
 
-SETTINGS = '''
+SETTINGS = """
 [project]
 name = "toy"
 
@@ -88,7 +88,7 @@ time_column = "ts"
 
 [schedule]
 every = "15m"
-'''
+"""
 
 WINDOW_START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -109,7 +109,11 @@ def readings(start: datetime, rows: int, seed: int) -> pd.DataFrame:
 
 def write_project(directory: Path, *, settings: str = SETTINGS) -> Path:
     """Write the toy project (code, settings, training data, two windows of input)."""
-    for name, source in (("contracts.py", CONTRACTS), ("steps.py", STEPS), ("pipeline.py", PIPELINE)):
+    for name, source in (
+        ("contracts.py", CONTRACTS),
+        ("steps.py", STEPS),
+        ("pipeline.py", PIPELINE),
+    ):
         (directory / name).write_text(textwrap.dedent(source).lstrip())
     (directory / "shipml.toml").write_text(textwrap.dedent(settings).lstrip())
     data = directory / "data"
@@ -122,13 +126,31 @@ def write_project(directory: Path, *, settings: str = SETTINGS) -> Path:
     return directory
 
 
-def fitted_model(directory: Path) -> LoadedModel:
-    """The toy model fitted on the project's training data, as the registry would hand it over."""
+def fitted_model(directory: Path, *, baselines: bool = True) -> LoadedModel:
+    """The toy model fitted on the project's training data, as the registry would hand it over.
+
+    With `baselines`, it carries the input and monitoring baselines training would store.
+    """
     from sklearn.linear_model import LogisticRegression
+
+    from shipml.contracts import Baseline
+    from shipml.monitoring import MonitoringBaseline
+    from shipml.pipeline.baselines import ModelBaselines
 
     train = pd.read_csv(directory / "data" / "train.csv")
     model = LogisticRegression().fit(train[["temperature_c"]], train["failed"])
     info = ModelVersionInfo(
         ref=ModelRef("toy", "1", "champion"), aliases=("champion",), created_at=WINDOW_START
     )
-    return LoadedModel(model=model, info=info, baseline=None)
+    if not baselines:
+        return LoadedModel(model=model, info=info, baseline=None)
+    features = train.drop(columns=["failed"]).assign(hot=train["temperature_c"] > 80)
+    scores = pd.DataFrame(
+        {"failure_probability": model.predict_proba(train[["temperature_c"]])[:, 1]}
+    )
+    monitoring = MonitoringBaseline.from_training(
+        features[["temperature_c", "hot"]], scores, "failure_probability"
+    )
+    inputs = Baseline.from_frame(train.drop(columns=["failed"]))
+    payload = ModelBaselines(inputs=inputs, monitoring=monitoring).to_json()
+    return LoadedModel(model=model, info=info, baseline=payload)

@@ -385,6 +385,8 @@ class MonitoringSettings(_Section):
     latency_p99_seconds: float = Field(default=1.0, gt=0)
     step_latency_p99_seconds: dict[str, float] = Field(default_factory=dict)
     fail_on_critical: bool = False
+    prometheus_textfile: Path | None = None  # for node_exporter's textfile collector (*.prom)
+    pushgateway_url: str | None = None
 
     @field_validator("thresholds")
     @classmethod

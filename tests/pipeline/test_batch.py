@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from _postgres import make_postgres_database
-from _projects import WINDOW_START, fitted_model, write_project
+from _projects import SETTINGS, WINDOW_START, fitted_model, write_project
 from shipml.pipeline.batch import WindowFailed, run_window
 from shipml.pipeline.project import Project
 from shipml.pipeline.windows import Window
@@ -85,15 +85,7 @@ def test_invalid_rows_fail_the_window_and_the_report_is_kept(project: Project) -
 
 
 def test_under_quarantine_bad_rows_are_stored_and_the_rest_is_scored(tmp_path: Path) -> None:
-    settings = (
-        (
-            Path(__file__)
-            .parent.parent.joinpath("_projects.py")
-            .read_text()
-            .split("SETTINGS = '''")[1]
-        ).split("'''")[0]
-        + '\n[validation]\npolicy = "quarantine"\nmax_invalid_fraction = 0.1\n'
-    )
+    settings = SETTINGS + '\n[validation]\npolicy = "quarantine"\nmax_invalid_fraction = 0.1\n'
     project = Project.load(write_project(tmp_path, settings=settings))
     source = tmp_path / "data" / f"readings_{WINDOW_START:%Y%m%dT%H%M}.csv"
     rows = pd.read_csv(source)
@@ -129,3 +121,20 @@ def test_a_window_without_input_fails_loudly(project: Project) -> None:
         run_window(project, later, model=fitted_model(project.root))
     [run] = project.store.runs(kind="batch")
     assert run.status == "failed" and "MissingInput" in run.error
+
+
+def test_a_window_is_profiled_and_its_scores_published_for_prometheus(tmp_path: Path) -> None:
+    settings = SETTINGS + '\n[monitoring]\nprometheus_textfile = "metrics/toy.prom"\n'
+    project = Project.load(write_project(tmp_path, settings=settings))
+    (tmp_path / "metrics").mkdir()
+
+    outcome = run_window(project, WINDOW, model=fitted_model(tmp_path))
+
+    names = {p.name for p in project.store.profiles("toy", "batch", "window")}
+    assert names == {"window"}
+    [evaluation] = project.store.profiles("toy", "batch", "evaluation")
+    assert evaluation.run_id == outcome.run_id
+    assert {d["column"] for d in evaluation.payload["drift"]} >= {"temperature_c", "hot"}
+    metrics = (tmp_path / "metrics" / "toy.prom").read_text()
+    assert 'shipml_feature_drift_score{column="temperature_c"' in metrics
+    assert "shipml_prediction_shift_zscore" in metrics

@@ -22,6 +22,7 @@ import typer
 from rich.table import Table
 
 from shipml.cli._common import console, fail
+from shipml.cli.monitor import report as write_report
 from shipml.pipeline.batch import CriticalAlert, WindowFailed, WindowOutcome, run_window
 from shipml.pipeline.project import Project
 from shipml.pipeline.training import train
@@ -90,6 +91,7 @@ def demo(
     _train(project, simulator)
     results = [_run_window(project, simulator, index, s) for index, s in enumerate(_scenarios())]
     _print_results(results)
+    write_report(out=directory / "report.html", project_dir=directory, last=len(results))
     elapsed = time.perf_counter() - started
     missed = [r for r in results if not r.caught]
     console.print(f"project: {directory}  ({elapsed:.0f} s)")

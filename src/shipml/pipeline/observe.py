@@ -17,7 +17,7 @@ from shipml.monitoring import (
     profile,
 )
 from shipml.monitoring.alerting import has_critical, raise_window_alerts
-from shipml.monitoring.sinks import sinks_from_settings
+from shipml.monitoring.prometheus import publish_batch_metrics
 from shipml.pipeline.baselines import ModelBaselines
 from shipml.pipeline.project import Project
 from shipml.pipeline.runner import FlowResult
@@ -79,9 +79,26 @@ def observe_window(
         evaluation,
         run_id=run_id,
         window_start=window.start,
-        sinks=sinks_from_settings(project.settings.alerts),
+        sinks=project.alert_sinks,
     )
+    _publish(project, evaluation, window)
     return Observation(evaluation, alerts)
+
+
+def _publish(project: Project, evaluation: WindowEvaluation, window: Window) -> None:
+    """Expose the window's scores to Prometheus, when a textfile or Pushgateway is configured."""
+    settings = project.settings.monitoring
+    if settings.prometheus_textfile is None and settings.pushgateway_url is None:
+        return
+    textfile = settings.prometheus_textfile
+    publish_batch_metrics(
+        project.name,
+        evaluation,
+        project.store.alerts(status="open", pipeline=project.name),
+        window_end=window.end,
+        textfile=project.root / textfile if textfile is not None else None,
+        gateway_url=settings.pushgateway_url,
+    )
 
 
 def profile_window(baseline: MonitoringBaseline, result: FlowResult) -> Profile:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from shipml.config import Settings, load_settings
+from shipml.monitoring.sinks import AlertSink, sinks_from_settings
 from shipml.pipeline.pipeline import Pipeline
 from shipml.pipeline.runner import BoundaryPolicy, Policies
 from shipml.pipeline.sinks import Sink, sink_from_settings
@@ -64,6 +65,11 @@ class Project:
             model_name=self.settings.model.name,
             artifact_root=tracking.artifacts,
         )
+
+    @cached_property
+    def alert_sinks(self) -> list[AlertSink]:
+        """Where new alerts go: the log, and the webhook when one is configured."""
+        return sinks_from_settings(self.settings.alerts)
 
     def source(self) -> Source:
         """Where batch windows read their input."""

@@ -58,3 +58,19 @@ class LocalEngine:
             keep=keep,
             baselines=baselines,
         )
+
+
+ENGINE_NAMES = ("local", "dask")
+
+
+def engine_by_name(name: str, *, scheduler_address: str | None = None) -> Engine:
+    """The engine called `name`: "local", or "dask" (a LocalCluster unless `scheduler_address`)."""
+    if name == "local":
+        if scheduler_address is not None:
+            raise ValueError("a scheduler address is for the dask engine, not the local one")
+        return LocalEngine()
+    if name == "dask":
+        from shipml.pipeline.engines.dask import DaskEngine  # distributed takes a while to import
+
+        return DaskEngine(scheduler_address=scheduler_address)
+    raise ValueError(f"unknown engine {name!r}: expected one of {', '.join(ENGINE_NAMES)}")
