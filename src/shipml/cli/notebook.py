@@ -1,7 +1,10 @@
-"""`shipml notebook check`: find the traps that keep a notebook from being a pipeline.
+"""`shipml notebook check` and `convert`: from a notebook to a pipeline.
 
-Exit codes: 0 when nothing is found, 1 when any finding is reported, 2 when the notebook
+`check` exit codes: 0 when nothing is found, 1 when any finding is reported, 2 when the notebook
 cannot be read (or `--run` cannot start a kernel), with one line on stderr.
+`convert` exit codes: 0 when the project is written and its tests pass, 1 when the notebook
+cannot be converted (the reasons by cell; nothing written) or the new project's tests fail,
+2 when the notebook cannot be read or the output directory cannot be used.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from shipml.notebooks.blockers import NotConvertible
 from shipml.notebooks.cells import read_notebook
 from shipml.notebooks.check import check_notebook, sorted_findings
+from shipml.notebooks.conversion_report import conversion_summary
+from shipml.notebooks.convert import DEFAULT_TIMEOUT, OutputUnusable, convert_notebook
 from shipml.notebooks.errors import NotebookRunUnavailable, UnreadableNotebook
 from shipml.notebooks.render import render_report
 from shipml.notebooks.run import DEFAULT_KERNEL, run_notebook
@@ -23,9 +29,10 @@ EXIT_UNUSABLE = 2
 
 
 def register(app: typer.Typer) -> None:
-    """Add the `notebook` group (with `check`) to `app`."""
+    """Add the `notebook` group (with `check` and `convert`) to `app`."""
     notebook_app = typer.Typer(help="Work with Jupyter notebooks.", no_args_is_help=True)
     notebook_app.command("check")(check)
+    notebook_app.command("convert")(convert)
     app.add_typer(notebook_app, name="notebook")
 
 
@@ -63,6 +70,45 @@ def check(
     else:
         Console().print(render_report(report))
     raise typer.Exit(0 if report.clean else EXIT_FOUND)
+
+
+def convert(
+    notebook: Annotated[Path, typer.Argument(help="The .ipynb file to convert.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for the new project (absent or empty).")
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Project name (default: from the notebook's file name).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(min=1.0, help="Seconds allowed for running the notebook once.")
+    ] = DEFAULT_TIMEOUT,
+    verify: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="Run the new project's tests.")
+    ] = True,
+) -> None:
+    """Turn a notebook into a shipml project: steps, contracts, data, tests and CONVERSION.md."""
+    try:
+        conversion = convert_notebook(notebook, out, name=name, timeout=timeout, verify=verify)
+    except (UnreadableNotebook, OutputUnusable) as error:
+        _refuse(str(error))
+    except NotConvertible as refusal:
+        typer.echo(
+            f"cannot convert {notebook}: {len(refusal.blockers)} reason(s) by cell, nothing "
+            "written (`shipml notebook check` explains the notebook traps)"
+        )
+        for blocker in refusal.blockers:
+            typer.echo(f"  {blocker}")
+        raise typer.Exit(EXIT_FOUND) from None
+    verification = conversion.verification
+    typer.echo(
+        conversion_summary(
+            conversion.design, str(out), verification.summary if verification else None
+        )
+    )
+    if verification is not None and not verification.passed:
+        typer.echo(f"the new project's tests fail:\n{verification.output}", err=True)
+        raise typer.Exit(EXIT_FOUND)
 
 
 def _refuse(message: str) -> NoReturn:
