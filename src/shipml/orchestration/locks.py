@@ -1,0 +1,118 @@
+"""One batch window at a time per pipeline, across processes.
+
+Two locks, taken in this order and held while a scheduler runs its due windows:
+
+- an exclusive `flock` on a file under `<project>/.shipml/`: schedulers on one machine;
+  the kernel releases it when the holder dies, even by SIGKILL;
+- when the run store is PostgreSQL, a session-level advisory lock keyed by the pipeline's
+  name: schedulers on several machines sharing the store. PostgreSQL releases it when the
+  holder's connection drops.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import IO
+
+from sqlalchemy import Connection, create_engine, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from shipml.pipeline.project import HOME, Project
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POLL_SECONDS = 0.5
+
+
+class PipelineLock:
+    """The cross-process lock that keeps two runs of one pipeline from overlapping."""
+
+    def __init__(self, project: Project, *, poll_seconds: float = DEFAULT_POLL_SECONDS) -> None:
+        store_url = project.settings.store.url
+        assert store_url is not None  # the settings always resolve a store URL
+        digest = hashlib.sha256(f"{store_url}\n{project.name}".encode()).hexdigest()[:12]
+        self.path = project.root / HOME / f"schedule-{project.name}-{digest}.lock"
+        self.store_url = store_url
+        self.key = advisory_key(project.name)
+        self.poll_seconds = poll_seconds
+
+    @contextmanager
+    def held(self, stop: threading.Event) -> Iterator[bool]:
+        """Wait for the lock; yield True once held, or False when `stop` was set first."""
+        with ExitStack() as stack:
+            file = stack.enter_context(open(self.path, "a+"))
+            if not self._wait(lambda: _try_flock(file), stop, f"file lock {self.path}"):
+                yield False
+                return
+            _write_pid(file)
+            if make_url(self.store_url).get_backend_name() == "postgresql":
+                connection = stack.enter_context(_dedicated_connection(self.store_url))
+                locked = self._wait(lambda: _try_advisory(connection, self.key), stop, "pg lock")
+                if not locked:
+                    yield False
+                    return
+                stack.callback(_advisory_unlock, connection, self.key)
+            yield True
+
+    def _wait(self, attempt: Callable[[], bool], stop: threading.Event, what: str) -> bool:
+        """Retry `attempt` until it succeeds (True) or `stop` is set (False)."""
+        if attempt():
+            return True
+        log.info("another run of this pipeline holds the %s; waiting", what)
+        while not stop.wait(self.poll_seconds):
+            if attempt():
+                return True
+        return False
+
+
+def advisory_key(pipeline: str) -> int:
+    """The PostgreSQL advisory lock key (a signed 64-bit integer) of a pipeline's windows."""
+    digest = hashlib.sha256(f"shipml.schedule/{pipeline}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _try_flock(file: IO[str]) -> bool:
+    """Take the exclusive lock on `file` without waiting."""
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _write_pid(file: IO[str]) -> None:
+    """Leave the holder's process id in the lock file, for whoever wonders who holds it."""
+    file.seek(0)
+    file.truncate()
+    file.write(f"{os.getpid()}\n")
+    file.flush()
+
+
+@contextmanager
+def _dedicated_connection(url: str) -> Iterator[Connection]:
+    """A connection of its own (an advisory lock belongs to its session)."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def _try_advisory(connection: Connection, key: int) -> bool:
+    """Take the session-level advisory lock without waiting."""
+    locked = connection.execute(select(func.pg_try_advisory_lock(key))).scalar_one()
+    connection.commit()
+    return bool(locked)
+
+
+def _advisory_unlock(connection: Connection, key: int) -> None:
+    connection.execute(select(func.pg_advisory_unlock(key)))
+    connection.commit()

@@ -1,0 +1,145 @@
+"""The embedded scheduler: a project's batch windows on its schedule, with APScheduler 3.
+
+- Windows are aligned to the cadence: an interval fires on its grid (00:00, 00:15, ... from
+  the epoch), a cron schedule at its fire times; each fire runs the latest complete window,
+  exactly the one `shipml run --start --end` would run.
+- On start, and at every fire, missed windows are caught up first (see `due`).
+- Never two runs of one pipeline at once: one job instance, one worker thread, and a
+  cross-process lock (see `locks`) so that two schedulers on one project wait for each other.
+- `stop()` (the CLI calls it on SIGTERM/SIGINT) lets the running window finish, then returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from shipml.monitoring.alerts import CandidateAlert
+from shipml.orchestration.alerting import raise_scheduler_alert
+from shipml.orchestration.attempts import run_scheduled_window
+from shipml.orchestration.due import DueWindows, due_windows
+from shipml.orchestration.locks import PipelineLock
+from shipml.pipeline.batch import WindowOutcome
+from shipml.pipeline.project import Project
+from shipml.pipeline.windows import Cadence, latest_complete_window
+from shipml.store import StoreError
+from shipml.versioning.tracking import RegistryError
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_LIMIT = "catch_up_limit"
+_JOB = "windows"
+
+
+class WindowScheduler:
+    """Runs a project's batch windows on a cadence until stopped."""
+
+    def __init__(self, project: Project, cadence: Cadence | None = None) -> None:
+        self.project = project
+        self.cadence = cadence or project.settings.schedule.cadence()
+        self._stop = threading.Event()
+        self._lock = PipelineLock(project)
+
+    def run(self) -> None:
+        """Catch up, then run each window as it completes; return once `stop()` was called."""
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        scheduler.add_job(self.tick, "date", run_date=datetime.now(UTC), id="catch-up")
+        scheduler.add_job(self.tick, trigger_of(self.cadence), id=_JOB)
+        scheduler.start()
+        log.info(
+            "scheduling %s: windows %s, next at %s",
+            self.project.name,
+            describe(self.cadence),
+            scheduler.get_job(_JOB).next_run_time,
+        )
+        try:
+            self._stop.wait()
+        finally:
+            log.info("stopping: letting the running window finish")
+            scheduler.shutdown(wait=True)
+        log.info("scheduler stopped")
+
+    def stop(self) -> None:
+        """Ask the scheduler to stop after the running window (safe from a signal handler)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether `stop()` was called."""
+        return self._stop.is_set()
+
+    def tick(self) -> list[WindowOutcome]:
+        """Run the due windows now, oldest first, holding the pipeline's lock."""
+        if self._stop.is_set():
+            return []
+        try:
+            with self._lock.held(self._stop) as acquired:
+                return self._run_due() if acquired else []
+        except (RegistryError, StoreError) as error:  # e.g. no champion model yet
+            log.error("cannot run the windows of %s: %s", self.project.name, error)
+            return []
+        except Exception:  # the scheduler outlives a bad tick; the next one tries again
+            log.exception("running the due windows of %s failed", self.project.name)
+            return []
+
+    def _run_due(self) -> list[WindowOutcome]:
+        schedule = self.project.settings.schedule
+        due = due_windows(self.project, self.cadence, schedule.catch_up_max)
+        if due.not_caught_up is not None:
+            _alert_not_caught_up(self.project, due)
+        model = self.project.tracker.load(self.project.settings.model.alias)
+        outcomes: list[WindowOutcome] = []
+        for window in due.windows:
+            if self._stop.is_set():
+                break
+            outcome = run_scheduled_window(self.project, window, model, self._stop)
+            if outcome is not None:
+                outcomes.append(outcome)
+        return outcomes
+
+
+def trigger_of(cadence: Cadence) -> BaseTrigger:
+    """The APScheduler trigger that fires at each window's end."""
+    if isinstance(cadence, timedelta):
+        grid_point = latest_complete_window(cadence).end
+        return IntervalTrigger(seconds=cadence.total_seconds(), start_date=grid_point, timezone=UTC)
+    return cadence.trigger()
+
+
+def describe(cadence: Cadence) -> str:
+    """'every 0:15:00' or "cron '*/15 * * * *' (UTC)"."""
+    if isinstance(cadence, timedelta):
+        return f"every {cadence}"
+    return f"cron {cadence.expression!r} ({cadence.timezone})"
+
+
+def _alert_not_caught_up(project: Project, due: DueWindows) -> None:
+    """Warn (log and alert) about missed windows older than the catch-up limit."""
+    assert due.not_caught_up is not None
+    start, end = due.not_caught_up
+    limit = project.settings.schedule.catch_up_max
+    message = (
+        f"windows from {start.isoformat()} to {end.isoformat()} were missed and are older than "
+        f"the {limit} caught up (schedule.catch_up_max); run them with "
+        f"`shipml run --start {start.isoformat()} --end {end.isoformat()}`"
+    )
+    log.warning("%s", message)
+    candidate = CandidateAlert(
+        rule=CATCH_UP_LIMIT,
+        column=None,
+        value=limit,
+        threshold=limit,
+        severity="warning",
+        message=message,
+    )
+    raise_scheduler_alert(project, candidate, run_id=None, window_start=start)
