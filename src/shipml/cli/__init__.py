@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from shipml.cli import contracts, demo, models, monitor, runs, serve
+from shipml.cli import (
+    airflow,
+    contracts,
+    demo,
+    models,
+    monitor,
+    notebook,
+    runs,
+    scaffold,
+    schedule,
+    serve,
+)
 
 app = typer.Typer(
     name="shipml",
@@ -13,5 +24,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (demo, contracts, models, runs, serve, monitor):
+for module in (
+    demo,
+    scaffold,
+    contracts,
+    models,
+    runs,
+    serve,
+    monitor,
+    notebook,
+    schedule,
+    airflow,
+):
     module.register(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +21,8 @@ from shipml.cli._common import (
     print_json,
     step_progress,
 )
-from shipml.pipeline.batch import WindowFailed, WindowOutcome, run_window
+from shipml.pipeline.batch import CriticalAlert, WindowFailed, WindowOutcome, run_window
+from shipml.pipeline.engines import ENGINE_NAMES, Engine, engine_by_name
 from shipml.pipeline.windows import (
     Window,
     WindowInputError,
@@ -47,6 +49,13 @@ def run(
     ),
     end: Annotated[str | None, typer.Option(help="Window end, ISO 8601 (UTC if naive).")] = None,
     force: Annotated[bool, typer.Option(help="Run windows that already succeeded again.")] = False,
+    engine: Annotated[
+        str, typer.Option(help=f"Where the flow runs: {' or '.join(ENGINE_NAMES)}.")
+    ] = "local",
+    scheduler_address: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)."),
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Run one batch window (default: the latest complete one) and write its output."""
@@ -61,35 +70,65 @@ def run(
             windows = windows_between(parse_datetime(start), parse_datetime(end), cadence)
     except WindowInputError as error:
         fail(str(error), EXIT_UNUSABLE)
-    outcomes = [_run_one(project, window, force) for window in windows]
+    with ExitStack() as cleanup:
+        chosen = _engine(engine, scheduler_address, cleanup)
+        results = [
+            _run_one(project, window, force, chosen, quiet=json_output) for window in windows
+        ]
     if json_output:
-        print_json([dataclasses.asdict(o) for o in outcomes])
-    if any(o.status == "failed" for o in outcomes):
+        print_json([dataclasses.asdict(outcome) for outcome, _ in results])
+    if any(failed for _, failed in results):
         raise typer.Exit(EXIT_FAILED)
 
 
-def _run_one(project: Any, window: Window, force: bool) -> WindowOutcome:
+def _engine(name: str, scheduler_address: str | None, cleanup: ExitStack) -> Engine:
+    """The chosen engine, its cluster reached up front and closed by `cleanup`."""
+    try:
+        engine = engine_by_name(name, scheduler_address=scheduler_address)
+        if isinstance(engine, AbstractContextManager):
+            cleanup.enter_context(engine)
+    except (ValueError, OSError) as error:
+        fail(str(error), EXIT_UNUSABLE)
+    return engine
+
+
+def _run_one(
+    project: Any, window: Window, force: bool, engine: Engine, *, quiet: bool
+) -> tuple[WindowOutcome, bool]:
+    """Run one window; the outcome, and whether it counts as failed (the exit code)."""
     try:
         with step_progress(f"window {window}") as progress:
-            outcome = run_window(project, window, force=force, on_step=progress)
+            outcome = run_window(project, window, force=force, on_step=progress, engine=engine)
     except WindowFailed as failed:
-        console.print(f"[bold red]✗[/] window {window} failed (run {failed.outcome.run_id})")
-        console.print(f"  {failed.outcome.error}", highlight=False)
-        return failed.outcome
+        if not quiet:
+            console.print(f"[bold red]✗[/] window {window} failed (run {failed.outcome.run_id})")
+            console.print(f"  {failed.outcome.error}", highlight=False)
+        return failed.outcome, True
+    except CriticalAlert as alert:
+        outcome, critical = alert.outcome, True
     except RegistryError as error:
         fail(str(error), EXIT_UNUSABLE)
+    else:
+        critical = False
+    if not quiet:
+        _print_outcome(outcome)
+    return outcome, critical
+
+
+def _print_outcome(outcome: WindowOutcome) -> None:
     if outcome.status == "skipped":
         console.print(
-            f"[yellow]•[/] window {window} already succeeded (run {outcome.run_id}); "
+            f"[yellow]•[/] window {outcome.window} already succeeded (run {outcome.run_id}); "
             "nothing to do (--force runs it again)"
         )
-    else:
-        console.print(
-            f"[bold green]✓[/] window {window}: {outcome.rows_in} rows in, "
-            f"{outcome.rows_quarantined} quarantined, {outcome.rows_out} out "
-            f"-> {outcome.output} (model v{outcome.model_version}, run {outcome.run_id})"
-        )
-    return outcome
+        return
+    console.print(
+        f"[bold green]✓[/] window {outcome.window}: {outcome.rows_in} rows in, "
+        f"{outcome.rows_quarantined} quarantined, {outcome.rows_out} out "
+        f"-> {outcome.output} (model v{outcome.model_version}, run {outcome.run_id})"
+    )
+    for message in outcome.alerts:
+        console.print(f"  [yellow]alert:[/] {message}", highlight=False)
 
 
 def runs(
