@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import inspect
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types as at
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WrapValidator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -25,11 +35,18 @@ _FIELD_CONFIG_KEYS = (
     "str_max_length",
     "coerce_numbers_to_str",
     "allow_inf_nan",
-    "ser_json_inf_nan",
     "val_temporal_unit",
     "regex_engine",
-    "use_enum_values",
 )
+# Keys the adapters need to be built at all, without changing how a value validates.
+_ADAPTER_CONFIG_KEYS = ("arbitrary_types_allowed",)
+
+_VALIDATOR_MODES = {
+    "after": AfterValidator,
+    "before": BeforeValidator,
+    "plain": PlainValidator,
+    "wrap": WrapValidator,
+}
 
 KINDS = ("str", "int", "float", "bool", "datetime", "date", "choice")
 
@@ -47,6 +64,7 @@ class Bounds:
 
     @property
     def any(self) -> bool:
+        """True when at least one of the numeric limits is set."""
         return any(v is not None for v in (self.multiple_of, self.le, self.lt, self.ge, self.gt))
 
 
@@ -55,86 +73,121 @@ class FieldSpec:
     """One model field as the validator sees it."""
 
     name: str
+    column: str  # the key Pydantic reads the field from: its alias if it has one, else its name
     kind: str | None  # one of KINDS when compiled; None when Pydantic validates it
     nullable: bool
     required: bool
-    default: Any
+    default: Any = None
+    default_factory: Callable[[], Any] | None = None
+    validate_default: bool = False
     bounds: Bounds = Bounds()
     has_length_or_pattern: bool = False
     choices: tuple[Any, ...] = ()
+    choice_error: tuple[str, str] = ("", "")  # Pydantic's (rule, message) for other values
+    # Validates a list of this field's values as Pydantic would, field validators included.
     list_adapter: TypeAdapter[list[Any]] = field(default=None, repr=False)  # type: ignore[assignment]
-    validators: bool = False  # has field validators (validated via the model)
-    validators_read_row: bool = False  # a validator takes `info`: needs whole rows
 
     def default_value(self) -> Any:
         """The value Pydantic fills in when the column is absent."""
-        return self.default() if callable(self.default) else self.default
+        return self.default_factory() if self.default_factory is not None else self.default
 
 
 def read_fields(model: type[BaseModel]) -> list[FieldSpec]:
     """A spec for every field of `model`."""
-    config = _field_config(model.model_config)
-    validators = _field_validators(model)
     return [
-        _spec(name, info, config, validators.get(name)) for name, info in model.model_fields.items()
+        _spec(name, info, model.model_config, _field_validators(model, name))
+        for name, info in model.model_fields.items()
     ]
 
 
 def _field_config(config: ConfigDict) -> ConfigDict:
+    """The part of a model's config that changes how its fields validate."""
     return ConfigDict(**{k: config[k] for k in _FIELD_CONFIG_KEYS if k in config})  # type: ignore[misc]
 
 
-def _field_validators(model: type[BaseModel]) -> dict[str, bool]:
-    """Field name -> whether any of its validators takes `info` (may read the row)."""
-    found: dict[str, bool] = {}
-    for decorator in model.__pydantic_decorators__.field_validators.values():
-        reads_row = _takes_info(decorator.func)
-        fields = decorator.info.fields
-        names = model.model_fields if "*" in fields else fields
-        for name in names:
-            found[name] = found.get(name, False) or reads_row
-    return found
+def _adapter_config(config: ConfigDict) -> ConfigDict:
+    """The config of a field's list adapter: Enum members come out as their values."""
+    extra = {k: config[k] for k in _ADAPTER_CONFIG_KEYS if k in config}
+    return ConfigDict(**_field_config(config), **extra, use_enum_values=True)  # type: ignore[misc]
 
 
-def _takes_info(func: Any) -> bool:
+def validators_read_rows(model: type[BaseModel]) -> bool:
+    """True when a field validator or default factory may read the other fields of the row."""
+    decorators = model.__pydantic_decorators__.field_validators.values()
+    takes_info = any(_takes_info(d.func, d.info.mode) for d in decorators)
+    return takes_info or any(
+        getattr(f, "default_factory_takes_validated_data", False)
+        for f in model.model_fields.values()
+    )
+
+
+def _field_validators(model: type[BaseModel], name: str) -> list[Any]:
+    """The model's validators of field `name`, as Annotated metadata, in Pydantic's order."""
+    return [
+        _VALIDATOR_MODES[decorator.info.mode](decorator.func)
+        for decorator in model.__pydantic_decorators__.field_validators.values()
+        if name in decorator.info.fields or "*" in decorator.info.fields
+    ]
+
+
+def _takes_info(func: Any, mode: str) -> bool:
     try:
         params = inspect.signature(func).parameters
     except (TypeError, ValueError):
         return True
-    return len(params) >= 2
+    return len(params) >= (3 if mode == "wrap" else 2)
 
 
-def _spec(
-    name: str, info: FieldInfo, config: ConfigDict, validator_reads_row: bool | None
-) -> FieldSpec:
-    annotation = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
-    nullable = _accepts_none(TypeAdapter(annotation, config=config or None))
-    list_adapter: TypeAdapter[list[Any]] = TypeAdapter(list[annotation], config=config or None)
-    default = info.default_factory if info.default_factory is not None else info.default
+def _spec(name: str, info: FieldInfo, config: ConfigDict, validators: list[Any]) -> FieldSpec:
+    metadata = [*info.metadata, *validators]
+    annotation = Annotated[info.annotation, *metadata] if metadata else info.annotation
+    list_adapter: TypeAdapter[list[Any]] = TypeAdapter(
+        list[annotation], config=_adapter_config(config)
+    )
+    alias = info.validation_alias if isinstance(info.validation_alias, str) else info.alias
+    validate_default = info.validate_default
+    if validate_default is None:
+        validate_default = bool(config.get("validate_default"))
     common = dict(
         name=name,
-        nullable=nullable,
+        column=alias or name,
+        nullable=_accepts_none(list_adapter),
         required=info.is_required(),
-        default=None if default is PydanticUndefined else default,
+        default=None if info.default is PydanticUndefined else info.default,
+        default_factory=info.default_factory,
+        validate_default=validate_default,
         list_adapter=list_adapter,
-        validators=validator_reads_row is not None,
-        validators_read_row=bool(validator_reads_row),
     )
-    compiled = None if (config or validator_reads_row is not None or info.alias) else _compile(info)
+    compiled = None if (_field_config(config) or validators) else _compile(info)
     if compiled is None:
         return FieldSpec(kind=None, **common)
     kind, bounds, text_rules, choices = compiled
     return FieldSpec(
-        kind=kind, bounds=bounds, has_length_or_pattern=text_rules, choices=choices, **common
+        kind=kind,
+        bounds=bounds,
+        has_length_or_pattern=text_rules,
+        choices=choices,
+        choice_error=_error_for_any_other_value(list_adapter) if choices else ("", ""),
+        **common,
     )
 
 
-def _accepts_none(adapter: TypeAdapter[Any]) -> bool:
+def _accepts_none(list_adapter: TypeAdapter[list[Any]]) -> bool:
     try:
-        adapter.validate_python(None)
+        list_adapter.validate_python([None])
     except ValidationError:
         return False
     return True
+
+
+def _error_for_any_other_value(list_adapter: TypeAdapter[list[Any]]) -> tuple[str, str]:
+    """Pydantic's (rule, message) for a value outside a Literal or Enum's choices."""
+    try:
+        list_adapter.validate_python([object()])
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        return first["type"], first["msg"]
+    raise AssertionError("a Literal or Enum field accepted an arbitrary object")
 
 
 def _compile(info: FieldInfo) -> tuple[str, Bounds, bool, tuple[Any, ...]] | None:
@@ -147,13 +200,8 @@ def _compile(info: FieldInfo) -> tuple[str, Bounds, bool, tuple[Any, ...]] | Non
     bounds: dict[str, Any] = {}
     text_rules = False
     for item in metadata:
-        if isinstance(item, FieldInfo):
-            nested = _compile_metadata(item.metadata, bounds)
-            if nested is None:
-                return None
-            text_rules = text_rules or nested
-            continue
-        rule = _compile_metadata([item], bounds)
+        items = item.metadata if isinstance(item, FieldInfo) else [item]
+        rule = _compile_metadata(items, bounds)
         if rule is None:
             return None
         text_rules = text_rules or rule
@@ -172,18 +220,20 @@ def _compile_metadata(items: list[Any], bounds: dict[str, Any]) -> bool | None:
             bounds[key] = getattr(item, key)
         elif type(item).__name__ == "AllowInfNan":
             bounds["allow_inf_nan"] = item.allow_inf_nan
-        elif isinstance(item, at.MinLen | at.MaxLen):
-            text_rules = True
-        elif type(item).__name__ == "_PydanticGeneralMetadata" and set(vars(item)) <= {
-            "pattern"
-        }:
+        elif isinstance(item, at.MinLen | at.MaxLen) or _is_pattern(item):
             text_rules = True
         else:
             return None
     return text_rules
 
 
+def _is_pattern(item: Any) -> bool:
+    """`Field(pattern=...)` metadata (Pydantic keeps it in a private class)."""
+    return type(item).__name__ == "_PydanticGeneralMetadata" and set(vars(item)) <= {"pattern"}
+
+
 def _constraints_fit(kind: str, bounds: dict[str, Any], text_rules: bool) -> bool:
+    """Whether numpy can apply the limits exactly as Pydantic does."""
     numeric = kind in ("int", "float")
     if text_rules and kind != "str":
         return False
@@ -191,8 +241,8 @@ def _constraints_fit(kind: str, bounds: dict[str, Any], text_rules: bool) -> boo
         return False
     values = [v for k, v in bounds.items() if k != "allow_inf_nan"]
     if kind == "int":
-        return all(isinstance(v, int) and -(2**62) < v < 2**62 for v in values)
-    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        return all(type(v) is int and -(2**62) < v < 2**62 for v in values)
+    return all(type(v) is float or (type(v) is int and abs(v) <= 2**53) for v in values)
 
 
 def _strip_optional(annotation: Any) -> tuple[Any, list[Any]]:

@@ -1,8 +1,18 @@
 """`validate(df, M)`: check every row of a frame against a Pydantic model, column by column.
 
 The verdict per row is Pydantic's in lax mode (its default) for the row's record: the dict
-of the row's values, where a missing value (None, NaN, NaT, pd.NA) is None. A NaN in a
-float column therefore counts as null: it passes `float | None` and fails `float`.
+of the row's values, as `df.to_dict("records")` gives them, where a missing value (None,
+NaN, NaT, pd.NA: whatever `pandas.isna` counts) is None. A NaN in a float column therefore
+counts as null: it passes `float | None` and fails `float`.
+
+The valid frame holds the valid rows (original index) and the contract's columns in the
+model's field order (then the extra columns if the model allows extras), converted as
+Pydantic converts them: numeric strings become numbers, ISO strings datetimes, defaults
+fill absent optional columns, Enum fields hold their members' values. A column whose dtype
+already fits its field is passed through as it is (int32 stays int32, a category column
+stays categorical, a datetime64 column stays datetime64 for a `date` field), without a copy.
+Model validators (mode "after") decide verdicts; changes they make to field values are not
+carried into the valid frame.
 """
 
 from __future__ import annotations
@@ -14,18 +24,21 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from shipml.contracts._columns import ColumnOutcome, Failures, check_column
-from shipml.contracts._compile import Contract, compile_contract, single_field_model
+from shipml.contracts._columns import typed_column
+from shipml.contracts._compile import Contract, compile_contract
+from shipml.contracts._frame import ROW, FrameCheck, check_frame
 from shipml.contracts.baseline import Baseline
 from shipml.contracts.diagnose import diagnose
 from shipml.contracts.errors import ContractViolation
 from shipml.contracts.report import MAX_EXAMPLES, Example, RuleFailure, ValidationReport
 
+__all__ = ["REASONS_COLUMN", "ROW", "Policy", "ValidationResult", "validate"]
+
 Policy = Literal["fail", "quarantine"]
+POLICIES: tuple[Policy, ...] = ("fail", "quarantine")
 REASONS_COLUMN = "_reasons"
-ROW = "(row)"  # the column name under which whole-row (model validator) failures are reported
 
 
 @dataclass(frozen=True)
@@ -50,147 +63,35 @@ def validate(
     `fail`: any invalid row raises. `quarantine`: invalid rows are set aside with their
     reasons and the valid rows go on, unless more than `max_invalid_fraction` are invalid.
     """
+    _check_arguments(df, policy, max_invalid_fraction)
     contract = compile_contract(model)
-    failures, outcomes, filled = _check(df, contract)
-    invalid = _invalid_mask(len(df), failures)
-    if contract.row_mode == "after" and not invalid.all():
-        _check_model_validators(df, contract, ~invalid, failures)
-        invalid = _invalid_mask(len(df), failures)
-    report = _report(df, contract, failures, invalid, baseline)
+    checked = check_frame(df, contract)
+    report = _report(df, contract, checked, baseline)
     _apply_policy(report, policy, max_invalid_fraction)
-    valid = _valid_frame(df, contract, outcomes, filled, ~invalid)
-    quarantined = _quarantined_frame(df, failures, invalid) if invalid.any() else df.iloc[:0]
-    return ValidationResult(valid=valid, quarantined=quarantined, report=report)
+    valid = ~checked.invalid
+    return ValidationResult(
+        valid=_valid_frame(df, contract, checked, valid),
+        quarantined=_quarantined_frame(df, checked),
+        report=report,
+    )
 
 
-def _check(
-    df: pd.DataFrame, contract: Contract
-) -> tuple[dict[str, Failures], dict[str, ColumnOutcome], dict[str, Any]]:
-    """Failures per column, the checked columns, and default values for absent columns."""
-    failures: dict[str, Failures] = {}
-    outcomes: dict[str, ColumnOutcome] = {}
-    filled: dict[str, Any] = {}
-    every_row = np.arange(len(df))
-    duplicated = df.columns[df.columns.duplicated()].unique()
-    for name in duplicated:
-        failures.setdefault(str(name), Failures()).add(
-            "duplicate_column", f"column {name!r} appears more than once", every_row
+def _check_arguments(df: Any, policy: Any, max_invalid_fraction: Any) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"validate() takes a pandas DataFrame, not {type(df).__name__}")
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}: expected 'fail' or 'quarantine'")
+    if not 0 <= max_invalid_fraction <= 1:
+        raise ValueError(
+            f"max_invalid_fraction must be between 0 and 1, not {max_invalid_fraction!r}"
         )
-    if contract.row_mode == "all":
-        _check_whole_rows(df, contract, np.ones(len(df), dtype=bool), failures)
-        return failures, outcomes, filled
-    for spec in contract.fields:
-        if spec.name not in df.columns:
-            if spec.required:
-                failures.setdefault(spec.name, Failures()).add(
-                    "missing", "required column is missing", every_row
-                )
-            else:
-                filled[spec.name] = spec.default_value()
-            continue
-        if spec.name in duplicated:
-            continue
-        column = df[spec.name]
-        if spec.validators_read_row:
-            continue  # validated below, with whole rows
-        outcome = (
-            _check_with_field_validators(contract, spec.name, column)
-            if spec.validators
-            else check_column(spec, column)
-        )
-        outcomes[spec.name] = outcome
-        if outcome.failures.by_rule:
-            failures[spec.name] = outcome.failures
-    if contract.extra == "forbid":
-        for name in df.columns.difference(contract.columns):
-            failures.setdefault(str(name), Failures()).add(
-                "extra_forbidden", "Extra inputs are not permitted", every_row
-            )
-    row_fields = {f.name for f in contract.fields if f.validators_read_row}
-    present_row_fields = row_fields & set(df.columns)
-    if present_row_fields:
-        _check_whole_rows(df, contract, np.ones(len(df), dtype=bool), failures, present_row_fields)
-    return failures, outcomes, filled
 
 
-def _check_with_field_validators(contract: Contract, name: str, column: pd.Series) -> ColumnOutcome:
-    """Pydantic, through the model's own field validators, on this one column."""
-    model = single_field_model(contract.model, name)
-    failures = Failures()
-    values = column.to_numpy(dtype=object)
-    converted = np.full(len(values), None, dtype=object)
-    for position, value in enumerate(values):
-        try:
-            converted[position] = getattr(
-                model.model_validate({name: _missing_to_none(value)}), name
-            )
-        except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            failures.add(first["type"], first["msg"], np.array([position]))
-    series = pd.Series(converted, index=column.index, name=column.name).infer_objects()
-    return ColumnOutcome(failures, series)
-
-
-def _check_whole_rows(
-    df: pd.DataFrame,
-    contract: Contract,
-    rows: np.ndarray,
-    failures: dict[str, Failures],
-    only_fields: set[str] | None = None,
-) -> None:
-    """Pydantic on whole records of `rows`; keep errors of `only_fields` (all when None)."""
-    positions = np.flatnonzero(rows)
-    records = _records(df.iloc[positions])
-    for position, record in zip(positions, records, strict=True):
-        try:
-            contract.model.model_validate(record)
-        except ValidationError as error:
-            for detail in error.errors(include_url=False):
-                column = str(detail["loc"][0]) if detail["loc"] else ROW
-                if only_fields is None or column in only_fields:
-                    failures.setdefault(column, Failures()).add(
-                        detail["type"], detail["msg"], np.array([position])
-                    )
-
-
-def _check_model_validators(
-    df: pd.DataFrame, contract: Contract, rows: np.ndarray, failures: dict[str, Failures]
-) -> None:
-    """Run the model's after-validators on the rows that passed every column check."""
-    _check_whole_rows(df, contract, rows, failures)
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each row as a dict, with missing values as None."""
-    return [
-        {key: _missing_to_none(value) for key, value in record.items()}
-        for record in df.to_dict("records")
-    ]
-
-
-def _missing_to_none(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.generic) and pd.api.types.is_scalar(value) and pd.isna(value):
-        return None
-    return value
-
-
-def _invalid_mask(rows: int, failures: dict[str, Failures]) -> np.ndarray:
-    invalid = np.zeros(rows, dtype=bool)
-    for column_failures in failures.values():
-        invalid[column_failures.invalid_positions()] = True
-    return invalid
+# ---------------------------------------------------------------- the report
 
 
 def _report(
-    df: pd.DataFrame,
-    contract: Contract,
-    failures: dict[str, Failures],
-    invalid: np.ndarray,
-    baseline: Baseline | None,
+    df: pd.DataFrame, contract: Contract, checked: FrameCheck, baseline: Baseline | None
 ) -> ValidationReport:
     rule_failures = [
         RuleFailure(
@@ -200,21 +101,20 @@ def _report(
             count=len(positions),
             examples=_examples(df, column, positions),
         )
-        for column, column_failures in failures.items()
+        for column, column_failures in checked.failures.items()
         for (rule, message), positions in column_failures.merged().items()
     ]
-    present = set(df.columns)
-    missing = [f.name for f in contract.fields if f.required and f.name not in present]
-    unexpected = [str(c) for c in df.columns if c not in set(contract.columns)]
-    null_counts = {str(name): int(count) for name, count in df.isna().sum().items()}
+    fields = set(contract.columns)
+    present = {str(c) for c in df.columns}
+    missing = [f.column for f in contract.fields if f.required and f.column not in present]
     report = ValidationReport(
         contract=contract.name,
         rows=len(df),
-        invalid_rows=int(invalid.sum()),
+        invalid_rows=int(checked.invalid.sum()),
         failures=rule_failures,
-        null_counts=null_counts,
+        null_counts=checked.null_counts,
         missing_columns=missing,
-        unexpected_columns=unexpected,
+        unexpected_columns=[str(c) for c in df.columns if c not in fields],
     )
     report.diagnoses = diagnose(df, contract, report, baseline)
     return report
@@ -222,22 +122,26 @@ def _report(
 
 def _examples(df: pd.DataFrame, column: str, positions: np.ndarray) -> list[Example]:
     shown = positions[:MAX_EXAMPLES]
-    if column not in df.columns or df.columns.duplicated().any():
+    names = [str(c) for c in df.columns]
+    if names.count(column) != 1:
         return [Example(row=int(p), value=None) for p in shown]
-    values = df[column].iloc[shown]
+    values = df.iloc[shown, names.index(column)]
     return [Example(row=int(p), value=_json_safe(v)) for p, v in zip(shown, values, strict=True)]
 
 
 def _json_safe(value: Any) -> Any:
-    value = _missing_to_none(value)
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, datetime | date | pd.Timestamp):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value if not isinstance(value, str) else value[:200]
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return value[:200]
     return repr(value)[:200]
 
 
@@ -246,8 +150,6 @@ def _apply_policy(report: ValidationReport, policy: Policy, max_invalid_fraction
         return
     if policy == "fail":
         raise ContractViolation(report)
-    if policy != "quarantine":
-        raise ValueError(f"unknown policy {policy!r}: expected 'fail' or 'quarantine'")
     fraction = report.invalid_rows / max(report.rows, 1)
     if fraction > max_invalid_fraction:
         raise ContractViolation(
@@ -257,43 +159,56 @@ def _apply_policy(report: ValidationReport, policy: Policy, max_invalid_fraction
         )
 
 
+# ---------------------------------------------------------------- the frames
+
+
 def _valid_frame(
-    df: pd.DataFrame,
-    contract: Contract,
-    outcomes: dict[str, ColumnOutcome],
-    filled: dict[str, Any],
-    valid: np.ndarray,
+    df: pd.DataFrame, contract: Contract, checked: FrameCheck, valid: np.ndarray
 ) -> pd.DataFrame:
     """The valid rows, with the contract's columns converted and defaults filled in."""
-    all_valid = bool(valid.all())
-    columns: dict[str, Any] = {}
-    for spec in contract.fields:
-        if spec.name in outcomes:
-            columns[spec.name] = outcomes[spec.name].values
-        elif spec.name in filled:
-            columns[spec.name] = pd.Series([filled[spec.name]] * len(df), index=df.index)
-        elif spec.name in df.columns:
-            columns[spec.name] = df[spec.name]
+    columns: dict[str, pd.Series] = {
+        name: checked.converted[name] for name in contract.field_names if name in checked.converted
+    }
     if contract.extra == "allow":
-        for name in df.columns.difference(contract.columns):
-            columns[str(name)] = df[name]
-    frame = pd.DataFrame(columns, index=df.index, copy=False)
-    if all_valid:
-        return frame
-    kept = frame.iloc[np.flatnonzero(valid)]
-    return kept.infer_objects()
+        fields = set(contract.columns)
+        columns |= {name: df[name] for name in df.columns if name not in fields}
+    kept = None if valid.all() else np.flatnonzero(valid)
+    index = df.index if kept is None else df.index.take(kept)
+    return pd.DataFrame(
+        {name: _valid_values(column, kept, index) for name, column in columns.items()},
+        index=index,
+        copy=False,
+    )
 
 
-def _quarantined_frame(
-    df: pd.DataFrame, failures: dict[str, Failures], invalid: np.ndarray
-) -> pd.DataFrame:
-    """Invalid rows as received, each with the reasons it failed."""
-    positions = np.flatnonzero(invalid)
-    reasons: dict[int, list[str]] = {}
-    for column, column_failures in failures.items():
-        for (rule, _), rule_positions in column_failures.merged().items():
-            for position in rule_positions:
-                reasons.setdefault(int(position), []).append(f"{column}: {rule}")
-    quarantined = df.iloc[positions].copy()
-    quarantined[REASONS_COLUMN] = ["; ".join(reasons[int(p)]) for p in positions]
+def _valid_values(column: pd.Series, kept: np.ndarray | None, index: pd.Index) -> Any:
+    """The values of `column` in the rows `kept` (all when None), in their pandas dtype."""
+    if kept is not None:
+        column = pd.Series(column.array.take(kept), index=index, name=column.name)
+    return typed_column(column).array
+
+
+def _quarantined_frame(df: pd.DataFrame, checked: FrameCheck) -> pd.DataFrame:
+    """Invalid rows as received, each with the reasons it failed ("column: rule; ...")."""
+    rows, reasons = _reasons_by_row(checked)
+    quarantined = df.take(rows)
+    quarantined[REASONS_COLUMN] = pd.Series(reasons, index=quarantined.index, dtype="str")
     return quarantined
+
+
+def _reasons_by_row(checked: FrameCheck) -> tuple[np.ndarray, list[str]]:
+    """The failing row positions (sorted) and, for each, its "column: rule" list."""
+    positions: list[np.ndarray] = []
+    labels: list[str] = []
+    for column, column_failures in checked.failures.items():
+        for (rule, _), rule_positions in column_failures.merged().items():
+            positions.append(rule_positions)
+            labels += [f"{column}: {rule}"] * len(rule_positions)
+    if not positions:
+        return np.empty(0, dtype=np.intp), []
+    all_positions = np.concatenate(positions)
+    order = np.argsort(all_positions, kind="stable")
+    sorted_positions, sorted_labels = all_positions[order], np.array(labels, dtype=object)[order]
+    starts = np.flatnonzero(np.r_[True, sorted_positions[1:] != sorted_positions[:-1]])
+    groups = np.split(sorted_labels, starts[1:])
+    return sorted_positions[starts], ["; ".join(group) for group in groups]

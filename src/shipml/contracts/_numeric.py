@@ -1,0 +1,178 @@
+"""Numeric columns against int, float and bool fields, with Pydantic's numeric rules.
+
+Each check returns the column as the field's type and records failures; None means the
+values need Pydantic (ints beyond int64, say).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from shipml.contracts._failures import Failures
+from shipml.contracts._fields import Bounds, FieldSpec
+
+_INT64_SAFE = 2.0**63  # floats below this in magnitude convert to int64 exactly
+
+
+def float_from_number(
+    spec: FieldSpec, column: pd.Series, null: np.ndarray, failures: Failures
+) -> pd.Series:
+    """A float field from a float, int or bool column: every value is a float."""
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    # NaN (null) compares False against every limit, so only allow_inf_nan needs the mask.
+    _check_bounds(values, None if spec.bounds.allow_inf_nan else ~null, spec.bounds, failures)
+    if column.dtype == np.float64:
+        return column
+    return pd.Series(values, index=column.index, name=column.name)
+
+
+def int_from_int(
+    spec: FieldSpec, column: pd.Series, null: np.ndarray, failures: Failures
+) -> pd.Series | None:
+    """An int field from an int column: only the bounds can fail."""
+    if column.dtype.kind == "u" and column.max() >= 2**63:
+        return None  # beyond int64: Pydantic's big ints decide
+    if null.any():
+        values = column.to_numpy(dtype=np.int64, na_value=0)
+        _check_bounds(values, ~null, spec.bounds, failures)
+        return column
+    values = column.to_numpy().astype(np.int64, copy=False)
+    _check_bounds(values, None, spec.bounds, failures)
+    return column
+
+
+def int_from_float(
+    spec: FieldSpec, column: pd.Series, null: np.ndarray, failures: Failures
+) -> pd.Series | None:
+    """An int field from a float column: whole, finite values pass (then the bounds)."""
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        infinite = np.isinf(values)
+        huge = ~infinite & (np.abs(values) >= _INT64_SAFE)
+        if huge.any():
+            return None  # Pydantic decides where an int ends
+        fractional = values != np.trunc(values)  # NaN: True, but NaN is null
+    fractional &= ~null
+    failures.add("finite_number", "Input should be a finite number", np.flatnonzero(infinite))
+    failures.add(
+        "int_from_float",
+        "Input should be a valid integer, got a number with a fractional part",
+        np.flatnonzero(fractional),
+    )
+    whole = ~(null | infinite | fractional)
+    ints = np.where(whole, values, 0).astype(np.int64)
+    _check_bounds(ints, whole, spec.bounds, failures)
+    return _int_column(ints, ~whole, column)
+
+
+def int_from_bool(
+    spec: FieldSpec, column: pd.Series, null: np.ndarray, failures: Failures
+) -> pd.Series:
+    """An int field from a bool column: True is 1, False is 0."""
+    ints = column.to_numpy(dtype=np.int64, na_value=0)
+    _check_bounds(ints, ~null, spec.bounds, failures)
+    return _int_column(ints, null, column)
+
+
+def _int_column(values: np.ndarray, missing: np.ndarray, column: pd.Series) -> pd.Series:
+    """An int64 column, nullable (Int64) when some values are missing."""
+    if missing.any():
+        return pd.Series(
+            pd.arrays.IntegerArray(values, missing.copy()), index=column.index, name=column.name
+        )
+    return pd.Series(values, index=column.index, name=column.name)
+
+
+def _check_bounds(
+    values: np.ndarray, where: np.ndarray | None, bounds: Bounds, failures: Failures
+) -> None:
+    """Apply Pydantic's numeric rules to `values[where]` (all values when `where` is None).
+
+    A value that breaks several rules is reported under the first, as Pydantic does.
+    """
+    if (not bounds.any and bounds.allow_inf_nan) or _within_limits(values, bounds):
+        return
+    rules: list[tuple[str, str, Callable[[], np.ndarray]]] = []
+    if not bounds.allow_inf_nan and values.dtype.kind == "f":
+        message = "Input should be a finite number"
+        rules.append(("finite_number", message, lambda: ~np.isfinite(values)))
+    if bounds.multiple_of is not None:
+        message = f"Input should be a multiple of {bounds.multiple_of}"
+        rules.append(("multiple_of", message, lambda: _not_multiple(values, bounds.multiple_of)))
+    limits = (
+        ("le", "less_than_equal", "less than or equal to", np.greater),
+        ("lt", "less_than", "less than", np.greater_equal),
+        ("ge", "greater_than_equal", "greater than or equal to", np.less),
+        ("gt", "greater_than", "greater than", np.less_equal),
+    )
+    for attribute, rule, words, breaks in limits:
+        limit = getattr(bounds, attribute)
+        if limit is not None:
+            message = f"Input should be {words} {limit}"
+            rules.append((rule, message, _comparison(breaks, values, limit)))
+    reported: np.ndarray | None = None
+    with np.errstate(invalid="ignore", over="ignore"):
+        for rule, message, broken_by in rules:
+            broken = broken_by()
+            if not broken.any():
+                continue  # the clean path: one comparison and one scan per rule
+            if where is not None:
+                broken &= where
+            if reported is not None:
+                broken &= ~reported
+            failures.add(rule, message, np.flatnonzero(broken))
+            reported = broken if reported is None else reported | broken
+
+
+def _within_limits(values: np.ndarray, bounds: Bounds) -> bool:
+    """True when the extremes show that no value breaks a limit: no masks needed."""
+    if bounds.multiple_of is not None:
+        return False
+    if not len(values):
+        return True
+    lowest, highest = np.fmin.reduce(values), np.fmax.reduce(values)  # NaN ignored
+    if not bounds.allow_inf_nan and not (np.isfinite(lowest) and np.isfinite(highest)):
+        return False
+    return (
+        (bounds.le is None or highest <= bounds.le)
+        and (bounds.lt is None or highest < bounds.lt)
+        and (bounds.ge is None or lowest >= bounds.ge)
+        and (bounds.gt is None or lowest > bounds.gt)
+    )
+
+
+def _comparison(breaks: np.ufunc, values: np.ndarray, limit: float) -> Callable[[], np.ndarray]:
+    return lambda: breaks(values, limit)
+
+
+def _not_multiple(values: np.ndarray, multiple_of: float) -> np.ndarray:
+    """Pydantic's test: integers exactly; floats within 1e-9 of the nearest multiple."""
+    if values.dtype.kind in "iu" and isinstance(multiple_of, int):
+        return values % multiple_of != 0
+    as_float = values.astype(np.float64, copy=False)
+    nearest = _round_half_away(as_float / multiple_of) * multiple_of
+    return np.abs(as_float - nearest) > 1e-9
+
+
+def _round_half_away(values: np.ndarray) -> np.ndarray:
+    """Round to the nearest integer, halves away from zero (Rust's `f64::round`)."""
+    whole = np.trunc(values)
+    return np.where(np.abs(values - whole) >= 0.5, whole + np.sign(values), whole)
+
+
+def bool_from_number(
+    spec: FieldSpec, column: pd.Series, null: np.ndarray, failures: Failures
+) -> pd.Series:
+    """A bool field from a number column: 0 and 1 pass, other numbers fail."""
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~null & (values != 0) & (values != 1)
+    rule = "bool_parsing" if pd.api.types.is_integer_dtype(column.dtype) else "bool_type"
+    failures.add(rule, "Input should be a valid boolean", np.flatnonzero(bad))
+    missing = null | bad
+    if missing.any():
+        result = pd.arrays.BooleanArray(values == 1, missing.copy())
+        return pd.Series(result, index=column.index, name=column.name)
+    return pd.Series(values == 1, index=column.index, name=column.name)
