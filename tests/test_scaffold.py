@@ -25,9 +25,14 @@ DVC = [sys.executable, "-m", "dvc"]
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t",
-                   "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-                   "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    """Run a command in `cwd` (with this Python's scripts, like `shipml`, on PATH)."""
+    environment = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DVC_NO_ANALYTICS": "1",
+        **{f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+           for what, value in (("NAME", "t"), ("EMAIL", "t@t"))},
+    }  # fmt: skip
     completed = subprocess.run(
         command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=240
     )
@@ -86,3 +91,10 @@ def test_dvc_tracked_data_versions_every_training_run(tmp_path: Path) -> None:
     assert lineage["data_version"] == second.data_version
     assert lineage["git_commit"] is not None and lineage["git_dirty"] is True
     assert lineage["model_version"] == "2"
+
+    run(["git", "add", "."], directory)
+    run(["git", "commit", "-qm", "half the data"], directory)
+    run([*DVC, "repro", "-q"], directory)  # the train stage: the data changed since its lock
+    metrics = json.loads((directory / "metrics.json").read_text())
+    assert set(metrics) >= {"auc", "accuracy", "f1"}
+    assert project.tracker.versions()[0].ref.version == "3"
