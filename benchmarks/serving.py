@@ -1,0 +1,493 @@
+"""Serving benchmark: shipml vs a bare FastAPI endpoint vs `mlflow models serve`.
+
+The same scikit-learn model (StandardScaler + LogisticRegression in a Pipeline, five
+features) and the same record, one uvicorn worker each, on 127.0.0.1, one server at a
+time. The load comes from a separate client process (asyncio, raw HTTP/1.1 keep-alive):
+sequential requests (p50/p95/p99), then 16 concurrent clients (throughput and p99).
+
+    python benchmarks/serving.py [--requests 2000] [--seconds 20] [--clients 16] [--soak 60]
+
+`--soak S` also runs shipml for S seconds under 32 clients and reports errors and the
+growth of its resident memory. The last line printed is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pickle
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+
+FEATURES = ["f0", "f1", "f2", "f3", "f4"]
+RECORD = {"f0": 0.5, "f1": -1.2, "f2": 0.3, "f3": 2.0, "f4": -0.7}
+STARTUP_SECONDS = 240
+MLFLOW_OPTIONS = ["--env-manager", "local", "-h", "127.0.0.1", "-p", "{port}", "-w", "1"]
+WARM_UP_REQUESTS = 200
+
+CONTRACTS = """
+from pydantic import BaseModel, Field
+
+
+class Features(BaseModel):
+    f0: float = Field(ge=-10, le=10)
+    f1: float = Field(ge=-10, le=10)
+    f2: float = Field(ge=-10, le=10)
+    f3: float = Field(ge=-10, le=10)
+    f4: float = Field(ge=-10, le=10)
+
+
+class Labelled(Features):
+    label: bool
+
+
+class Scored(BaseModel):
+    probability: float = Field(ge=0, le=1)
+"""
+
+STEPS = """
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from contracts import Features, Labelled, Scored
+from shipml import Table, step
+
+FEATURES = ["f0", "f1", "f2", "f3", "f4"]
+
+
+@step
+def train(rows: Table[Labelled]) -> Pipeline:
+    model = Pipeline([("scale", StandardScaler()), ("classify", LogisticRegression())])
+    return model.fit(rows[FEATURES], rows["label"])
+
+
+@step
+def predict(features: Table[Features], model: Pipeline) -> Table[Scored]:
+    probability = model.predict_proba(features[FEATURES])[:, 1]
+    return pd.DataFrame({"probability": probability}, index=features.index)
+"""
+
+PIPELINE = """
+from shipml import Pipeline
+from steps import predict, train
+
+pipeline = Pipeline("bench", train=train, predict=predict, target="label")
+"""
+
+SETTINGS = """
+[project]
+name = "bench"
+
+[training]
+data = "train.csv"
+target = "label"
+"""
+
+BARE_SERVER = """
+import pickle
+import sys
+
+import pandas as pd
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+with open(sys.argv[1], "rb") as file:
+    model = pickle.load(file)
+
+app = FastAPI()
+
+
+class Features(BaseModel):
+    f0: float = Field(ge=-10, le=10)
+    f1: float = Field(ge=-10, le=10)
+    f2: float = Field(ge=-10, le=10)
+    f3: float = Field(ge=-10, le=10)
+    f4: float = Field(ge=-10, le=10)
+
+
+@app.post("/predict")
+def predict(features: Features) -> dict[str, float]:
+    frame = pd.DataFrame([features.model_dump()])
+    return {"probability": float(model.predict_proba(frame)[0, 1])}
+
+
+if __name__ == "__main__":
+    import uvicorn
+
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), workers=1)
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A server under test: how to start it and what to post to it."""
+
+    name: str
+    command: list[str]
+    path: str
+    body: dict[str, Any]
+    env: dict[str, str]
+
+
+def main() -> None:
+    """Set up the project and model, measure each server, print the figures."""
+    options = _arguments()
+    if options.client is not None:
+        print(json.dumps(asyncio.run(_client(json.loads(options.client)))))
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="shipml-bench-"))
+    try:
+        targets = _prepare(workdir)
+        figures: dict[str, Any] = {}
+        for target in targets:
+            _say(f"measuring {target.name} ...")
+            with _server(target, workdir) as (url, _):
+                figures[target.name] = _measure(url, target, options)
+            _say(f"  {target.name}: {figures[target.name]}")
+        soak = _soak(targets[0], workdir, options.soak) if options.soak else None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    _report(figures, soak, options)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="sequential requests")
+    parser.add_argument("--seconds", type=float, default=20.0, help="concurrent phase length")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--soak", type=float, default=0.0, help="soak seconds (0: no soak)")
+    parser.add_argument("--client", help=argparse.SUPPRESS)  # internal: run as the client
+    return parser.parse_args()
+
+
+def _prepare(workdir: Path) -> list[Target]:
+    """Write the project, train and register the model; the three servers to measure."""
+    project_dir = workdir / "project"
+    project_dir.mkdir()
+    for name, source in (("contracts.py", CONTRACTS), ("steps.py", STEPS)):
+        (project_dir / name).write_text(textwrap.dedent(source).lstrip())
+    (project_dir / "pipeline.py").write_text(textwrap.dedent(PIPELINE).lstrip())
+    (project_dir / "shipml.toml").write_text(textwrap.dedent(SETTINGS).lstrip())
+    _training_data().to_csv(project_dir / "train.csv", index=False)
+    _say("training and registering the model (MLflow, SQLite) ...")
+    model, tracking_uri = _register(project_dir)
+    model_file = workdir / "model.pkl"
+    model_file.write_bytes(pickle.dumps(model))
+    (workdir / "bare_server.py").write_text(textwrap.dedent(BARE_SERVER).lstrip())
+    mlflow_env = {
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        # mlflow serve starts `uvicorn` from the PATH: this interpreter's environment's.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    python = sys.executable
+    shipml_cli = [python, "-c", "from shipml.cli import app; app()"]
+    mlflow_cli = [python, "-m", "mlflow"]
+    return [
+        Target(
+            "shipml",
+            [*shipml_cli, "serve", "--project", str(project_dir), "--port", "{port}"],
+            "/predict",
+            RECORD,
+            {},
+        ),
+        Target(
+            "bare",
+            [python, str(workdir / "bare_server.py"), str(model_file), "{port}"],
+            "/predict",
+            RECORD,
+            {},
+        ),
+        Target(
+            "mlflow",
+            [*mlflow_cli, "models", "serve", "-m", "models:/bench@champion", *MLFLOW_OPTIONS],
+            "/invocations",
+            {"dataframe_records": [RECORD]},
+            mlflow_env,
+        ),
+    ]
+
+
+def _training_data(rows: int = 5000) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    features = rng.normal(0, 1.5, (rows, len(FEATURES))).clip(-9, 9).round(3)
+    weights = np.array([1.0, -0.5, 0.8, 0.3, -1.2])
+    label = rng.random(rows) < 1 / (1 + np.exp(-(features @ weights)))
+    return pd.DataFrame(features, columns=FEATURES).assign(label=label)
+
+
+def _register(project_dir: Path) -> tuple[Any, str]:
+    """Fit the model with the project's own train step, log it, make it champion."""
+    from shipml.pipeline.project import Project
+
+    project = Project.load(project_dir)
+    data = pd.read_csv(project_dir / "train.csv")
+    model = project.pipeline.train.func(data)
+    example = data[FEATURES].head(5)
+    ref = project.tracker.log_training(
+        model=model, params={}, metrics={}, tags={}, input_example=example
+    )
+    project.tracker.promote(ref.version)
+    assert project.settings.tracking.uri is not None
+    return model, project.settings.tracking.uri
+
+
+@contextmanager
+def _server(target: Target, workdir: Path) -> Iterator[tuple[str, int]]:
+    """Start the target on a free port; yield its URL and pid once it answers a prediction."""
+    port = _free_port()
+    command = [part.replace("{port}", str(port)) for part in target.command]
+    log = (workdir / f"{target.name}.log").open("wb")
+    env = {**os.environ, **target.env}
+    child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(url, target, child, workdir / f"{target.name}.log")
+        yield url, child.pid
+    finally:
+        child.terminate()
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(10)
+        log.close()
+
+
+def _wait_for(url: str, target: Target, child: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            break
+        try:
+            if httpx.post(url + target.path, json=target.body, timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{target.name} did not start; its log:\n{log.read_text()[-3000:]}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _measure(url: str, target: Target, options: argparse.Namespace) -> dict[str, Any]:
+    """Sequential and concurrent figures, measured by a separate client process."""
+    job = {
+        "url": url,
+        "path": target.path,
+        "body": target.body,
+        "requests": options.requests,
+        "seconds": options.seconds,
+        "clients": options.clients,
+    }
+    return _run_client(job)
+
+
+def _run_client(job: dict[str, Any]) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--client", json.dumps(job)]
+    finished = subprocess.run(command, capture_output=True, text=True, check=True)
+    return dict(json.loads(finished.stdout.strip().splitlines()[-1]))
+
+
+def _soak(target: Target, workdir: Path, seconds: float) -> dict[str, Any]:
+    """shipml under 32 clients for `seconds`: errors and resident memory growth."""
+    import psutil
+
+    _say(f"soak: {target.name}, 32 clients, {seconds:g} s ...")
+    with _server(target, workdir) as (url, pid):
+        memory = psutil.Process(pid)
+        job = {"url": url, "path": target.path, "body": target.body, "clients": 32}
+        _run_client({**job, "requests": 0, "seconds": 5.0})  # warm up
+        before = memory.memory_info().rss
+        soaked = _run_client({**job, "requests": 0, "seconds": seconds})
+        after = memory.memory_info().rss
+    return {
+        "seconds": seconds,
+        "clients": 32,
+        "requests": soaked["concurrent"]["requests"],
+        "errors": soaked["concurrent"]["errors"],
+        "rss_before_mb": round(before / 2**20, 1),
+        "rss_after_mb": round(after / 2**20, 1),
+        "rss_growth": round(after / before - 1, 4),
+    }
+
+
+def _report(
+    figures: dict[str, Any], soak: dict[str, Any] | None, options: argparse.Namespace
+) -> None:
+    shipml, bare, mlflow = figures["shipml"], figures["bare"], figures["mlflow"]
+    ratios = {
+        "p50_ms_over_bare": round(shipml["sequential"]["p50_ms"] - bare["sequential"]["p50_ms"], 3),
+        "throughput_x_bare": _ratio(shipml["concurrent"]["rps"], bare["concurrent"]["rps"]),
+        "p99_x_bare_concurrent": _ratio(
+            shipml["concurrent"]["p99_ms"], bare["concurrent"]["p99_ms"]
+        ),
+        "p50_x_mlflow": _ratio(shipml["sequential"]["p50_ms"], mlflow["sequential"]["p50_ms"]),
+        "throughput_x_mlflow": _ratio(shipml["concurrent"]["rps"], mlflow["concurrent"]["rps"]),
+    }
+    goals = {
+        "p50_within_1ms_of_bare": ratios["p50_ms_over_bare"] <= 1.0,
+        "throughput_5x_bare": ratios["throughput_x_bare"] >= 5.0,
+        "p99_no_worse_than_bare": ratios["p99_x_bare_concurrent"] <= 1.0,
+        "p50_faster_than_mlflow": ratios["p50_x_mlflow"] < 1.0,
+        "throughput_above_mlflow": ratios["throughput_x_mlflow"] > 1.0,
+    }
+    if soak is not None:
+        goals["soak_no_errors_and_rss_growth_under_10pct"] = (
+            soak["errors"] == 0 and soak["rss_growth"] < 0.10
+        )
+    _print_table(figures, ratios, goals)
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}",
+        "settings": {
+            "sequential_requests": options.requests,
+            "concurrent_seconds": options.seconds,
+            "clients": options.clients,
+        },
+        "servers": figures,
+        "ratios": ratios,
+        "goals": goals,
+        "soak": soak,
+    }
+    print(json.dumps(result))
+
+
+def _print_table(figures: dict[str, Any], ratios: dict[str, float], goals: dict[str, bool]) -> None:
+    print(f"{'server':8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'p99 ms':>8}")
+    for name, found in figures.items():
+        sequential, concurrent = found["sequential"], found["concurrent"]
+        print(
+            f"{name:8} {sequential['p50_ms']:8.2f} {sequential['p95_ms']:8.2f} "
+            f"{sequential['p99_ms']:8.2f} {concurrent['rps']:8.1f} {concurrent['p99_ms']:8.2f}"
+        )
+    print("ratios:", ", ".join(f"{k} {v}" for k, v in ratios.items()))
+    print("goals:", ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in goals.items()))
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return round(numerator / denominator, 3) if denominator else float("inf")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- the client process ----------------------------------------------------------------
+
+
+async def _client(job: dict[str, Any]) -> dict[str, Any]:
+    """Warm up, then the sequential phase (if any requests), then the concurrent phase."""
+    host, port = job["url"].removeprefix("http://").split(":")
+    body = json.dumps(job["body"]).encode()
+    request = (
+        f"POST {job['path']} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    connect = (host, int(port))
+    result: dict[str, Any] = {}
+    if job["requests"]:
+        await _sequential(connect, request, WARM_UP_REQUESTS)
+        latencies, errors = await _sequential(connect, request, job["requests"])
+        result["sequential"] = _summary(latencies, errors)
+    started = time.perf_counter()
+    deadline = started + job["seconds"]
+    runs = await asyncio.gather(
+        *(_until(connect, request, deadline) for _ in range(job["clients"]))
+    )
+    elapsed = time.perf_counter() - started
+    latencies = [latency for run, _ in runs for latency in run]
+    errors = sum(error for _, error in runs)
+    summary = _summary(latencies, errors)
+    summary["rps"] = round(len(latencies) / elapsed, 1)
+    result["concurrent"] = summary
+    return result
+
+
+async def _sequential(
+    connect: tuple[str, int], request: bytes, count: int
+) -> tuple[list[float], int]:
+    reader, writer = await asyncio.open_connection(*connect)
+    latencies, errors = [], 0
+    for _ in range(count):
+        started = time.perf_counter()
+        status = await _exchange(reader, writer, request)
+        latencies.append(time.perf_counter() - started)
+        errors += status != 200
+    writer.close()
+    return latencies, errors
+
+
+async def _until(
+    connect: tuple[str, int], request: bytes, deadline: float
+) -> tuple[list[float], int]:
+    reader, writer = await asyncio.open_connection(*connect)
+    latencies, errors = [], 0
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        status = await _exchange(reader, writer, request)
+        latencies.append(time.perf_counter() - started)
+        errors += status != 200
+    writer.close()
+    return latencies, errors
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> int:
+    """Send one request, read its whole answer, return the status code."""
+    writer.write(request)
+    status = int((await reader.readline()).split()[1])
+    length, chunked = 0, False
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+        elif name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if not chunked:
+        await reader.readexactly(length)
+        return status
+    while (size := int((await reader.readline()).strip(), 16)) > 0:
+        await reader.readexactly(size + 2)
+    await reader.readline()
+    return status
+
+
+def _summary(latencies: list[float], errors: int) -> dict[str, Any]:
+    milliseconds = np.asarray(latencies) * 1000
+    p50, p95, p99 = np.percentile(milliseconds, [50, 95, 99])
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": round(float(p50), 3),
+        "p95_ms": round(float(p95), 3),
+        "p99_ms": round(float(p99), 3),
+    }
+
+
+if __name__ == "__main__":
+    main()

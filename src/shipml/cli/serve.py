@@ -1,0 +1,104 @@
+"""`shipml serve`: the model behind an HTTP API (uvicorn running `create_app`)."""
+
+from __future__ import annotations
+
+import logging.config
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from shipml.cli._common import EXIT_UNUSABLE, ProjectDir, fail, open_project
+from shipml.pipeline.project import Project
+from shipml.serving import ServingError, create_app
+from shipml.serving.logs import logging_config
+from shipml.serving.metrics import MULTIPROCESS_VARIABLE
+from shipml.serving.registry import check_model
+from shipml.serving.worker import PROJECT_VARIABLE
+
+WORKER_STARTUP_SECONDS = 120
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` to `app`."""
+    app.command("serve")(serve)
+
+
+def serve(
+    project_dir: ProjectDir = Path("."),
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: serving.host, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default: serving.port, 8000).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: serving.workers, 1).")
+    ] = None,
+) -> None:
+    """Serve the model: POST /predict, GET /health, /ready, /model, /metrics and /docs."""
+    project = open_project(project_dir)
+    settings = project.settings.serving
+    log_config = logging_config()
+    logging.config.dictConfig(log_config)
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_config": log_config,
+        "timeout_graceful_shutdown": 30,
+    }
+    workers = workers or settings.workers
+    if workers == 1:
+        _serve_in_this_process(project, options)
+    else:
+        _serve_in_workers(project, workers, options)
+
+
+def _serve_in_this_process(project: Project, options: dict[str, Any]) -> None:
+    try:
+        app = create_app(project)
+    except ServingError as error:
+        fail(str(error), EXIT_UNUSABLE)
+    uvicorn.run(app, **options)
+
+
+def _serve_in_workers(project: Project, workers: int, options: dict[str, Any]) -> None:
+    """Each worker process builds its own app (see `shipml.serving.worker`)."""
+    try:
+        check_model(project)  # fail fast here, not in every worker
+    except ServingError as error:
+        fail(str(error), EXIT_UNUSABLE)
+    os.environ[PROJECT_VARIABLE] = str(project.root)
+    with _metrics_directory():
+        uvicorn.run(
+            "shipml.serving.worker:worker_app",
+            factory=True,
+            workers=workers,
+            # A worker answers the supervisor's health checks only once its imports are done,
+            # which takes longer than uvicorn's default 5 s on a busy machine.
+            timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
+            **options,
+        )
+
+
+@contextmanager
+def _metrics_directory() -> Iterator[None]:
+    """A PROMETHEUS_MULTIPROC_DIR the workers share, emptied of an earlier run's files."""
+    given = os.environ.get(MULTIPROCESS_VARIABLE)
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="shipml-metrics-")
+    os.environ[MULTIPROCESS_VARIABLE] = directory
+    try:
+        yield
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

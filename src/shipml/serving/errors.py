@@ -1,0 +1,55 @@
+"""Errors of the server: at startup (one line for the user) and per request (a JSON answer)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import pydantic_core
+from starlette.responses import Response
+
+JSON = "application/json"
+
+
+class ServingError(Exception):
+    """The server cannot start: no model to serve, a registry that does not answer, ..."""
+
+
+class ApiError(Exception):
+    """A request that cannot be answered with predictions; it becomes a JSON error response."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        details: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = dict(details or {})
+        self.headers = dict(headers or {})
+
+
+def json_response(
+    status: int, content: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> Response:
+    """`content` as JSON (dates as ISO 8601, NaN as null)."""
+    body = pydantic_core.to_json(content, inf_nan_mode="null", fallback=_fallback)
+    return Response(body, status_code=status, media_type=JSON, headers=headers)
+
+
+def error_response(error: ApiError, request_id: str) -> Response:
+    """The JSON answer to a failed request: `error`, `request_id`, then the details."""
+    content = {"error": error.message, "request_id": request_id, **error.details}
+    return json_response(error.status, content, error.headers)
+
+
+def _fallback(value: Any) -> Any:
+    """Values pydantic cannot serialise: pandas' missing markers become null, the rest text."""
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return None
+    return str(value)

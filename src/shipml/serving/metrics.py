@@ -1,0 +1,144 @@
+"""Prometheus metrics of one app: requests, latencies, steps, validation, predictions, model.
+
+Every app has its own `CollectorRegistry`, so several apps can live in one process (tests,
+or an app mounted in a user's app). With several uvicorn workers, `shipml serve` sets
+PROMETHEUS_MULTIPROC_DIR before the workers start: each worker writes its values to files
+there and /metrics adds up all workers' files, whichever worker answers the scrape.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from shipml.contracts import ValidationReport
+from shipml.pipeline import StepTiming
+from shipml.versioning.tracking import ModelRef
+
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+OTHER = "(other)"  # the label of anything outside a known set, to bound label values
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
+# Without a baseline or contract bounds to go by: buckets for a probability.
+DEFAULT_PREDICTION_BUCKETS = tuple(float(b) for b in np.round(np.linspace(0.05, 1.0, 20), 2))
+
+
+class ServingMetrics:
+    """The metrics an app records, in its own registry."""
+
+    def __init__(
+        self,
+        *,
+        endpoints: Iterable[str],
+        columns: Iterable[str],
+        prediction_buckets: Sequence[float] = DEFAULT_PREDICTION_BUCKETS,
+    ) -> None:
+        self.registry = CollectorRegistry()
+        self._multiprocess = bool(os.environ.get(MULTIPROCESS_VARIABLE))
+        self._endpoints = frozenset(endpoints)
+        self._columns = frozenset(columns)
+        registry = self.registry
+        self.requests = Counter(
+            "shipml_requests",
+            "HTTP requests answered, by endpoint and status code.",
+            ["endpoint", "status"],
+            registry=registry,
+        )
+        self.request_seconds = Histogram(
+            "shipml_request_duration_seconds",
+            "Time to answer an HTTP request, by endpoint.",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.step_seconds = Histogram(
+            "shipml_step_duration_seconds",
+            "Time a pipeline step took on one micro-batch, by step.",
+            ["step"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.batch_records = Histogram(
+            "shipml_batch_records",
+            "Records scored together in one micro-batch.",
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.validation_failures = Counter(
+            "shipml_validation_failures",
+            "Records rejected by a contract, by boundary, column and rule.",
+            ["boundary", "column", "rule"],
+            registry=registry,
+        )
+        self.predictions = Histogram(
+            "shipml_prediction_value",
+            "Values of the prediction column returned.",
+            buckets=sorted(set(prediction_buckets)),
+            registry=registry,
+        )
+        self.model_info = Gauge(
+            "shipml_model_info",
+            "1 for the model version being served, 0 for versions served before.",
+            ["name", "version", "alias"],
+            multiprocess_mode="livemax",
+            registry=registry,
+        )
+        self.reloads = Counter(
+            "shipml_model_reloads",
+            "Attempts to load a new model version after the alias moved, by outcome.",
+            ["outcome"],
+            registry=registry,
+        )
+
+    def endpoint_label(self, path: str) -> str:
+        """`path` if it is one of the app's endpoints, else "(other)" (bounded labels)."""
+        return path if path in self._endpoints else OTHER
+
+    def observe_request(self, path: str, status: int, seconds: float) -> None:
+        """Count an answered request and its duration."""
+        endpoint = self.endpoint_label(path)
+        self.requests.labels(endpoint, str(status)).inc()
+        self.request_seconds.labels(endpoint).observe(seconds)
+
+    def observe_batch(self, records: int, steps: Iterable[StepTiming]) -> None:
+        """The size of a micro-batch and the time each step took on it."""
+        self.batch_records.observe(records)
+        for timing in steps:
+            self.step_seconds.labels(timing.step).observe(timing.duration_s)
+
+    def observe_rejection(self, boundary: str, report: ValidationReport) -> None:
+        """Count the rows of each failed rule (columns outside the contract as "(other)")."""
+        for failure in report.failures:
+            column = failure.column if failure.column in self._columns else OTHER
+            self.validation_failures.labels(boundary, column, failure.rule).inc(failure.count)
+
+    def observe_predictions(self, values: np.ndarray) -> None:
+        """Add prediction values to the histogram (missing values are left out)."""
+        for value in values[np.isfinite(values)].tolist():
+            self.predictions.observe(value)
+
+    def serving(self, model: ModelRef, previous: ModelRef | None = None) -> None:
+        """Mark `model` as served, and `previous` as no longer served."""
+        if previous is not None:
+            self.model_info.labels(previous.name, previous.version, previous.alias or "").set(0)
+        self.model_info.labels(model.name, model.version, model.alias or "").set(1)
+
+    def render(self) -> bytes:
+        """The metrics in the Prometheus text format (all workers' in multiprocess mode)."""
+        if self._multiprocess:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)

@@ -1,0 +1,258 @@
+"""Online monitoring: what the server scores, summarised in memory, flushed as online windows.
+
+Each window covers one model version from its first record to a flush. It holds the
+profile of the features and predictions (on the bins of the model's training baseline;
+absent when the model has no baseline), the latency histograms of every step and of the
+whole request (`total`), and row counts. A flush happens every `flush_seconds` or after
+`flush_requests` requests, in a thread, so predictions never wait for the database. A
+window that cannot be stored is kept and stored by a later flush, resuming where it stopped.
+
+In the store a window is an `online` run (with the window, the model version and the
+counts) and its profiles, kind "online": "profile" (a monitoring `Profile`) and
+"latency" (a `LatencyProfile`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from shipml.monitoring import END_TO_END, LatencyProfile, MonitoringBaseline, Profile, profile
+from shipml.pipeline import StepTiming
+from shipml.serving.probes import first_line
+from shipml.store import RunStore
+from shipml.versioning.tracking import ModelRef
+
+log = logging.getLogger(__name__)
+
+InScoringThread = Callable[[Callable[[], None]], Awaitable[None]]
+
+KIND = "online"
+PROFILE = "profile"
+LATENCY = "latency"
+SUMMARY_ROWS = 2048  # rows buffered before they are folded into the window's profile
+
+
+@dataclass(eq=False)
+class _Window:
+    """One model version's traffic since its first record; then its progress into the store."""
+
+    model: ModelRef
+    baseline: MonitoringBaseline | None
+    start: datetime
+    end: datetime | None = None
+    profile: Profile | None = None
+    frames: list[pd.DataFrame] = field(default_factory=list)
+    buffered_rows: int = 0
+    latencies: dict[str, list[float]] = field(default_factory=dict)  # seconds, while open
+    latency: LatencyProfile | None = None  # the latencies bucketed, once closed
+    records: int = 0
+    rejected_records: int = 0
+    rows_out: int = 0
+    run_id: str | None = None
+    saved: set[str] = field(default_factory=set)
+
+    def add_rows(self, rows: pd.DataFrame) -> None:
+        self.frames.append(rows)
+        self.buffered_rows += len(rows)
+        if self.buffered_rows >= SUMMARY_ROWS:
+            self.summarise()
+
+    def summarise(self) -> None:
+        """Fold the buffered rows into the profile."""
+        frames, self.frames, self.buffered_rows = self.frames, [], 0
+        if self.baseline is None or not frames:
+            return
+        try:
+            found = profile(pd.concat(frames, ignore_index=True), self.baseline.spec)
+        except Exception as error:  # a baseline that does not fit the flow's columns
+            log.warning(
+                "model %s v%s: online rows cannot be profiled on its baseline (%s); "
+                "windows keep latencies and counts only",
+                self.model.name,
+                self.model.version,
+                error,
+            )
+            self.baseline = None
+            return
+        self.profile = found if self.profile is None else self.profile.merge(found)
+
+    def close(self, end: datetime) -> None:
+        """End the window: profile the rows still buffered, bucket the latencies."""
+        self.end = end
+        self.summarise()
+        self.latency = LatencyProfile.from_samples(self.latencies)
+        self.latencies = {}
+
+    def payloads(self) -> dict[str, dict[str, Any]]:
+        assert self.latency is not None, "only a closed window is stored"
+        payloads = {LATENCY: self.latency.model_dump(mode="json")}
+        if self.profile is not None:
+            payloads[PROFILE] = self.profile.model_dump(mode="json")
+        return payloads
+
+
+class OnlineMonitor:
+    """Summarises scored batches and request latencies; stores them as online windows."""
+
+    def __init__(
+        self,
+        store: Callable[[], RunStore],
+        *,
+        pipeline: str,
+        lineage: Mapping[str, Any],
+        flush_seconds: float,
+        flush_requests: int,
+    ) -> None:
+        self._store = store
+        self._pipeline = pipeline
+        self._lineage = dict(lineage)
+        self._flush_seconds = flush_seconds
+        self._flush_requests = flush_requests
+        self._lock = threading.Lock()  # guards the open and the unsaved windows
+        self._storing = threading.Lock()  # one store_windows at a time
+        self._open: dict[str, _Window] = {}
+        self._baselines: dict[str, MonitoringBaseline | None] = {}
+        self._unsaved: list[_Window] = []
+        self._latencies: deque[tuple[ModelRef, float]] = deque()
+        self._requests = 0
+        self._due = asyncio.Event()
+
+    def record_batch(
+        self,
+        model: ModelRef,
+        baseline: MonitoringBaseline | None,
+        *,
+        features: Sequence[pd.DataFrame],
+        predictions: Sequence[pd.DataFrame],
+        steps: Sequence[StepTiming],
+        records: int,
+        rejected_records: int,
+    ) -> None:
+        """Add a scored batch (called by the thread that scores)."""
+        with self._lock:
+            self._baselines[model.version] = baseline
+            window = self._window(model)
+            window.records += records
+            window.rejected_records += rejected_records
+            for timing in steps:
+                window.latencies.setdefault(timing.step, []).append(timing.duration_s)
+            for scored_features, scored in zip(features, predictions, strict=True):
+                window.rows_out += len(scored)
+                if window.baseline is not None and len(scored):
+                    window.add_rows(_together(scored_features, scored))
+
+    def record_request(self, model: ModelRef, seconds: float) -> None:
+        """Add a request's end-to-end latency (called on the event loop; takes no lock)."""
+        self._latencies.append((model, seconds))
+        self._requests += 1
+        if self._requests >= self._flush_requests:
+            self._due.set()
+
+    async def run(self, after_batches: InScoringThread) -> None:
+        """Flush every `flush_seconds`, or sooner once `flush_requests` requests came in.
+
+        Windows are closed through `after_batches`, after the bookkeeping of the batches
+        already answered, so that a window holds the rows of the requests it counts.
+        """
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due.wait(), self._flush_seconds)
+            self._due.clear()
+            self._requests = 0
+            await after_batches(self.close_windows)
+            await asyncio.to_thread(self.store_windows)
+
+    def flush(self) -> int:
+        """Close the open windows and store every unsaved one; return how many remain unsaved."""
+        self.close_windows()
+        return self.store_windows()
+
+    def close_windows(self) -> None:
+        """End the open windows now; they wait to be stored."""
+        now = datetime.now(UTC)
+        with self._lock:
+            while self._latencies:
+                model, seconds = self._latencies.popleft()
+                window = self._window(model)
+                window.latencies.setdefault(END_TO_END, []).append(seconds)
+            closed, self._open = list(self._open.values()), {}
+        for window in closed:
+            window.close(now)
+        with self._lock:
+            self._unsaved += closed
+
+    def store_windows(self) -> int:
+        """Store the closed windows, oldest first; return how many remain unsaved."""
+        with self._storing:
+            try:
+                store = self._store()
+                while self._unsaved:
+                    self._save(store, self._unsaved[0])
+                    with self._lock:
+                        self._unsaved.pop(0)
+            except Exception as error:  # retried at the next flush; predictions go on meanwhile
+                log.warning(
+                    "cannot store %d online monitoring window(s), will retry: %s",
+                    len(self._unsaved),
+                    first_line(error),
+                )
+            return len(self._unsaved)
+
+    def _window(self, model: ModelRef) -> _Window:
+        window = self._open.get(model.version)
+        if window is None:
+            baseline = self._baselines.get(model.version)
+            window = _Window(model, baseline, start=datetime.now(UTC))
+            self._open[model.version] = window
+        return window
+
+    def _save(self, store: RunStore, window: _Window) -> None:
+        """Store one window; after a failure, a new attempt skips what was already stored."""
+        model = window.model
+        versions = {"model_name": model.name, "model_version": model.version}
+        if window.run_id is None:
+            window.run_id = store.start_run(
+                self._pipeline,
+                KIND,
+                window_start=window.start,
+                window_end=window.end,
+                lineage={**self._lineage, **versions, "model_alias": model.alias},
+            )
+        for name, payload in window.payloads().items():
+            if name in window.saved:
+                continue
+            store.save_profile(
+                self._pipeline,
+                KIND,
+                name,
+                payload,
+                run_id=window.run_id,
+                window_start=window.start,
+                window_end=window.end,
+                **versions,
+            )
+            window.saved.add(name)
+        store.finish_run(
+            window.run_id,
+            status="succeeded",
+            rows_in=window.records,
+            rows_valid=window.records - window.rejected_records,
+            rows_quarantined=window.rejected_records,
+            rows_out=window.rows_out,
+        )
+
+
+def _together(features: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
+    """The features beside the prediction columns they do not already have, row by row."""
+    added = predictions.columns.difference(features.columns)
+    return features.loc[predictions.index].join(predictions[added])

@@ -1,0 +1,72 @@
+"""`shipml serve` as a user runs it: a process, several workers, JSON logs, one line on failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from _registry import Registry
+from _server import free_port, process, shipml_command, wait_until_ready
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+KEY = "cli-k3y-never-in-the-log-9876"
+
+
+def test_several_workers_share_their_metrics_and_log_json_with_request_ids(
+    registry: Registry, record: dict[str, object], tmp_path: Path
+) -> None:
+    registry.project(alias_to=registry.versions[0])
+    port, log, metrics_dir = free_port(), tmp_path / "server.log", tmp_path / "metrics"
+    metrics_dir.mkdir()
+    command = shipml_command(
+        "serve", "--project", str(registry.directory), "--port", str(port), "--workers", "2"
+    )
+    environment = {"SHIPML_SERVING__API_KEY": KEY, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    url = f"http://127.0.0.1:{port}"
+    with process(command, log, environment) as server:
+        wait_until_ready(url, server, log)
+        authorized = {"Authorization": f"Bearer {KEY}"}
+        answers = [httpx.post(f"{url}/predict", json=record, headers=authorized) for _ in range(16)]
+        scrapes = [httpx.get(f"{url}/metrics").text for _ in range(4)]
+        workers = {path.stem.rsplit("_", 1)[-1] for path in metrics_dir.glob("counter_*.db")}
+
+    assert [a.status_code for a in answers] == [200] * 16
+    assert len(workers) == 2, "both workers recorded metrics"
+    assert [_answered(text) for text in scrapes] == [16] * 4, "each scrape adds up both workers"
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    request_ids = {line["request_id"] for line in lines if "POST /predict" in line["message"]}
+    assert request_ids == {a.headers["x-request-id"] for a in answers}
+    assert KEY not in log.read_text()
+
+
+def test_serve_fails_fast_with_one_line_when_there_is_no_model(
+    registry: Registry, tmp_path: Path
+) -> None:
+    command = shipml_command("serve", "--project", str(registry.directory), "--port", "1")
+    environment = {"SHIPML_MODEL__ALIAS": "nobody", "NO_COLOR": "1"}
+
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=180, env={**os.environ, **environment}
+    )
+
+    assert finished.returncode == 2
+    assert (
+        finished.stderr.strip()
+        .splitlines()[-1]
+        .startswith("error: cannot serve toy@nobody: no version of model 'toy' has alias 'nobody'")
+    )
+
+
+def _answered(metrics: str) -> float:
+    """shipml_requests_total of /predict answered 200, from a /metrics text."""
+    found = re.search(
+        r'^shipml_requests_total\{endpoint="/predict",status="200"\} (\S+)$', metrics, re.M
+    )
+    assert found is not None
+    return float(found.group(1))

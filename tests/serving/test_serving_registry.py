@@ -1,0 +1,114 @@
+"""The model registry: hot reload when champion moves, readiness, failing fast at startup."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from _load import Load, load
+from _outage import outage
+from _registry import Registry
+from _server import running
+
+from shipml.serving import ServingError, create_app
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(autouse=True)
+def _poll_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIPML_SERVING__RELOAD_INTERVAL_SECONDS", "0.3")
+
+
+def _wait_for(url: str, status: int, timeout: float = 30) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = httpx.get(f"{url}/ready")
+        if response.status_code == status:
+            return response
+        time.sleep(0.1)
+    raise AssertionError(f"/ready did not answer {status} within {timeout} s")
+
+
+def test_a_new_champion_is_served_without_a_failed_request(
+    registry: Registry, record: dict[str, object]
+) -> None:
+    first, second = registry.versions
+    project = registry.project(alias_to=first)
+    seen: list[Load] = []
+    with running(create_app(project)) as url:
+        clients = threading.Thread(
+            target=lambda: seen.append(load(url, [record, record], clients=8, seconds=8))
+        )
+        clients.start()
+        time.sleep(2)
+        project.tracker.promote(second)
+        clients.join()
+        model = httpx.get(f"{url}/model").json()
+        metrics = httpx.get(f"{url}/metrics").text
+
+    [answers] = seen
+    assert answers.failures == [] and answers.sent > 50
+    assert answers.versions[0] == first and answers.versions[-20:] == [second] * 20
+    assert model["version"] == second
+    assert f'shipml_model_info{{alias="champion",name="toy",version="{second}"}} 1.0' in metrics
+    assert f'shipml_model_info{{alias="champion",name="toy",version="{first}"}} 0.0' in metrics
+    assert 'shipml_model_reloads_total{outcome="succeeded"} 1.0' in metrics
+
+
+def test_an_unreachable_registry_makes_the_server_not_ready_yet_it_keeps_serving(
+    registry: Registry, record: dict[str, object]
+) -> None:
+    project = registry.project(alias_to=registry.versions[0])
+    with running(create_app(project)) as url:
+        _wait_for(url, 200)
+        with outage(registry.url):
+            not_ready = _wait_for(url, 503)
+            served = httpx.post(f"{url}/predict", json=record)
+        _wait_for(url, 200)
+
+    assert "registry" in not_ready.json()["problems"]
+    assert served.status_code == 200
+    assert served.json()["model"]["version"] == registry.versions[0]
+
+
+@pytest.fixture(scope="session")
+def hung_database() -> Iterator[str]:
+    """A PostgreSQL URL whose server accepts connections and never answers.
+
+    It stays open for the whole session: the registry call left waiting on it stays quiet.
+    """
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{listener.getsockname()[1]}/registry"
+
+
+def test_a_registry_that_does_not_answer_at_start_fails_fast(
+    registry: Registry, hung_database: str
+) -> None:
+    project = registry.project()
+    project.settings.tracking.uri = hung_database
+    started = time.monotonic()
+
+    with pytest.raises(ServingError) as refused:
+        create_app(project, registry_timeout_seconds=2)
+
+    assert time.monotonic() - started < 30
+    assert str(refused.value) == (
+        f"the model registry at {hung_database} did not answer within 2 s; "
+        "check [tracking] uri and that the registry is up"
+    )
+
+
+def test_an_alias_without_a_version_fails_fast(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHIPML_MODEL__ALIAS", "nobody")
+
+    with pytest.raises(ServingError, match=r"^cannot serve toy@nobody: no version of model"):
+        create_app(registry.project())
