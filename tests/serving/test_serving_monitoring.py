@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
-import pandas as pd
 import pytest
 from _outage import outage
 from _server import running
@@ -16,7 +14,7 @@ from sqlalchemy import URL
 
 from _postgres import make_postgres_database
 from _projects import fitted_model
-from shipml.monitoring import LatencyProfile, MonitoringBaseline, Profile
+from shipml.monitoring import LatencyProfile, Profile, WindowEvaluation
 from shipml.pipeline.project import Project
 from shipml.serving import create_app
 from shipml.store import RunRecord, RunStore
@@ -27,18 +25,19 @@ FLUSH_EVERY_3 = "monitor_flush_requests = 3\nmonitor_flush_seconds = 3600"
 
 
 def _with_baseline(directory: Path) -> LoadedModel:
-    """The toy model, with the monitoring baseline of its training data."""
-    model = fitted_model(directory)
-    train = pd.read_csv(directory / "data" / "train.csv").assign(
-        hot=lambda rows: rows["temperature_c"] > 80
-    )
-    scored = pd.DataFrame(
-        {"failure_probability": model.model.predict_proba(train[["temperature_c"]])[:, 1]}
-    )
-    baseline = MonitoringBaseline.from_training(
-        train, scored, "failure_probability", numeric=["temperature_c"], categorical=["hot"]
-    )
-    return dataclasses.replace(model, baseline=baseline.model_dump(mode="json"))
+    """The toy model, with the baselines training stores beside it."""
+    return fitted_model(directory)
+
+
+def _metrics_once(url: str, name: str, timeout: float = 10) -> str:
+    """/metrics, once it shows `name` (gauges update right after a window is stored)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = httpx.get(f"{url}/metrics").text
+        if name in text:
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"/metrics did not show {name} within {timeout} s")
 
 
 def _online_runs(store: RunStore, count: int, timeout: float = 30) -> list[RunRecord]:
@@ -61,15 +60,17 @@ def test_a_window_holds_the_profile_and_latencies_of_its_requests(
         for temperature in temperatures:
             assert httpx.post(f"{url}/predict", json={**record, "temperature_c": temperature})
         [window] = _online_runs(project.store, 1)
+        gauges = _metrics_once(url, "shipml_prediction_shift_zscore")
 
+    assert 'shipml_feature_drift_score{column="temperature_c"' in gauges
     assert (window.model_name, window.model_version) == ("toy", "1")
     assert (window.rows_in, window.rows_quarantined, window.rows_out) == (3, 0, 3)
     assert window.window_start <= window.window_end
     stored = {
         name: project.store.profiles("toy", "online", name)[-1].payload
-        for name in ("profile", "latency")
+        for name in ("window", "latency", "evaluation")
     }
-    profile = Profile.model_validate(stored["profile"])
+    profile = Profile.model_validate(stored["window"])
     assert set(profile.columns) == {"temperature_c", "hot", "failure_probability"}
     temperature = profile.columns["temperature_c"]
     assert temperature.rows == 3 and temperature.moments.mean == pytest.approx(81.6666, 1e-3)
@@ -77,18 +78,25 @@ def test_a_window_holds_the_profile_and_latencies_of_its_requests(
     latency = LatencyProfile.model_validate(stored["latency"])
     assert latency.steps["total"].count == 3
     assert {"featurize", "predict"} <= set(latency.steps)
+    evaluation = WindowEvaluation.model_validate(stored["evaluation"])
+    assert {d.column for d in evaluation.drift} >= {"temperature_c", "hot"}
+    assert evaluation.shift is not None and evaluation.shift.chunk_size == 3
+    raised = project.store.alerts(pipeline="toy")  # a 3-row window of extremes: alerts, deduped
+    assert raised and {a.run_id for a in raised} == {window.id}
+    assert {a.rule for a in raised} == {a.rule for a in evaluation.alerts}
 
 
 def test_a_window_is_also_stored_after_flush_seconds(
     make_project: ProjectMaker, record: dict[str, object]
 ) -> None:
     project = make_project(serving="monitor_flush_requests = 1000\nmonitor_flush_seconds = 0.5")
-    with running(create_app(project, model=fitted_model(project.root))) as url:
+    model = fitted_model(project.root, baselines=False)
+    with running(create_app(project, model=model)) as url:
         assert httpx.post(f"{url}/predict", json=[record, record]).status_code == 200
         [window] = _online_runs(project.store, 1)
 
     assert (window.rows_in, window.rows_out) == (2, 2)
-    assert project.store.profiles("toy", "online", "profile") == []  # no baseline, no profile
+    assert project.store.profiles("toy", "online", "window") == []  # no baseline, no profile
     latency = project.store.profiles("toy", "online", "latency")[-1].payload
     assert LatencyProfile.model_validate(latency).steps["total"].count == 1
 

@@ -6,10 +6,14 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
 
+from shipml.monitoring import WindowEvaluation
+from shipml.monitoring.alerting import raise_window_alerts
+from shipml.monitoring.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.pipeline import Pipeline
 from shipml.pipeline.project import Project
 from shipml.serving.batching import MicroBatcher
@@ -19,7 +23,7 @@ from shipml.serving.health import STORE, Health
 from shipml.serving.metrics import ServingMetrics
 from shipml.serving.middleware import RequestContextMiddleware
 from shipml.serving.model import ModelSlot, ServedModel
-from shipml.serving.monitor import OnlineMonitor
+from shipml.serving.monitor import OnEvaluated, OnlineMonitor
 from shipml.serving.openapi import describe_predict_body
 from shipml.serving.predictions import prediction_buckets, prediction_column
 from shipml.serving.registry import REGISTRY_TIMEOUT_SECONDS, load_model
@@ -90,12 +94,15 @@ def _assemble(
     )
     metrics.serving(served.ref)
     slot = ModelSlot(served)
+    gauges = register_monitoring_metrics(metrics.registry, project.name)
     monitor = OnlineMonitor(
         lambda: project.store,
         pipeline=project.name,
         lineage=project.lineage(),
         flush_seconds=settings.monitor_flush_seconds,
         flush_requests=settings.monitor_flush_requests,
+        rules=project.settings.monitoring.rules(),
+        on_evaluated=_alerting(project, gauges),
     )
     service = PredictionService(Scorer(project.pipeline), slot, metrics, monitor, column)
     assert online.input is not None
@@ -134,6 +141,25 @@ def _lifespan(runtime: Runtime, served: ServedModel) -> Lifespan:
             await runtime.stop()
 
     return lifespan
+
+
+def _alerting(project: Project, gauges: MonitoringMetrics) -> OnEvaluated:
+    """Raise an online window's alerts (deduplicated, new ones to the sinks); update gauges."""
+
+    def on_evaluated(run_id: str, start: datetime, evaluation: WindowEvaluation) -> None:
+        store = project.store
+        raise_window_alerts(
+            store,
+            project.name,
+            evaluation,
+            run_id=run_id,
+            window_start=start,
+            sinks=project.alert_sinks,
+        )
+        gauges.update(evaluation)
+        gauges.set_open_alerts(store.alerts(status="open", pipeline=project.name))
+
+    return on_evaluated
 
 
 def _warm_up(

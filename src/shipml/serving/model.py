@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shipml.monitoring import MonitoringBaseline
+from shipml.pipeline.baselines import ModelBaselines
 from shipml.versioning.tracking import LoadedModel, ModelRef
 
 log = logging.getLogger(__name__)
@@ -69,10 +70,8 @@ class ModelSlot:
 
 
 def _baseline(loaded: LoadedModel) -> MonitoringBaseline | None:
-    if loaded.baseline is None:
-        return None
     try:
-        return MonitoringBaseline.model_validate(loaded.baseline)
+        baselines = ModelBaselines.from_json(loaded.baseline)
     except ValidationError as error:
         log.warning(
             "model %s v%s: its monitoring baseline cannot be read, online windows will hold "
@@ -82,3 +81,4 @@ def _baseline(loaded: LoadedModel) -> MonitoringBaseline | None:
             error.errors(include_url=False)[0]["msg"],
         )
         return None
+    return None if baselines is None else baselines.monitoring

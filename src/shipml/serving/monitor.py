@@ -8,8 +8,10 @@ whole request (`total`), and row counts. A flush happens every `flush_seconds` o
 window that cannot be stored is kept and stored by a later flush, resuming where it stopped.
 
 In the store a window is an `online` run (with the window, the model version and the
-counts) and its profiles, kind "online": "profile" (a monitoring `Profile`) and
-"latency" (a `LatencyProfile`).
+counts) and its profiles, kind "online", named as batch windows' are: "window" (a monitoring
+`Profile`), "latency" (a `LatencyProfile`) and "evaluation" (drift, prediction shift and
+latency against the model's baseline). Once stored, an evaluated window is handed to
+`on_evaluated` (which raises its alerts and updates the gauges), in the flushing thread.
 """
 
 from __future__ import annotations
@@ -26,7 +28,17 @@ from typing import Any
 
 import pandas as pd
 
-from shipml.monitoring import END_TO_END, LatencyProfile, MonitoringBaseline, Profile, profile
+from shipml.monitoring import (
+    END_TO_END,
+    LatencyProfile,
+    MonitoringBaseline,
+    MonitoringConfig,
+    Profile,
+    WindowEvaluation,
+    evaluate_window,
+    profile,
+)
+from shipml.monitoring.history import EVALUATION, WINDOW
 from shipml.pipeline import StepTiming
 from shipml.serving.probes import first_line
 from shipml.store import RunStore
@@ -35,9 +47,10 @@ from shipml.versioning.tracking import ModelRef
 log = logging.getLogger(__name__)
 
 InScoringThread = Callable[[Callable[[], None]], Awaitable[None]]
+OnEvaluated = Callable[[str, datetime, WindowEvaluation], None]
 
 KIND = "online"
-PROFILE = "profile"
+PROFILE = WINDOW
 LATENCY = "latency"
 SUMMARY_ROWS = 2048  # rows buffered before they are folded into the window's profile
 
@@ -55,6 +68,7 @@ class _Window:
     buffered_rows: int = 0
     latencies: dict[str, list[float]] = field(default_factory=dict)  # seconds, while open
     latency: LatencyProfile | None = None  # the latencies bucketed, once closed
+    evaluation: WindowEvaluation | None = None  # against the baseline, once closed
     records: int = 0
     rejected_records: int = 0
     rows_out: int = 0
@@ -86,18 +100,22 @@ class _Window:
             return
         self.profile = found if self.profile is None else self.profile.merge(found)
 
-    def close(self, end: datetime) -> None:
-        """End the window: profile the rows still buffered, bucket the latencies."""
+    def close(self, end: datetime, rules: MonitoringConfig) -> None:
+        """End the window: profile the rows still buffered, bucket the latencies, evaluate."""
         self.end = end
         self.summarise()
         self.latency = LatencyProfile.from_samples(self.latencies)
         self.latencies = {}
+        if self.baseline is not None and self.profile is not None:
+            self.evaluation = evaluate_window(self.baseline, self.profile, self.latency, rules)
 
     def payloads(self) -> dict[str, dict[str, Any]]:
         assert self.latency is not None, "only a closed window is stored"
         payloads = {LATENCY: self.latency.model_dump(mode="json")}
         if self.profile is not None:
             payloads[PROFILE] = self.profile.model_dump(mode="json")
+        if self.evaluation is not None:
+            payloads[EVALUATION] = self.evaluation.model_dump(mode="json")
         return payloads
 
 
@@ -112,8 +130,12 @@ class OnlineMonitor:
         lineage: Mapping[str, Any],
         flush_seconds: float,
         flush_requests: int,
+        rules: MonitoringConfig | None = None,
+        on_evaluated: OnEvaluated | None = None,
     ) -> None:
         self._store = store
+        self._rules = rules or MonitoringConfig()
+        self._on_evaluated = on_evaluated
         self._pipeline = pipeline
         self._lineage = dict(lineage)
         self._flush_seconds = flush_seconds
@@ -187,7 +209,7 @@ class OnlineMonitor:
                 window.latencies.setdefault(END_TO_END, []).append(seconds)
             closed, self._open = list(self._open.values()), {}
         for window in closed:
-            window.close(now)
+            window.close(now, self._rules)
         with self._lock:
             self._unsaved += closed
 
@@ -242,14 +264,18 @@ class OnlineMonitor:
                 **versions,
             )
             window.saved.add(name)
-        store.finish_run(
-            window.run_id,
-            status="succeeded",
-            rows_in=window.records,
-            rows_valid=window.records - window.rejected_records,
-            rows_quarantined=window.rejected_records,
-            rows_out=window.rows_out,
-        )
+        if "run" not in window.saved:
+            store.finish_run(
+                window.run_id,
+                status="succeeded",
+                rows_in=window.records,
+                rows_valid=window.records - window.rejected_records,
+                rows_quarantined=window.rejected_records,
+                rows_out=window.rows_out,
+            )
+            window.saved.add("run")
+        if window.evaluation is not None and self._on_evaluated is not None:
+            self._on_evaluated(window.run_id, window.start, window.evaluation)
 
 
 def _together(features: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
