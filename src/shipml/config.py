@@ -50,6 +50,7 @@ from shipml.monitoring import (
     DriftMethod,
     MonitoringConfig,
 )
+from shipml.monitoring.drift import DEFAULT_MIN_ROWS
 
 if TYPE_CHECKING:
     from shipml.pipeline.windows import Cron
@@ -380,6 +381,7 @@ class MonitoringSettings(_Section):
     k_sigma: float = Field(default=2.0, gt=0)
     numeric_method: DriftMethod = "psi"
     categorical_method: DriftMethod = "jensen_shannon"
+    drift_min_rows: int = Field(default=DEFAULT_MIN_ROWS, ge=1)
     thresholds: dict[str, float] = Field(default_factory=dict)
     columns: dict[str, ColumnMonitoring] = Field(default_factory=dict)
     latency_p99_seconds: float = Field(default=1.0, gt=0)
@@ -403,6 +405,7 @@ class MonitoringSettings(_Section):
         drift = DriftConfig(
             numeric_method=self.numeric_method,
             categorical_method=self.categorical_method,
+            min_rows=self.drift_min_rows,
             thresholds=self.thresholds,
             columns={
                 name: ColumnDriftRule(**column.model_dump())

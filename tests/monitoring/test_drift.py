@@ -223,3 +223,16 @@ def test_documented_false_alarm_rate_of_histogram_distances_on_2000_row_windows(
         rates = _false_alarm_rates(reference, windows, DriftConfig(numeric_method=method))
         assert rates[("temperature", method)] <= 0.01, rates
         assert rates[("vibration", method)] <= 0.01, rates
+
+
+def test_a_window_with_too_few_values_is_not_judged(reference: Profile) -> None:
+    shifted = _readings(np.random.default_rng(14), 40, shift=3.0)
+    window = profile(shifted, reference.spec)
+
+    checks = _by_check(detect_drift(reference, window))
+    assert checks[("temperature", "psi")].value is None
+    assert "too few to judge" in checks[("temperature", "psi")].note
+    assert not any(result.drifted for result in checks.values())
+
+    judged = _by_check(detect_drift(reference, window, DriftConfig(min_rows=20)))
+    assert judged[("temperature", "psi")].drifted

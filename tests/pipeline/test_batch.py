@@ -125,6 +125,7 @@ def test_a_window_without_input_fails_loudly(project: Project) -> None:
 
 def test_a_window_is_profiled_and_its_scores_published_for_prometheus(tmp_path: Path) -> None:
     settings = SETTINGS + '\n[monitoring]\nprometheus_textfile = "metrics/toy.prom"\n'
+    settings += "drift_min_rows = 50\n"  # the toy windows have 75 rows
     project = Project.load(write_project(tmp_path, settings=settings))
     (tmp_path / "metrics").mkdir()
 

@@ -14,7 +14,7 @@ from _server import running
 from _projects import fitted_model
 from shipml.pipeline.project import Project
 from shipml.serving import create_app
-from shipml.serving.logs import JsonFormatter, RequestIdFilter, request_context
+from shipml.logs import JsonFormatter, RequestIdFilter, request_context
 
 KEY = "k3y-that-must-never-be-logged-0123456789"
 ProjectMaker = Callable[..., Project]

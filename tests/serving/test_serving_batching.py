@@ -15,7 +15,7 @@ from _variants import toy_variant
 
 from _projects import fitted_model
 from shipml.serving import create_app
-from shipml.serving.logs import RequestIdFilter
+from shipml.logs import RequestIdFilter
 
 
 @pytest.fixture(autouse=True)

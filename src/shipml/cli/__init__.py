@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging.config
+import sys
+
 import typer
 
 from shipml.cli import (
@@ -16,6 +19,7 @@ from shipml.cli import (
     schedule,
     serve,
 )
+from shipml.logs import logging_config
 
 app = typer.Typer(
     name="shipml",
@@ -24,6 +28,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _configure_logging() -> None:
+    """Warnings as readable lines on a terminal; INFO as JSON lines elsewhere (logs, CI)."""
+    on_terminal = sys.stderr.isatty()
+    level = "WARNING" if on_terminal else "INFO"
+    logging.config.dictConfig(logging_config(json_lines=not on_terminal, level=level))
+
+
 for module in (
     demo,
     scaffold,

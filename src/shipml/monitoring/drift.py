@@ -42,6 +42,7 @@ from shipml.monitoring.profiles import CategoricalColumnProfile, NumericColumnPr
 
 DriftMethod = Literal["psi", "ks", "jensen_shannon", "chi_square"]
 NULL_RATE = "null_rate"
+DEFAULT_MIN_ROWS = 100
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "psi": 0.2,
     "ks": 0.1,
@@ -71,6 +72,9 @@ class DriftConfig(BaseModel):
 
     numeric_method: DriftMethod = "psi"
     categorical_method: DriftMethod = "jensen_shannon"
+    # Below this many values in the window a column is not judged: binned distances of a
+    # few dozen values swing past any threshold by chance alone.
+    min_rows: int = Field(default=DEFAULT_MIN_ROWS, ge=1)
     thresholds: dict[str, float] = Field(default_factory=dict)  # overrides of the defaults
     columns: dict[str, ColumnDriftRule] = Field(default_factory=dict)
 
@@ -138,11 +142,17 @@ def detect_drift(
         _check_same_bins(name, reference_column, current_column)
         method, threshold = config.method_for(name, current_column.kind)
         results.append(
-            _distribution_drift(name, method, threshold, reference_column, current_column)
+            _distribution_drift(
+                name, method, threshold, reference_column, current_column, config.min_rows
+            )
         )
         results.append(
             _null_rate_drift(
-                name, config.null_rate_threshold_for(name), reference_column, current_column
+                name,
+                config.null_rate_threshold_for(name),
+                reference_column,
+                current_column,
+                config.min_rows,
             )
         )
     return results
@@ -167,6 +177,7 @@ def _distribution_drift(
     threshold: float,
     reference: ColumnProfileType,
     current: ColumnProfileType,
+    min_rows: int = 1,
 ) -> DriftResult:
     reference_counts, current_counts = _bin_counts(reference), _bin_counts(current)
     counts = {
@@ -181,6 +192,16 @@ def _distribution_drift(
             threshold=threshold,
             drifted=False,
             note="no non-null values on one side; only the null-rate check applies",
+            **counts,
+        )
+    if counts["current_count"] < min_rows:
+        return DriftResult(
+            column=name,
+            method=method,
+            value=None,
+            threshold=threshold,
+            drifted=False,
+            note=f"{counts['current_count']} values, fewer than {min_rows}: too few to judge",
             **counts,
         )
     value, p_value = _measure(method, reference_counts, current_counts)
@@ -208,17 +229,21 @@ def _measure(
 
 
 def _null_rate_drift(
-    name: str, threshold: float, reference: ColumnProfileType, current: ColumnProfileType
+    name: str,
+    threshold: float,
+    reference: ColumnProfileType,
+    current: ColumnProfileType,
+    min_rows: int = 1,
 ) -> DriftResult:
     counts = {"reference_count": reference.rows, "current_count": current.rows}
-    if reference.rows == 0 or current.rows == 0:
+    if reference.rows == 0 or current.rows < max(min_rows, 1):
         return DriftResult(
             column=name,
             method=NULL_RATE,
             value=None,
             threshold=threshold,
             drifted=False,
-            note="no rows on one side",
+            note="no rows on one side, or fewer than the minimum in the window",
             **counts,
         )
     change = current.nulls / current.rows - reference.nulls / reference.rows

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from shipml.serving.batching import Answers, BatchItem
 from shipml.serving.errors import json_response
-from shipml.serving.logs import request_context
+from shipml.logs import request_context
 from shipml.serving.metrics import ServingMetrics
 from shipml.serving.model import ModelSlot, ServedModel
 from shipml.serving.monitor import OnlineMonitor

@@ -1,4 +1,4 @@
-"""Logging for the server: the request id on every line, JSON lines when not on a terminal."""
+"""Logging: the request id on every line (in the server), JSON lines when not on a terminal."""
 
 from __future__ import annotations
 
@@ -55,8 +55,12 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
 
 
+# Libraries that log at INFO about their own plumbing (migrations, artifact downloads).
+QUIET = ("mlflow", "alembic", "urllib3", "distributed", "numexpr")
+
+
 def logging_config(*, json_lines: bool | None = None, level: str = "INFO") -> dict[str, Any]:
-    """A `logging.config.dictConfig` for the server (uvicorn applies it in every worker).
+    """A `logging.config.dictConfig` (uvicorn applies it in every worker of the server).
 
     `json_lines` None: JSON when stderr is not a terminal, readable text when it is.
     """
@@ -80,7 +84,10 @@ def logging_config(*, json_lines: bool | None = None, level: str = "INFO") -> di
         },
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
-            name: {"handlers": [], "propagate": True, "level": level}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{
+                name: {"handlers": [], "propagate": True, "level": level}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            },
+            **{name: {"level": "WARNING"} for name in QUIET},
         },
     }
