@@ -13,9 +13,9 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for _projects
 
 from _projects import fitted_model
+from shipml.logs import logging_config
 from shipml.pipeline.project import Project
 from shipml.serving import create_app
-from shipml.logs import logging_config
 
 
 def main(directory: Path, port: int) -> None:

@@ -12,9 +12,9 @@ import pytest
 from _server import running
 
 from _projects import fitted_model
+from shipml.logs import JsonFormatter, RequestIdFilter, request_context
 from shipml.pipeline.project import Project
 from shipml.serving import create_app
-from shipml.logs import JsonFormatter, RequestIdFilter, request_context
 
 KEY = "k3y-that-must-never-be-logged-0123456789"
 ProjectMaker = Callable[..., Project]

@@ -14,8 +14,8 @@ from _server import running
 from _variants import toy_variant
 
 from _projects import fitted_model
-from shipml.serving import create_app
 from shipml.logs import RequestIdFilter
+from shipml.serving import create_app
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,9 @@ import typer
 import uvicorn
 
 from shipml.cli._common import EXIT_UNUSABLE, ProjectDir, fail, open_project
+from shipml.logs import logging_config
 from shipml.pipeline.project import Project
 from shipml.serving import ServingError, create_app
-from shipml.logs import logging_config
 from shipml.serving.metrics import MULTIPROCESS_VARIABLE
 from shipml.serving.registry import check_model
 from shipml.serving.worker import PROJECT_VARIABLE

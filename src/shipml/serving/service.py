@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from starlette.responses import Response
 
+from shipml.logs import request_context
 from shipml.serving.batching import Answers, BatchItem
 from shipml.serving.errors import json_response
-from shipml.logs import request_context
 from shipml.serving.metrics import ServingMetrics
 from shipml.serving.model import ModelSlot, ServedModel
 from shipml.serving.monitor import OnlineMonitor
