@@ -436,6 +436,7 @@ class ServingSettings(_Section):
     metrics_require_auth: bool = False
     api_key: SecretStr | None = None
     reload_interval_seconds: float = Field(default=30.0, gt=0)
+    registry_timeout_seconds: float = Field(default=30.0, gt=0)
     monitor_flush_seconds: float = Field(default=60.0, gt=0)
     monitor_flush_requests: int = Field(default=10_000, ge=1)
 

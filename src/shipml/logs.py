@@ -52,6 +52,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Write to the `sys.stderr` of the moment, not the one seen at configuration.
+
+    Whatever swaps `sys.stderr` for a while (test runners, Typer's CliRunner) would
+    otherwise leave the handler writing to a closed stream once it is put back.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Emit `record` on the current `sys.stderr`."""
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -76,8 +89,7 @@ def logging_config(*, json_lines: bool | None = None, level: str = "INFO") -> di
         "formatters": {"default": formatter},
         "handlers": {
             "stderr": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stderr",
+                "()": f"{__name__}.StderrHandler",
                 "filters": ["request_id"],
                 "formatter": "default",
             }

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -60,6 +63,40 @@ def test_serve_fails_fast_with_one_line_when_there_is_no_model(
         finished.stderr.strip()
         .splitlines()[-1]
         .startswith("error: cannot serve toy@nobody: no version of model 'toy' has alias 'nobody'")
+    )
+
+
+@pytest.fixture
+def hung_database() -> Iterator[str]:
+    """A PostgreSQL URL whose server accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{listener.getsockname()[1]}/registry"
+
+
+def test_serve_fails_fast_when_the_registry_does_not_answer(
+    registry: Registry, hung_database: str
+) -> None:
+    # In a process of its own: MLflow keeps waiting on the hung database, holding a lock
+    # that every later MLflow call in the same process would wait for.
+    command = shipml_command("serve", "--project", str(registry.directory), "--port", "1")
+    environment = {
+        "SHIPML_TRACKING__URI": hung_database,
+        "SHIPML_SERVING__REGISTRY_TIMEOUT_SECONDS": "2",
+        "NO_COLOR": "1",
+    }
+    started = time.monotonic()
+
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, env={**os.environ, **environment}
+    )
+
+    assert time.monotonic() - started < 60
+    assert finished.returncode == 2
+    assert finished.stderr.strip().splitlines()[-1] == (
+        f"error: the model registry at {hung_database} did not answer within 2 s; "
+        "check [tracking] uri and that the registry is up"
     )
 
 

@@ -53,6 +53,7 @@ def run_notebook(
 ) -> tuple[list[Finding], RunSummary]:
     """Run every code cell in a fresh `kernel`; a finding for the first cell that fails."""
     nbformat, nbclient = _import_packages()
+    _require_kernel(kernel)
     progress = _Progress()
     client = nbclient.NotebookClient(
         _read_for_kernel(nbformat, notebook),
@@ -77,16 +78,10 @@ def _execute(
     client: Any, progress: _Progress, make: FindingMaker, *, timeout: float, kernel: str
 ) -> Finding | None:
     """Run the client's notebook; the finding for the cell that stopped it, if one did."""
-    from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     try:
         client.execute(stderr=subprocess.DEVNULL)  # kernel logs; the cells' output is kept
-    except NoSuchKernel:
-        raise NotebookRunUnavailable(
-            f"no Jupyter kernel named {kernel!r}: install ipykernel "
-            "(pip install 'shipml[notebook]') or pass --kernel with an installed kernel"
-        ) from None
     except CellTimeoutError:
         return _timeout(make, progress, timeout)
     except CellExecutionError as error:
@@ -96,6 +91,19 @@ def _execute(
     except RuntimeError as error:  # the kernel did not start or answer
         raise NotebookRunUnavailable(f"kernel {kernel!r} failed to start: {error}") from None
     return None
+
+
+def _require_kernel(kernel: str) -> None:
+    """Refuse an unknown kernel before starting (jupyter_client would log a traceback)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(kernel)
+    except NoSuchKernel:
+        raise NotebookRunUnavailable(
+            f"no Jupyter kernel named {kernel!r}: install ipykernel "
+            "(pip install 'shipml[notebook]') or pass --kernel with an installed kernel"
+        ) from None
 
 
 def _import_packages() -> tuple[Any, Any]:

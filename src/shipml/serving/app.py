@@ -26,7 +26,7 @@ from shipml.serving.model import ModelSlot, ServedModel
 from shipml.serving.monitor import OnEvaluated, OnlineMonitor
 from shipml.serving.openapi import describe_predict_body
 from shipml.serving.predictions import prediction_buckets, prediction_column
-from shipml.serving.registry import REGISTRY_TIMEOUT_SECONDS, load_model
+from shipml.serving.registry import load_model
 from shipml.serving.routes import ENDPOINTS, Parts, add_routes
 from shipml.serving.runtime import Runtime
 from shipml.serving.scoring import Failed, Rejected, Scored, Scorer
@@ -45,21 +45,21 @@ def create_app(
     project: Project,
     *,
     model: LoadedModel | None = None,
-    registry_timeout_seconds: float = REGISTRY_TIMEOUT_SECONDS,
 ) -> FastAPI:
     """The app serving `project`'s online flow with the model its alias (`champion`) names.
 
     With `model`, that model is served and the registry is neither read nor watched
     (tests, or an app that loads its model itself). Otherwise the model is loaded from the
     registry, which is then polled for a new version every `reload_interval_seconds`.
-    Raises `ServingError` when no model can be loaded within `registry_timeout_seconds`.
+    Raises `ServingError` when no model can be loaded within `[serving]
+    registry_timeout_seconds`.
     """
     online = project.pipeline.online
     if online.input is None or online.output is None:
         raise ServingError(f"pipeline {project.pipeline.name!r}: the online flow has no contracts")
-    served = ServedModel.of(model or load_model(project, registry_timeout_seconds))
+    served = ServedModel.of(model or load_model(project))
     tracker = project.tracker if model is None else None
-    parts, examples = _assemble(project, served, tracker, registry_timeout_seconds)
+    parts, examples = _assemble(project, served, tracker)
     app = FastAPI(
         title=f"{project.name} predictions",
         description=f"Pipeline {project.pipeline!r}, served by shipml.",
@@ -81,7 +81,7 @@ class _Examples:
 
 
 def _assemble(
-    project: Project, served: ServedModel, tracker: Tracker | None, timeout: float
+    project: Project, served: ServedModel, tracker: Tracker | None
 ) -> tuple[Parts, _Examples]:
     """The parts of the app, wired together; the example is scored once to warm up."""
     settings = project.settings.serving
@@ -118,7 +118,7 @@ def _assemble(
         alias=project.settings.model.alias,
         warm_up=lambda candidate: _check_candidate(service, candidate, example),
         interval=settings.reload_interval_seconds,
-        timeout=timeout,
+        timeout=settings.registry_timeout_seconds,
     )
     batcher = MicroBatcher(
         service.score_batch,

@@ -10,22 +10,25 @@ from shipml.serving.errors import ServingError
 from shipml.serving.probes import ProbeTimeout, call_within, first_line, without_password
 from shipml.versioning.tracking import LoadedModel, ModelVersionInfo, RegistryError
 
-REGISTRY_TIMEOUT_SECONDS = 30.0
 # Loading downloads and unpickles the model: it may take this many times the timeout.
 LOAD_TIMEOUT_FACTOR = 4
 
 T = TypeVar("T")
 
 
-def load_model(project: Project, timeout: float = REGISTRY_TIMEOUT_SECONDS) -> LoadedModel:
+def load_model(project: Project) -> LoadedModel:
     """The model the project's alias names; `ServingError` when it cannot be had in time."""
-    check_model(project, timeout)
-    loading = timeout * LOAD_TIMEOUT_FACTOR
+    check_model(project)
+    loading = project.settings.serving.registry_timeout_seconds * LOAD_TIMEOUT_FACTOR
     return _ask(project, loading, lambda tracker, alias: tracker.load(alias))
 
 
-def check_model(project: Project, timeout: float = REGISTRY_TIMEOUT_SECONDS) -> ModelVersionInfo:
-    """The version the project's alias names, without loading it (a fail-fast check)."""
+def check_model(project: Project) -> ModelVersionInfo:
+    """The version the project's alias names, without loading it (a fail-fast check).
+
+    `ServingError` when the registry does not answer within `registry_timeout_seconds`.
+    """
+    timeout = project.settings.serving.registry_timeout_seconds
     return _ask(project, timeout, lambda tracker, alias: tracker.resolve(alias))
 
 
