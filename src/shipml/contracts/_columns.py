@@ -85,7 +85,14 @@ def _vectorized(
 
 def _source_kind(column: pd.Series) -> str | None:
     """The kind of values the column holds, when its dtype says so for every value."""
-    dtype = column.dtype
+    kind = dtype_kind(column.dtype)
+    if kind is None and column.dtype == np.dtype(object):
+        return "str" if pd.api.types.infer_dtype(column, skipna=True) == "string" else None
+    return kind
+
+
+def dtype_kind(dtype: object) -> str | None:
+    """'bool', 'int', 'float', 'datetime' or 'str' when the dtype alone says so, else None."""
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if pd.api.types.is_integer_dtype(dtype):
@@ -95,8 +102,6 @@ def _source_kind(column: pd.Series) -> str | None:
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
     if isinstance(dtype, pd.StringDtype):
-        return "str"
-    if dtype == np.dtype(object) and pd.api.types.infer_dtype(column, skipna=True) == "string":
         return "str"
     return None
 

@@ -64,6 +64,8 @@ def _null_counts(df: pd.DataFrame, known: dict[str, int]) -> dict[str, int]:
 
 def _check_unique_names(df: pd.DataFrame, failures: dict[str, Failures]) -> bool:
     """Fail every row when a column name appears twice (a row would be ambiguous)."""
+    if df.columns.is_unique:  # cached by pandas: the common case costs nothing
+        return False
     duplicated = df.columns[df.columns.duplicated()].unique()
     for name in duplicated:
         failures.setdefault(str(name), Failures()).add(

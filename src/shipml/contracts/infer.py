@@ -29,6 +29,8 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from shipml.contracts._columns import dtype_kind
+
 LITERAL_MAX_VALUES = 20
 LITERAL_MIN_REPEATS = 2
 LINE_LENGTH = 100
@@ -140,16 +142,9 @@ def _infer_field(name: str, column: pd.Series, bounds: bool) -> _Field:
 
 
 def _kind(dtype: Any, present: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(dtype):
-        return "bool"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "int"
-    if pd.api.types.is_float_dtype(dtype):
-        return "float"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if isinstance(dtype, pd.StringDtype):
-        return "str"
+    kind = dtype_kind(dtype)
+    if kind is not None:
+        return kind
     if pd.api.types.is_object_dtype(dtype):
         inferred = pd.api.types.infer_dtype(present, skipna=True)
         return "str" if inferred == "string" else _OBJECT_KINDS.get(inferred, "Any")
