@@ -9,10 +9,12 @@ only when every injected fault was reported in its own window and clean windows 
 from __future__ import annotations
 
 import importlib
+import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +25,7 @@ from rich.table import Table
 
 from shipml.cli._common import console, fail
 from shipml.cli.monitor import report as write_report
+from shipml.monitoring.sinks import ALERT_LOGGER
 from shipml.pipeline.batch import CriticalAlert, WindowFailed, WindowOutcome, run_window
 from shipml.pipeline.project import Project
 from shipml.pipeline.training import train
@@ -88,8 +91,11 @@ def demo(
     directory = workdir or Path(tempfile.mkdtemp(prefix="shipml-demo-"))
     project = _prepare(directory)
     simulator = _simulator()
-    _train(project, simulator)
-    results = [_run_window(project, simulator, index, s) for index, s in enumerate(_scenarios())]
+    with _alert_log_lines_off():  # the table shows every alert; the log would repeat them
+        _train(project, simulator)
+        results = [
+            _run_window(project, simulator, index, s) for index, s in enumerate(_scenarios())
+        ]
     _print_results(results)
     write_report(out=directory / "report.html", project_dir=directory, last=len(results))
     elapsed = time.perf_counter() - started
@@ -101,6 +107,17 @@ def demo(
     console.print(
         "[bold green]✓ every injected fault was reported in its window; clean windows stayed quiet"
     )
+
+
+@contextmanager
+def _alert_log_lines_off() -> Iterator[None]:
+    alerts = logging.getLogger(ALERT_LOGGER)
+    level = alerts.level
+    alerts.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        alerts.setLevel(level)
 
 
 def _scenarios() -> list[Scenario]:

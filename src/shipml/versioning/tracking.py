@@ -86,6 +86,8 @@ class Tracker:
     ) -> None:
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        # shipml reports what it trained and registered; MLflow's INFO lines repeat it.
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.model_name = model_name
