@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from shipml.cli import app
+from shipml.orchestration.locks import PipelineLock
+from shipml.pipeline.project import Project
 
 WINDOW = ["--start", "2026-11-27T10:00Z", "--end", "2026-11-27T10:15Z"]
 
@@ -79,3 +85,41 @@ def test_models_lists_versions_and_promote_moves_the_alias(project: Path) -> Non
 def test_a_missing_project_is_one_clear_line(tmp_path: Path) -> None:
     code, output = shipml("runs", "--project", str(tmp_path))
     assert code == 2 and "shipml.toml" in output
+
+
+def test_run_waits_while_another_run_of_the_pipeline_holds_its_lock(project: Path) -> None:
+    command = [sys.executable, "-c", "from shipml.cli import app; app()", "run"]
+    command += ["--project", str(project), *WINDOW, "--json"]
+    with PipelineLock(Project.load(project)).held(threading.Event()):
+        waiting = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            _wait_for_line(waiting, "another run of this pipeline holds the file lock", 60)
+            time.sleep(1)
+            assert waiting.poll() is None
+            assert not (project / "outputs").exists()
+        except BaseException:
+            waiting.kill()
+            raise
+    stdout, stderr = waiting.communicate(timeout=120)
+
+    assert waiting.returncode == 0, stderr
+    [outcome] = json.loads(stdout)
+    assert outcome["status"] == "succeeded"
+
+
+def _wait_for_line(process: subprocess.Popen[str], text: str, timeout: float) -> None:
+    """Wait until the process writes a line holding `text` on stderr."""
+    stderr = process.stderr
+    assert stderr is not None
+    found = threading.Event()
+
+    def read() -> None:
+        for line in stderr:
+            if text in line:
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    assert found.wait(timeout), f"no line with {text!r} on stderr within {timeout} s"

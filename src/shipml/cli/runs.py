@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from shipml.cli._common import (
     print_json,
     step_progress,
 )
+from shipml.orchestration.locks import PipelineLock
 from shipml.pipeline.batch import CriticalAlert, WindowFailed, WindowOutcome, run_window
 from shipml.pipeline.engines import ENGINE_NAMES, Engine, engine_by_name
 from shipml.pipeline.windows import (
@@ -71,6 +73,8 @@ def run(
     except WindowInputError as error:
         fail(str(error), EXIT_UNUSABLE)
     with ExitStack() as cleanup:
+        # One window at a time per pipeline, with schedulers and other `shipml run`s alike.
+        cleanup.enter_context(PipelineLock(project).held(threading.Event()))
         chosen = _engine(engine, scheduler_address, cleanup)
         results = [
             _run_one(project, window, force, chosen, quiet=json_output) for window in windows

@@ -1,6 +1,7 @@
 """One batch window at a time per pipeline, across processes.
 
-Two locks, taken in this order and held while a scheduler runs its due windows:
+Two locks, taken in this order and held while a scheduler runs its due windows (and while
+`shipml run` runs its windows):
 
 - an exclusive `flock` on a file under `<project>/.shipml/`: schedulers on one machine;
   the kernel releases it when the holder dies, even by SIGKILL;
@@ -65,7 +66,7 @@ class PipelineLock:
         """Retry `attempt` until it succeeds (True) or `stop` is set (False)."""
         if attempt():
             return True
-        log.info("another run of this pipeline holds the %s; waiting", what)
+        log.warning("another run of this pipeline holds the %s; waiting for it", what)
         while not stop.wait(self.poll_seconds):
             if attempt():
                 return True
