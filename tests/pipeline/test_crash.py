@@ -61,6 +61,7 @@ def test_a_killed_window_is_redone_and_leaves_exactly_one_output(
     outputs = list((directory / "outputs" / "toy").glob("*.parquet"))
     assert [p.name for p in outputs] == [f"{WINDOW_START:%Y%m%dT%H%MZ}.parquet"]
     runs = Project.load(directory).store.runs(kind="batch")
-    assert [(r.status, r.attempt) for r in runs] == [("succeeded", 2), ("running", 1)]
+    assert [(r.status, r.attempt) for r in runs] == [("succeeded", 2), ("failed", 1)]
+    assert runs[1].error is not None and runs[1].error.startswith("abandoned: attempt 1 ")
     assert set(pd.read_parquet(outputs[0])["run_id"]) == {runs[0].id}
     assert not list((directory / "outputs" / "toy").glob(".*"))  # no partial files left

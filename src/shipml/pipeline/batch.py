@@ -3,10 +3,14 @@
 `run_window(project, window)` reads the window's input, runs the batch flow, writes the
 output atomically and records the run. A finished window is not run again unless forced;
 a window whose earlier attempt crashed or failed is redone and leaves exactly one output.
+Callers run one window at a time per pipeline (`shipml run` and the scheduler hold the
+pipeline's lock; Airflow runs a window's task once at a time): an earlier attempt still
+marked running when its window starts again is one whose process died.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,7 +23,10 @@ from shipml.pipeline.observe import FEATURES, PREDICTIONS, observe_window
 from shipml.pipeline.project import Project
 from shipml.pipeline.runner import FlowResult, StepObserver
 from shipml.pipeline.windows import Window
+from shipml.store import RunRecord, RunStore
 from shipml.versioning.tracking import LoadedModel
+
+log = logging.getLogger(__name__)
 
 WindowStatus = Literal["succeeded", "failed", "skipped"]
 MODEL_VERSION_COLUMN = "model_version"
@@ -80,6 +87,8 @@ def run_window(
         return WindowOutcome(
             window, "skipped", earlier.id, earlier.output, rows_out=earlier.rows_out or 0
         )
+    if earlier is not None and earlier.status == "running":
+        _close_abandoned(store, earlier)
     model = model or project.tracker.load(project.settings.model.alias)
     baselines = ModelBaselines.from_json(model.baseline)
     run_id = store.start_run(
@@ -138,6 +147,23 @@ def run_window(
     if outcome.critical and project.settings.monitoring.fail_on_critical:
         raise CriticalAlert(outcome)
     return outcome
+
+
+def _close_abandoned(store: RunStore, earlier: RunRecord) -> None:
+    """Mark an attempt whose process died as failed, so that `shipml runs` tells the truth."""
+    store.finish_run(
+        earlier.id,
+        status="failed",
+        error=(
+            f"abandoned: attempt {earlier.attempt} was still marked running when the window "
+            "was run again (its process died)"
+        ),
+    )
+    log.warning(
+        "run %s of window %s was abandoned by its process; marked failed",
+        earlier.id,
+        earlier.window_start,
+    )
 
 
 def _ingest(project: Project, window: Window) -> tuple[pd.DataFrame | None, str | None]:
