@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from shipml.contracts._columns import typed_column
 from shipml.contracts._compile import Contract, compile_contract
 from shipml.contracts._frame import ROW, FrameCheck, check_frame
+from shipml.contracts._small import null_counts_if_all_valid
 from shipml.contracts.baseline import Baseline
 from shipml.contracts.diagnose import diagnose
 from shipml.contracts.errors import ContractViolation
@@ -65,6 +66,9 @@ def validate(
     """
     _check_arguments(df, policy, max_invalid_fraction)
     contract = compile_contract(model)
+    null_counts = null_counts_if_all_valid(df, contract)
+    if null_counts is not None:
+        return _all_valid(df, contract, null_counts, baseline)
     checked = check_frame(df, contract)
     report = _report(df, contract, checked, baseline)
     _apply_policy(report, policy, max_invalid_fraction)
@@ -74,6 +78,34 @@ def validate(
         quarantined=_quarantined_frame(df, checked),
         report=report,
     )
+
+
+def _all_valid(
+    df: pd.DataFrame, contract: Contract, null_counts: dict[str, int], baseline: Baseline | None
+) -> ValidationResult:
+    """Every row valid, every column already in its field's type: the frame goes on as is."""
+    checked = FrameCheck({}, np.zeros(len(df), dtype=bool), {}, null_counts)
+    return ValidationResult(
+        valid=df.copy(deep=False),
+        quarantined=_no_quarantined_rows(df, checked),
+        report=_report(df, contract, checked, baseline),
+    )
+
+
+# Empty quarantine frames by column layout. Building one costs more than the rest of a small
+# frame's validation (pandas inserts the reasons column); copying a built one does not.
+_EMPTY_QUARANTINES: dict[tuple[Any, ...], pd.DataFrame] = {}
+
+
+def _no_quarantined_rows(df: pd.DataFrame, checked: FrameCheck) -> pd.DataFrame:
+    """`_quarantined_frame` of a frame without invalid rows: built once per layout, then copied."""
+    if not isinstance(df.index, pd.RangeIndex):
+        return _quarantined_frame(df, checked)
+    layout = (tuple(df.columns), tuple(df.dtypes.tolist()), df.index.name)
+    empty = _EMPTY_QUARANTINES.get(layout)
+    if empty is None:
+        empty = _EMPTY_QUARANTINES.setdefault(layout, _quarantined_frame(df, checked))
+    return empty.copy()
 
 
 def _check_arguments(df: Any, policy: Any, max_invalid_fraction: Any) -> None:
@@ -192,7 +224,7 @@ def _quarantined_frame(df: pd.DataFrame, checked: FrameCheck) -> pd.DataFrame:
     """Invalid rows as received, each with the reasons it failed ("column: rule; ...")."""
     rows, reasons = _reasons_by_row(checked)
     quarantined = df.take(rows)
-    quarantined[REASONS_COLUMN] = pd.Series(reasons, index=quarantined.index, dtype="str")
+    quarantined[REASONS_COLUMN] = pd.array(reasons, dtype="str")
     return quarantined
 
 
