@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import pickle
@@ -278,11 +279,9 @@ def _wait_for(url: str, target: Target, child: subprocess.Popen[bytes], log: Pat
     while time.monotonic() < deadline:
         if child.poll() is not None:
             break
-        try:
+        with contextlib.suppress(httpx.TransportError):  # not listening yet
             if httpx.post(url + target.path, json=target.body, timeout=5).status_code == 200:
                 return
-        except httpx.TransportError:
-            pass
         time.sleep(0.5)
     raise RuntimeError(f"{target.name} did not start; its log:\n{log.read_text()[-3000:]}")
 

@@ -76,10 +76,8 @@ class Reading(BaseModel):
 
 def test_one_valid_record_takes_the_small_frame_path() -> None:
     df = pd.DataFrame({"temperature_c": [21.5], "vibration_mm_s": [np.nan]})
-    assert small.null_counts_if_all_valid(df, _compiled(Reading)) == {
-        "temperature_c": 0,
-        "vibration_mm_s": 1,
-    }
+    found = small.check_small_frame(df, _compiled(Reading))
+    assert found is not None and found.null_counts == {"temperature_c": 0, "vibration_mm_s": 1}
     result = validate(df, Reading)
     assert result.report.ok and result.report.null_counts == {
         "temperature_c": 0,
@@ -98,7 +96,7 @@ def test_one_valid_record_takes_the_small_frame_path() -> None:
     ],
 )
 def test_anything_else_goes_the_columnar_way(frame: pd.DataFrame) -> None:
-    assert small.null_counts_if_all_valid(frame, _compiled(Reading)) is None
+    assert small.check_small_frame(frame, _compiled(Reading)) is None
 
 
 def _compiled(model: type[BaseModel]) -> Any:

@@ -259,7 +259,7 @@ def _strip_optional(annotation: Any) -> tuple[Any, list[Any]]:
 
 
 class _Unsupported:
-    pass
+    """Marks an annotation the columnar checks do not compile (Pydantic validates it)."""
 
 
 _SCALARS: dict[Any, str] = {

@@ -12,6 +12,7 @@ writes the report.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,12 +27,21 @@ SMALL_FRAME_ROWS = 64
 _UNCONVERTED = {"float": np.dtype(np.float64), "int": np.dtype(np.int64), "bool": np.dtype(bool)}
 
 
-def null_counts_if_all_valid(df: pd.DataFrame, contract: Contract) -> dict[str, int] | None:
-    """Missing values per column when the small-frame path applies and every row is valid."""
+@dataclass(frozen=True)
+class AllValid:
+    """A small frame whose every row is valid: its null counts and its column layout."""
+
+    null_counts: dict[str, int]
+    layout: tuple[Any, ...]  # (column names, dtypes, index name)
+
+
+def check_small_frame(df: pd.DataFrame, contract: Contract) -> AllValid | None:
+    """`AllValid` when the small-frame path applies and every row is valid; else None."""
     names = contract.field_names
     if len(df) > SMALL_FRAME_ROWS or contract.row_mode != "none" or df.columns.tolist() != names:
         return None
-    fields_and_dtypes = zip(contract.fields, df.dtypes.tolist(), strict=True)
+    dtypes = df.dtypes.tolist()
+    fields_and_dtypes = zip(contract.fields, dtypes, strict=True)
     if not all(f.column == f.name and _unconverted(f.kind, d) for f, d in fields_and_dtypes):
         return None
     rows = [[_none_if_missing(v) for v in row] for row in df.to_numpy(dtype=object).tolist()]
@@ -39,7 +49,8 @@ def null_counts_if_all_valid(df: pd.DataFrame, contract: Contract) -> dict[str, 
         contract.rows_adapter.validate_python([dict(zip(names, row, strict=True)) for row in rows])
     except ValidationError:
         return None
-    return {name: sum(row[i] is None for row in rows) for i, name in enumerate(names)}
+    null_counts = {name: sum(row[i] is None for row in rows) for i, name in enumerate(names)}
+    return AllValid(null_counts, (tuple(names), tuple(dtypes), df.index.name))
 
 
 def _unconverted(kind: str | None, dtype: Any) -> bool:

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from shipml.contracts._columns import typed_column
 from shipml.contracts._compile import Contract, compile_contract
 from shipml.contracts._frame import ROW, FrameCheck, check_frame
-from shipml.contracts._small import null_counts_if_all_valid
+from shipml.contracts._small import AllValid, check_small_frame
 from shipml.contracts.baseline import Baseline
 from shipml.contracts.diagnose import diagnose
 from shipml.contracts.errors import ContractViolation
@@ -66,9 +66,9 @@ def validate(
     """
     _check_arguments(df, policy, max_invalid_fraction)
     contract = compile_contract(model)
-    null_counts = null_counts_if_all_valid(df, contract)
-    if null_counts is not None:
-        return _all_valid(df, contract, null_counts, baseline)
+    small = check_small_frame(df, contract)
+    if small is not None:
+        return _all_valid(df, contract, small, baseline)
     checked = check_frame(df, contract)
     report = _report(df, contract, checked, baseline)
     _apply_policy(report, policy, max_invalid_fraction)
@@ -81,13 +81,13 @@ def validate(
 
 
 def _all_valid(
-    df: pd.DataFrame, contract: Contract, null_counts: dict[str, int], baseline: Baseline | None
+    df: pd.DataFrame, contract: Contract, small: AllValid, baseline: Baseline | None
 ) -> ValidationResult:
     """Every row valid, every column already in its field's type: the frame goes on as is."""
-    checked = FrameCheck({}, np.zeros(len(df), dtype=bool), {}, null_counts)
+    checked = FrameCheck({}, np.zeros(len(df), dtype=bool), {}, small.null_counts)
     return ValidationResult(
         valid=df.copy(deep=False),
-        quarantined=_no_quarantined_rows(df, checked),
+        quarantined=_no_quarantined_rows(df, checked, small.layout),
         report=_report(df, contract, checked, baseline),
     )
 
@@ -97,11 +97,12 @@ def _all_valid(
 _EMPTY_QUARANTINES: dict[tuple[Any, ...], pd.DataFrame] = {}
 
 
-def _no_quarantined_rows(df: pd.DataFrame, checked: FrameCheck) -> pd.DataFrame:
+def _no_quarantined_rows(
+    df: pd.DataFrame, checked: FrameCheck, layout: tuple[Any, ...]
+) -> pd.DataFrame:
     """`_quarantined_frame` of a frame without invalid rows: built once per layout, then copied."""
     if not isinstance(df.index, pd.RangeIndex):
         return _quarantined_frame(df, checked)
-    layout = (tuple(df.columns), tuple(df.dtypes.tolist()), df.index.name)
     empty = _EMPTY_QUARANTINES.get(layout)
     if empty is None:
         empty = _EMPTY_QUARANTINES.setdefault(layout, _quarantined_frame(df, checked))
