@@ -83,7 +83,8 @@ def train(rows: Table[Labelled]) -> Pipeline:
 
 @step
 def predict(features: Table[Features], model: Pipeline) -> Table[Scored]:
-    probability = model.predict_proba(features[FEATURES])[:, 1]
+    # The contract hands the step exactly Features' columns, in order: no selection needed.
+    probability = model.predict_proba(features)[:, 1]
     return pd.DataFrame({"probability": probability}, index=features.index)
 """
 

@@ -434,6 +434,7 @@ class ServingSettings(_Section):
     max_body_bytes: int = Field(default=1_048_576, ge=1)
     batch_wait_ms: float = Field(default=2.0, ge=0)
     metrics_require_auth: bool = False
+    access_log: bool = True  # one line per request (uvicorn's access log, with the request id)
     api_key: SecretStr | None = None
     reload_interval_seconds: float = Field(default=30.0, gt=0)
     registry_timeout_seconds: float = Field(default=30.0, gt=0)

@@ -38,6 +38,8 @@ class RequestIdFilter(logging.Filter):
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, request id, message, exception."""
 
+    _encoder = json.JSONEncoder(default=str)  # `json.dumps(default=...)` builds one per call
+
     def format(self, record: logging.LogRecord) -> str:
         """The record as a JSON line."""
         entry: dict[str, Any] = {
@@ -49,7 +51,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return self._encoder.encode(entry)
 
 
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -300,6 +300,15 @@ def test_extra_columns_are_dropped_when_the_model_ignores_them() -> None:
     assert result.report.unexpected_columns == ["operator"]
 
 
+@pytest.mark.parametrize("rows", [1, 3, 200], ids=["one row", "small", "large"])
+def test_the_valid_frame_holds_the_contracts_fields_in_their_order(rows: int) -> None:
+    # So a step can hand its Table straight to a model fitted on those columns.
+    df = pd.concat([readings()] * (rows // 3 + 1), ignore_index=True).head(rows)
+    shuffled = df[list(reversed(df.columns))].assign(operator="ann")
+    result = validate(shuffled, Reading)
+    assert list(result.valid.columns) == list(Reading.model_fields)
+
+
 def test_extra_columns_fail_every_row_when_the_model_forbids_them() -> None:
     class Closed(BaseModel):
         model_config = ConfigDict(extra="forbid")

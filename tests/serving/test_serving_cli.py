@@ -60,6 +60,23 @@ def test_several_workers_share_their_metrics_and_log_json_with_request_ids(
     assert KEY not in log.read_text()
 
 
+def test_access_lines_can_be_turned_off(
+    registry: Registry, record: dict[str, object], tmp_path: Path
+) -> None:
+    registry.project(alias_to=registry.versions[0])
+    port, log = free_port(), tmp_path / "server.log"
+    command = shipml_command("serve", "--project", str(registry.directory), "--port", str(port))
+    url = f"http://127.0.0.1:{port}"
+    with process(command, log, {"SHIPML_SERVING__ACCESS_LOG": "false"}) as server:
+        wait_until_ready(url, server, log)
+        answer = httpx.post(f"{url}/predict", json=record)
+
+    assert answer.status_code == 200
+    messages = [json.loads(line)["message"] for line in log.read_text().splitlines()]
+    assert any("Application startup complete" in message for message in messages)
+    assert not any("POST /predict" in message for message in messages)
+
+
 def test_serve_fails_fast_with_one_line_when_there_is_no_model(
     registry: Registry, tmp_path: Path
 ) -> None:

@@ -51,6 +51,7 @@ def serve(
         "host": host or settings.host,
         "port": port or settings.port,
         "log_config": log_config,
+        "access_log": settings.access_log,
         "timeout_graceful_shutdown": 30,
     }
     workers = workers or settings.workers

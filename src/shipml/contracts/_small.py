@@ -11,7 +11,6 @@ writes the report.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,27 +39,33 @@ def check_small_frame(df: pd.DataFrame, contract: Contract) -> AllValid | None:
     names = contract.field_names
     if len(df) > SMALL_FRAME_ROWS or contract.row_mode != "none" or df.columns.tolist() != names:
         return None
-    dtypes = df.dtypes.tolist()
+    dtypes = _dtypes(df)
     fields_and_dtypes = zip(contract.fields, dtypes, strict=True)
     if not all(f.column == f.name and _unconverted(f.kind, d) for f, d in fields_and_dtypes):
         return None
-    rows = [[_none_if_missing(v) for v in row] for row in df.to_numpy(dtype=object).tolist()]
+    values = df.to_numpy(dtype=object)
+    missing = pd.isna(values)  # NaN and pd.NA: a missing value is None in Pydantic's record
+    if missing.any():
+        values = np.where(missing, None, values)
     try:
-        contract.rows_adapter.validate_python([dict(zip(names, row, strict=True)) for row in rows])
+        records = [dict(zip(names, row, strict=True)) for row in values.tolist()]
+        contract.rows_adapter.validate_python(records)
     except ValidationError:
         return None
-    null_counts = {name: sum(row[i] is None for row in rows) for i, name in enumerate(names)}
+    null_counts = dict(zip(names, missing.sum(axis=0).tolist(), strict=True))
     return AllValid(null_counts, (tuple(names), tuple(dtypes), df.index.name))
+
+
+def _dtypes(df: pd.DataFrame) -> list[Any]:
+    """The columns' dtypes, read off the frame's blocks.
+
+    `df.dtypes` builds a Series (and enters `warnings.catch_warnings`) on every call: most of
+    the time of a one-row check, and slower still while another thread holds the GIL.
+    """
+    return list(df._mgr.get_dtypes())
 
 
 def _unconverted(kind: str | None, dtype: Any) -> bool:
     if kind == "str":
         return isinstance(dtype, pd.StringDtype)
     return kind in _UNCONVERTED and dtype == _UNCONVERTED[kind]
-
-
-def _none_if_missing(value: Any) -> Any:
-    """None for NaN and pd.NA: a missing value is None in the record Pydantic sees."""
-    if value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value

@@ -24,7 +24,7 @@ from shipml.serving.metrics import ServingMetrics
 from shipml.serving.middleware import RequestContextMiddleware
 from shipml.serving.model import ModelSlot, ServedModel
 from shipml.serving.monitor import OnEvaluated, OnlineMonitor
-from shipml.serving.openapi import describe_predict_body
+from shipml.serving.openapi import describe_predict
 from shipml.serving.predictions import prediction_buckets, prediction_column
 from shipml.serving.registry import load_model
 from shipml.serving.routes import ENDPOINTS, Parts, add_routes
@@ -65,9 +65,11 @@ def create_app(
         description=f"Pipeline {project.pipeline!r}, served by shipml.",
         lifespan=_lifespan(parts.runtime, served),
     )
-    add_routes(app, parts, output=online.output, response_example=examples.response)
+    documented = add_routes(app, parts, output=online.output, response_example=examples.response)
     max_records = project.settings.serving.max_records
-    describe_predict_body(app, online.input, max_records=max_records, example=examples.request)
+    describe_predict(
+        app, documented, online.input, max_records=max_records, example=examples.request
+    )
     app.add_middleware(RequestContextMiddleware, metrics=parts.metrics)
     return app
 

@@ -2,7 +2,8 @@
 
 FastAPI is not given the input contract as a body parameter: it would parse every record
 with Pydantic, while the records are checked as one frame by the contracts engine, with
-the same diagnoses as batch. The request body is described here instead.
+the same diagnoses as batch. The request body is described here instead, on the route
+FastAPI documents /predict with (it is served by a plain Starlette route).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, create_model
 from pydantic.json_schema import models_json_schema
 
@@ -104,10 +107,16 @@ def predict_responses(
     return responses
 
 
-def describe_predict_body(
-    app: FastAPI, contract: type[BaseModel], *, max_records: int, example: dict[str, Any] | None
+def describe_predict(
+    app: FastAPI,
+    route: APIRoute,
+    contract: type[BaseModel],
+    *,
+    max_records: int,
+    example: dict[str, Any] | None,
 ) -> None:
-    """Make the app's OpenAPI document show `contract` (one or a list) as /predict's body."""
+    """Make the app's OpenAPI document show /predict as `route` describes it (the route is
+    not mounted), with `contract` (one record or a list) as its body."""
     refs, definitions = models_json_schema([(contract, "validation")], ref_template=REF_TEMPLATE)
     record = refs[(contract, "validation")]
     schema = {
@@ -129,7 +138,12 @@ def describe_predict_body(
         if app.openapi_schema is not None:
             return app.openapi_schema
         document = build()
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        predict = get_openapi(title=app.title, version=app.version, routes=[route])
+        document["paths"] = {**predict["paths"], **document["paths"]}
+        components = document.setdefault("components", {})
+        for kind, found in predict.get("components", {}).items():
+            components.setdefault(kind, {}).update(found)
+        schemas = components.setdefault("schemas", {})
         for name, definition in definitions.get("$defs", {}).items():
             schemas.setdefault(name, definition)
         document["paths"][PREDICT]["post"]["requestBody"] = body
