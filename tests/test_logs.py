@@ -7,11 +7,12 @@ import json
 import logging
 import logging.config
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
 
-from shipml.logs import logging_config
+from shipml.logs import logging_config, request_context
 
 
 @pytest.fixture
@@ -38,3 +39,52 @@ def test_log_lines_follow_stderr_when_it_is_swapped_and_closed(
     logging.getLogger("shipml.test").warning("after")
     assert json.loads(after.getvalue())["message"] == "after"
     assert "Logging error" not in after.getvalue()
+
+
+@pytest.fixture
+def background() -> Iterator[logging.Handler]:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    logging.config.dictConfig(logging_config(json_lines=True, background=True))
+    yield root.handlers[0]
+    root.handlers[0].close()
+    root.handlers, root.level = saved[0], saved[1]
+
+
+def test_a_server_writes_its_lines_from_a_thread_in_order_with_their_request_ids(
+    background: logging.Handler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = _ThreadRecordingStream()
+    monkeypatch.setattr(sys, "stderr", written)
+    log = logging.getLogger("shipml.test")
+    values = ["first"]
+    for number in range(200):
+        with request_context(f"request-{number}"):
+            log.info("line %d of %s", number, values)
+    values.append("changed after logging")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        log.exception("it failed")
+
+    background.close()  # as logging.shutdown() does at exit: what is queued gets written
+    lines = [json.loads(line) for line in written.getvalue().splitlines()]
+    assert [line["message"] for line in lines[:200]] == [
+        f"line {n} of ['first']" for n in range(200)
+    ]
+    assert [line["request_id"] for line in lines[:200]] == [f"request-{n}" for n in range(200)]
+    assert lines[200]["message"] == "it failed"
+    assert "ValueError: boom" in lines[200]["exception"]
+    assert written.threads == {"shipml-log-writer"}, "the logging thread never writes"
+
+
+class _ThreadRecordingStream(io.StringIO):
+    """A stream that notes which threads wrote to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[str] = set()
+
+    def write(self, text: str) -> int:
+        self.threads.add(threading.current_thread().name)
+        return super().write(text)

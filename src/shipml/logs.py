@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -67,6 +69,63 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
+class BackgroundStderrHandler(logging.Handler):
+    """Queue records; a writer thread writes whatever has queued, in one write, to stderr.
+
+    A write to stderr releases the GIL. On a server's event loop, each one let the scoring
+    thread take the GIL for up to the interpreter's switch interval (5 ms): one access line
+    per request cost about a fifth of a worker's throughput. Here the event loop only
+    queues the record (its message is rendered first, and its filters have already stamped
+    the request id); `close()`, called by `logging.shutdown` at exit, writes what is left.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write, name="shipml-log-writer", daemon=True)
+        self._writer.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Queue `record`, its message rendered now (its arguments may change later)."""
+        record.msg, record.args = record.getMessage(), None
+        self._queue.put(record)
+
+    def close(self) -> None:
+        """Write the records still queued, then stop the writer."""
+        if self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join(timeout=10)
+        super().close()
+
+    def _write(self) -> None:
+        while True:
+            records = [self._queue.get()]
+            while not self._queue.empty():
+                records.append(self._queue.get())
+            lines = [line for line in map(self._formatted, records) if line is not None]
+            if lines:
+                self._write_lines(lines, records[0])
+            if None in records:
+                return
+
+    def _write_lines(self, lines: list[str], first: logging.LogRecord | None) -> None:
+        try:
+            sys.stderr.write("\n".join(lines) + "\n")
+            sys.stderr.flush()
+        except Exception:  # the writer must live on: a dead one would let the queue grow
+            if first is not None:
+                self.handleError(first)
+
+    def _formatted(self, record: logging.LogRecord | None) -> str | None:
+        if record is None:
+            return None
+        try:
+            return self.format(record)
+        except Exception:
+            self.handleError(record)
+            return None
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -74,16 +133,20 @@ TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s
 QUIET = ("mlflow", "alembic", "urllib3", "distributed", "numexpr")
 
 
-def logging_config(*, json_lines: bool | None = None, level: str = "INFO") -> dict[str, Any]:
+def logging_config(
+    *, json_lines: bool | None = None, level: str = "INFO", background: bool = False
+) -> dict[str, Any]:
     """A `logging.config.dictConfig` (uvicorn applies it in every worker of the server).
 
     `json_lines` None: JSON when stderr is not a terminal, readable text when it is.
+    `background`: lines are written by a thread (`BackgroundStderrHandler`), for servers.
     """
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
     formatter: dict[str, Any] = (
         {"()": f"{__name__}.JsonFormatter"} if json_lines else {"format": TEXT_FORMAT}
     )
+    handler = BackgroundStderrHandler if background else StderrHandler
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -91,7 +154,7 @@ def logging_config(*, json_lines: bool | None = None, level: str = "INFO") -> di
         "formatters": {"default": formatter},
         "handlers": {
             "stderr": {
-                "()": f"{__name__}.StderrHandler",
+                "()": f"{__name__}.{handler.__name__}",
                 "filters": ["request_id"],
                 "formatter": "default",
             }

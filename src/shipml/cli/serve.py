@@ -45,7 +45,7 @@ def serve(
     """Serve the model: POST /predict, GET /health, /ready, /model, /metrics and /docs."""
     project = open_project(project_dir)
     settings = project.settings.serving
-    log_config = logging_config()
+    log_config = logging_config(background=True)
     logging.config.dictConfig(log_config)
     options: dict[str, Any] = {
         "host": host or settings.host,
