@@ -17,10 +17,10 @@ import uvicorn
 from shipml.cli._common import EXIT_UNUSABLE, ProjectDir, fail, open_project
 from shipml.logs import logging_config
 from shipml.pipeline.project import Project
-from shipml.serving import ServingError, create_app
+from shipml.serving import ServingError
 from shipml.serving.metrics import MULTIPROCESS_VARIABLE
 from shipml.serving.registry import check_model
-from shipml.serving.worker import PROJECT_VARIABLE
+from shipml.serving.worker import PROJECT_VARIABLE, server_app
 
 WORKER_STARTUP_SECONDS = 120
 
@@ -63,7 +63,7 @@ def serve(
 
 def _serve_in_this_process(project: Project, options: dict[str, Any]) -> None:
     try:
-        app = create_app(project)
+        app = server_app(project)
     except ServingError as error:
         fail(str(error), EXIT_UNUSABLE)
     uvicorn.run(app, **options)

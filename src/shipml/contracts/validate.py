@@ -138,7 +138,8 @@ def _report(
         for (rule, message), positions in column_failures.merged().items()
     ]
     fields = set(contract.columns)
-    present = {str(c) for c in df.columns}
+    names = df.columns.tolist()  # once: iterating a frame's columns costs per name
+    present = {str(c) for c in names}
     missing = [f.column for f in contract.fields if f.required and f.column not in present]
     report = ValidationReport(
         contract=contract.name,
@@ -147,7 +148,7 @@ def _report(
         failures=rule_failures,
         null_counts=checked.null_counts,
         missing_columns=missing,
-        unexpected_columns=[str(c) for c in df.columns if c not in fields],
+        unexpected_columns=[str(c) for c in names if c not in fields],
     )
     report.diagnoses = diagnose(df, contract, report, baseline)
     return report

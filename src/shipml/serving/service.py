@@ -80,10 +80,17 @@ class PredictionService:
 
     def _observe_predictions(self, frames: Sequence[pd.DataFrame]) -> None:
         column = self._prediction_column
+        if column is None:
+            return
         for frame in frames:
-            if column is not None and column in frame.columns:
-                values = pd.to_numeric(frame[column], errors="coerce").to_numpy(np.float64)
-                self._metrics.observe_predictions(values)
+            # Not `frame[column]`: looking a name up builds the columns' hash table, and on
+            # a new frame each time that costs more than walking a few columns.
+            for name, values in frame.items():
+                if name == column:
+                    if not pd.api.types.is_numeric_dtype(values.dtype):
+                        values = pd.to_numeric(values, errors="coerce")
+                    self._metrics.observe_predictions(values.to_numpy(np.float64, na_value=np.nan))
+                    break
 
 
 def answer(outcome: Outcome, request_id: str) -> Response:

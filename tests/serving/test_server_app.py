@@ -1,0 +1,37 @@
+"""The app of a `shipml serve` process: built once, then left out of garbage collections."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+
+from shipml.pipeline.project import Project
+from shipml.serving import worker
+
+
+@pytest.fixture
+def unfrozen_afterwards() -> Iterator[None]:
+    yield
+    gc.unfreeze()  # the test process goes on collecting as before
+
+
+def test_a_serving_process_freezes_what_it_built_before_serving(
+    monkeypatch: pytest.MonkeyPatch, unfrozen_afterwards: None
+) -> None:
+    built: list[object] = []
+
+    def create_app(project: Project) -> FastAPI:
+        built.append(project)
+        return FastAPI()
+
+    monkeypatch.setattr(worker, "create_app", create_app)
+    assert gc.get_freeze_count() == 0
+    project = object()
+    app = worker.server_app(project)  # type: ignore[arg-type]
+
+    assert isinstance(app, FastAPI)
+    assert built == [project]
+    assert gc.get_freeze_count() > 0, "the objects built so far are out of the collector's way"
