@@ -1,11 +1,14 @@
 """Serving benchmark: shipml vs a bare FastAPI endpoint vs `mlflow models serve`.
 
 The same scikit-learn model (StandardScaler + LogisticRegression in a Pipeline, five
-features) and the same record, one uvicorn worker each, on 127.0.0.1, one server at a
-time. The load comes from a separate client process (asyncio, raw HTTP/1.1 keep-alive):
-sequential requests (p50/p95/p99), then 16 concurrent clients (throughput and p99).
+features) and the same record, one uvicorn worker each, on 127.0.0.1. The load comes from
+a separate client process (asyncio, raw HTTP/1.1 keep-alive): sequential requests
+(p50/p95/p99), then 16 concurrent clients (throughput and p99). The three servers run side
+by side and are measured in turns, `--rounds` times, one at a time while the others idle:
+on a shared machine whose speed drifts, each server sees the same conditions.
 
-    python benchmarks/serving.py [--requests 2000] [--seconds 20] [--clients 16] [--soak 60]
+    python benchmarks/serving.py [--requests 2000] [--seconds 20] [--clients 16]
+                                 [--rounds 4] [--soak 60]
 
 `--soak S` also runs shipml for S seconds under 32 clients and reports errors and the
 growth of its resident memory. The last line printed is one JSON object with every figure.
@@ -159,16 +162,43 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="shipml-bench-"))
     try:
         targets = _prepare(workdir)
-        figures: dict[str, Any] = {}
-        for target in targets:
-            _say(f"measuring {target.name} ...")
-            with _server(target, workdir) as (url, _):
-                figures[target.name] = _measure(url, target, options)
-            _say(f"  {target.name}: {figures[target.name]}")
+        with contextlib.ExitStack() as servers:
+            urls = {t.name: servers.enter_context(_server(t, workdir))[0] for t in targets}
+            figures = _measure_in_turns(targets, urls, options)
         soak = _soak(targets[0], workdir, options.soak) if options.soak else None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     _report(figures, soak, options)
+
+
+def _measure_in_turns(
+    targets: list[Target], urls: dict[str, str], options: argparse.Namespace
+) -> dict[str, Any]:
+    """Each server's figures, from `options.rounds` turns of each phase per server."""
+    runs: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
+    for number in range(1, options.rounds + 1):
+        for target in targets:
+            _say(f"round {number}/{options.rounds}: {target.name} ...")
+            runs[target.name].append(
+                _measure(urls[target.name], target, options, first=number == 1)
+            )
+    return {name: _pooled(found) for name, found in runs.items()}
+
+
+def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Percentiles over every round's latencies; throughput over the rounds' total time."""
+    sequential = [latency for run in runs for latency in run["sequential"]["latencies"]]
+    concurrent = [latency for run in runs for latency in run["concurrent"]["latencies"]]
+    elapsed = sum(run["concurrent"]["elapsed"] for run in runs)
+    summary = {
+        "sequential": _summary(sequential, sum(run["sequential"]["errors"] for run in runs)),
+        "concurrent": _summary(concurrent, sum(run["concurrent"]["errors"] for run in runs)),
+    }
+    summary["concurrent"]["rps"] = round(len(concurrent) / elapsed, 1)
+    summary["concurrent"]["rps_by_round"] = [
+        round(len(run["concurrent"]["latencies"]) / run["concurrent"]["elapsed"], 1) for run in runs
+    ]
+    return summary
 
 
 def _arguments() -> argparse.Namespace:
@@ -176,6 +206,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="sequential requests")
     parser.add_argument("--seconds", type=float, default=20.0, help="concurrent phase length")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--rounds", type=int, default=4, help="turns taken by each server")
     parser.add_argument("--soak", type=float, default=0.0, help="soak seconds (0: no soak)")
     parser.add_argument("--client", help=argparse.SUPPRESS)  # internal: run as the client
     return parser.parse_args()
@@ -293,14 +324,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _measure(url: str, target: Target, options: argparse.Namespace) -> dict[str, Any]:
-    """Sequential and concurrent figures, measured by a separate client process."""
+def _measure(
+    url: str, target: Target, options: argparse.Namespace, *, first: bool
+) -> dict[str, Any]:
+    """One turn's latencies (sequential, then concurrent), from a separate client process."""
     job = {
         "url": url,
         "path": target.path,
         "body": target.body,
-        "requests": options.requests,
-        "seconds": options.seconds,
+        "warm_up": WARM_UP_REQUESTS if first else 0,
+        "requests": options.requests // options.rounds,
+        "seconds": options.seconds / options.rounds,
         "clients": options.clients,
     }
     return _run_client(job)
@@ -320,14 +354,14 @@ def _soak(target: Target, workdir: Path, seconds: float) -> dict[str, Any]:
     with _server(target, workdir) as (url, pid):
         memory = psutil.Process(pid)
         job = {"url": url, "path": target.path, "body": target.body, "clients": 32}
-        _run_client({**job, "requests": 0, "seconds": 5.0})  # warm up
+        _run_client({**job, "warm_up": 0, "requests": 0, "seconds": 5.0})
         before = memory.memory_info().rss
-        soaked = _run_client({**job, "requests": 0, "seconds": seconds})
+        soaked = _run_client({**job, "warm_up": 0, "requests": 0, "seconds": seconds})
         after = memory.memory_info().rss
     return {
         "seconds": seconds,
         "clients": 32,
-        "requests": soaked["concurrent"]["requests"],
+        "requests": len(soaked["concurrent"]["latencies"]),
         "errors": soaked["concurrent"]["errors"],
         "rss_before_mb": round(before / 2**20, 1),
         "rss_after_mb": round(after / 2**20, 1),
@@ -367,6 +401,7 @@ def _report(
             "sequential_requests": options.requests,
             "concurrent_seconds": options.seconds,
             "clients": options.clients,
+            "rounds": options.rounds,
         },
         "servers": figures,
         "ratios": ratios,
@@ -400,7 +435,7 @@ def _say(message: str) -> None:
 
 
 async def _client(job: dict[str, Any]) -> dict[str, Any]:
-    """Warm up, then the sequential phase (if any requests), then the concurrent phase."""
+    """Warm up (if asked), the sequential requests, then the concurrent phase: raw latencies."""
     host, port = job["url"].removeprefix("http://").split(":")
     body = json.dumps(job["body"]).encode()
     request = (
@@ -408,22 +443,20 @@ async def _client(job: dict[str, Any]) -> dict[str, Any]:
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
     connect = (host, int(port))
-    result: dict[str, Any] = {}
-    if job["requests"]:
-        await _sequential(connect, request, WARM_UP_REQUESTS)
-        latencies, errors = await _sequential(connect, request, job["requests"])
-        result["sequential"] = _summary(latencies, errors)
+    if job["warm_up"]:
+        await _sequential(connect, request, job["warm_up"])
+    latencies, errors = await _sequential(connect, request, job["requests"])
+    result: dict[str, Any] = {"sequential": {"latencies": latencies, "errors": errors}}
     started = time.perf_counter()
     deadline = started + job["seconds"]
     runs = await asyncio.gather(
         *(_until(connect, request, deadline) for _ in range(job["clients"]))
     )
-    elapsed = time.perf_counter() - started
-    latencies = [latency for run, _ in runs for latency in run]
-    errors = sum(error for _, error in runs)
-    summary = _summary(latencies, errors)
-    summary["rps"] = round(len(latencies) / elapsed, 1)
-    result["concurrent"] = summary
+    result["concurrent"] = {
+        "latencies": [latency for run, _ in runs for latency in run],
+        "errors": sum(error for _, error in runs),
+        "elapsed": time.perf_counter() - started,
+    }
     return result
 
 
