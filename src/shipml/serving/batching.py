@@ -7,6 +7,11 @@ When idle, a request goes at once. A batch waits for more, at most `wait_seconds
 when there are signs of company: requests being read at that moment, or fewer requests
 queued than were lately in flight together (the callers just answered are about to send
 their next ones; without the wait, concurrent callers split into alternating half batches).
+
+A batch's bookkeeping (metrics, monitoring) waits up to `RECORD_DELAY_SECONDS` and runs
+with the others that came meanwhile: run right after each batch, it stood in front of the
+next request in the scoring thread (about 0.2 ms of a lone request's latency), and a run
+over several batches costs less than as many cold runs.
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ ScoreBatch = Callable[[Sequence[BatchItem]], Answers]
 class MicroBatcher:
     """Queues requests and scores them in batches of at most `max_rows` records."""
 
+    RECORD_DELAY_SECONDS = 0.05
+    MAX_UNRECORDED_BATCHES = 64
+
     def __init__(
         self,
         score: ScoreBatch,
@@ -69,6 +77,8 @@ class MicroBatcher:
         self._added = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shipml-flow")
         self._task: asyncio.Task[None] | None = None
+        self._unrecorded: list[Callable[[], None]] = []
+        self._record_timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         """Start scoring queued requests (call from the server's event loop)."""
@@ -84,11 +94,17 @@ class MicroBatcher:
             item = self._queue.popleft()
             if not item.future.done():
                 item.future.set_exception(ApiError(503, "the server is shutting down"))
+        self._record_now()
         self._executor.shutdown(wait=True)
 
     async def after_batches(self, function: Callable[[], None]) -> None:
-        """Run `function` in the scoring thread, after the bookkeeping queued before it."""
+        """Run `function` in the scoring thread, once the answered batches are recorded."""
+        self._record_now()
         await asyncio.wrap_future(self._executor.submit(function))
+
+    async def recorded(self) -> None:
+        """Return once the bookkeeping of every answered batch is done."""
+        await self.after_batches(_nothing)
 
     @contextlib.contextmanager
     def arriving(self) -> Iterator[None]:
@@ -143,10 +159,25 @@ class MicroBatcher:
         for item, outcome in zip(batch, answers.outcomes, strict=True):
             if not item.future.done():  # done: the caller went away
                 item.future.set_result(outcome)
-        # Let the callers' tasks send their answers first: bookkeeping in the scoring thread
-        # meanwhile would hold the GIL, and the event loop would wait for it (up to 5 ms).
-        await asyncio.sleep(0)
-        loop.run_in_executor(self._executor, answers.bookkeeping)  # before the next batch
+        self._record_later(loop, answers.bookkeeping)
+
+    def _record_later(
+        self, loop: asyncio.AbstractEventLoop, bookkeeping: Callable[[], None]
+    ) -> None:
+        self._unrecorded.append(bookkeeping)
+        if len(self._unrecorded) >= self.MAX_UNRECORDED_BATCHES:
+            self._record_now()
+        elif self._record_timer is None:
+            self._record_timer = loop.call_later(self.RECORD_DELAY_SECONDS, self._record_now)
+
+    def _record_now(self) -> None:
+        """Hand the waiting bookkeeping to the scoring thread (in order, before what follows)."""
+        if self._record_timer is not None:
+            self._record_timer.cancel()
+            self._record_timer = None
+        if self._unrecorded:
+            waiting, self._unrecorded = self._unrecorded, []
+            self._executor.submit(_run_in_order, waiting)
 
     async def _collect(self, loop: asyncio.AbstractEventLoop) -> list[BatchItem]:
         """The next batch: what is queued, plus what arrives within the wait if others come."""
@@ -185,3 +216,12 @@ class MicroBatcher:
 
     def _full(self, batch: list[BatchItem]) -> bool:
         return sum(len(item.records) for item in batch) >= self._max_rows
+
+
+def _run_in_order(functions: list[Callable[[], None]]) -> None:
+    for function in functions:
+        function()
+
+
+def _nothing() -> None:
+    """No work: queued behind the bookkeeping, it is done when the bookkeeping is."""

@@ -152,4 +152,5 @@ def _add_probes(app: FastAPI, parts: Parts, guarded: list[Any], metrics_guarded:
     )
     async def metrics() -> Response:
         """Requests, latencies, steps, validation failures, predictions, model version."""
+        await runtime.batcher.recorded()  # every answered batch counted
         return Response(parts.metrics.render(), media_type=CONTENT_TYPE)
