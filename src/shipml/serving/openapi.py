@@ -115,8 +115,11 @@ def describe_predict(
     max_records: int,
     example: dict[str, Any] | None,
 ) -> None:
-    """Make the app's OpenAPI document show /predict as `route` describes it (the route is
-    not mounted), with `contract` (one record or a list) as its body."""
+    """Make the app's OpenAPI document show /predict as `route` describes it.
+
+    The route is not mounted (a plain Starlette route serves /predict); the body shown is
+    `contract`, one record or a list of them.
+    """
     refs, definitions = models_json_schema([(contract, "validation")], ref_template=REF_TEMPLATE)
     record = refs[(contract, "validation")]
     schema = {
