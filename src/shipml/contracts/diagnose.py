@@ -43,7 +43,9 @@ def diagnose(
 ) -> list[Diagnosis]:
     """Likely causes of the report's failures and, given a baseline, of silent changes."""
     if report.ok and baseline is None:
-        steps: tuple[_Step, ...] = (renamed_columns,) if renames_possible(df, contract) else ()
+        # A rename needs a column the contract does not know, which the report would list.
+        possible = bool(report.unexpected_columns) and renames_possible(df, contract)
+        steps: tuple[_Step, ...] = (renamed_columns,) if possible else ()
     else:
         steps = (renamed_columns, date_formats, null_rates)
     found: list[Diagnosis] = []

@@ -70,7 +70,7 @@ def validate(
     if small is not None:
         return _all_valid(df, contract, small, baseline)
     checked = check_frame(df, contract)
-    report = _report(df, contract, checked, baseline)
+    report = _report(df, contract, checked, baseline, df.columns.tolist())
     _apply_policy(report, policy, max_invalid_fraction)
     valid = ~checked.invalid
     return ValidationResult(
@@ -88,7 +88,8 @@ def _all_valid(
     return ValidationResult(
         valid=df.copy(deep=False),
         quarantined=_no_quarantined_rows(df, checked, small.layout),
-        report=_report(df, contract, checked, baseline),
+        # The small-frame check found exactly the contract's fields, in order.
+        report=_report(df, contract, checked, baseline, contract.field_names),
     )
 
 
@@ -124,8 +125,13 @@ def _check_arguments(df: Any, policy: Any, max_invalid_fraction: Any) -> None:
 
 
 def _report(
-    df: pd.DataFrame, contract: Contract, checked: FrameCheck, baseline: Baseline | None
+    df: pd.DataFrame,
+    contract: Contract,
+    checked: FrameCheck,
+    baseline: Baseline | None,
+    names: list[Any],
 ) -> ValidationReport:
+    """The report of `checked`; `names` are `df`'s column labels (read once by the caller)."""
     rule_failures = [
         RuleFailure(
             column=column,
@@ -138,7 +144,6 @@ def _report(
         for (rule, message), positions in column_failures.merged().items()
     ]
     fields = set(contract.columns)
-    names = df.columns.tolist()  # once: iterating a frame's columns costs per name
     present = {str(c) for c in names}
     missing = [f.column for f in contract.fields if f.required and f.column not in present]
     report = ValidationReport(

@@ -79,18 +79,24 @@ class PredictionService:
         )
 
     def _observe_predictions(self, frames: Sequence[pd.DataFrame]) -> None:
-        column = self._prediction_column
-        if column is None:
+        if self._prediction_column is None:
             return
         for frame in frames:
-            # Not `frame[column]`: looking a name up builds the columns' hash table, and on
-            # a new frame each time that costs more than walking a few columns.
-            for name, values in frame.items():
-                if name == column:
-                    if not pd.api.types.is_numeric_dtype(values.dtype):
-                        values = pd.to_numeric(values, errors="coerce")
-                    self._metrics.observe_predictions(values.to_numpy(np.float64, na_value=np.nan))
-                    break
+            values = _column(frame, self._prediction_column)
+            if values is None:
+                continue
+            if not pd.api.types.is_numeric_dtype(values.dtype):
+                values = pd.to_numeric(values, errors="coerce")
+            self._metrics.observe_predictions(values.to_numpy(np.float64, na_value=np.nan))
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series | None:
+    """The column `name` of `frame`, if it has one.
+
+    Not `frame[name]`: looking a name up builds the columns' hash table, and on a new frame
+    each time that costs more than walking a few columns.
+    """
+    return next((values for label, values in frame.items() if label == name), None)
 
 
 def answer(outcome: Outcome, request_id: str) -> Response:
