@@ -13,16 +13,8 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
-from shipml.notebooks.blockers import NotConvertible
-from shipml.notebooks.cells import read_notebook
-from shipml.notebooks.check import check_notebook, sorted_findings
-from shipml.notebooks.conversion_report import conversion_summary
-from shipml.notebooks.convert import DEFAULT_TIMEOUT, OutputUnusable, convert_notebook
-from shipml.notebooks.errors import NotebookRunUnavailable, UnreadableNotebook
-from shipml.notebooks.render import render_report
-from shipml.notebooks.run import DEFAULT_KERNEL, run_notebook
+from shipml.notebooks.defaults import CHECK_CELL_TIMEOUT, CONVERT_TIMEOUT, DEFAULT_KERNEL
 
 EXIT_FOUND = 1
 EXIT_UNUSABLE = 2
@@ -47,12 +39,23 @@ def check(
     ] = False,
     timeout: Annotated[
         float, typer.Option(min=0.1, help="With --run: seconds allowed per cell.")
-    ] = 120.0,
+    ] = CHECK_CELL_TIMEOUT,
     kernel: Annotated[str, typer.Option(help="With --run: the Jupyter kernel to start.")] = (
         DEFAULT_KERNEL
     ),
 ) -> None:
     """Find out-of-order runs, hidden state, globals, magics and absolute paths in a notebook."""
+    from rich.console import Console
+
+    from shipml.notebooks.check import (
+        check_notebook,
+        read_notebook,
+        render_report,
+        run_notebook,
+        sorted_findings,
+    )
+    from shipml.notebooks.errors import NotebookRunUnavailable, UnreadableNotebook
+
     try:
         parsed = read_notebook(notebook)
     except UnreadableNotebook as error:
@@ -82,12 +85,16 @@ def convert(
     ] = None,
     timeout: Annotated[
         float, typer.Option(min=1.0, help="Seconds allowed for running the notebook once.")
-    ] = DEFAULT_TIMEOUT,
+    ] = CONVERT_TIMEOUT,
     verify: Annotated[
         bool, typer.Option("--verify/--no-verify", help="Run the new project's tests.")
     ] = True,
 ) -> None:
     """Turn a notebook into a shipml project: steps, contracts, data, tests and CONVERSION.md."""
+    from shipml.notebooks.convert import convert_notebook
+    from shipml.notebooks.convert.conversion_report import conversion_summary
+    from shipml.notebooks.errors import NotConvertible, OutputUnusable, UnreadableNotebook
+
     try:
         conversion = convert_notebook(notebook, out, name=name, timeout=timeout, verify=verify)
     except (UnreadableNotebook, OutputUnusable) as error:

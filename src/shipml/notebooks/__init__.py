@@ -1,41 +1,77 @@
-"""Notebook tools: read .ipynb files, analyse their data flow, find the traps (`check`)."""
+"""Notebook tools: `check` finds a notebook's traps, `convert` turns it into a shipml project.
 
-from shipml.notebooks.analysis import CellFlow, CellSyntaxError, analyse_cell, analyse_notebook
-from shipml.notebooks.cells import Cell, Notebook, read_notebook
-from shipml.notebooks.check import check_notebook
-from shipml.notebooks.definitions import DefinitionFlow
-from shipml.notebooks.errors import NotebookRunUnavailable, UnreadableNotebook
-from shipml.notebooks.events import NameEvent, StarImport
-from shipml.notebooks.findings import Finding, FindingKind, NotebookReport, RunSummary
-from shipml.notebooks.ipython_syntax import IPythonLine, PythonSource, to_python
-from shipml.notebooks.sections import CellGroup, cell_name, group_cells, step_tag
-from shipml.notebooks.trace import Use, trace_uses
+Only the entry points, their reports and their errors are public here; `shipml.notebooks.check`
+also offers the analysis both commands share. Names are imported on first use, so that the
+CLI can read `shipml.notebooks.defaults` without loading pandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shipml.notebooks.check import (
+        Finding,
+        FindingKind,
+        Notebook,
+        NotebookReport,
+        RunSummary,
+        check_notebook,
+        read_notebook,
+        run_notebook,
+    )
+    from shipml.notebooks.convert import Conversion, Verification, convert_notebook
+    from shipml.notebooks.errors import (
+        Blocker,
+        NotConvertible,
+        NotebookRunUnavailable,
+        OutputUnusable,
+        UnreadableNotebook,
+    )
+
+_WHERE = {
+    "Finding": "check",
+    "FindingKind": "check",
+    "Notebook": "check",
+    "NotebookReport": "check",
+    "RunSummary": "check",
+    "check_notebook": "check",
+    "read_notebook": "check",
+    "run_notebook": "check",
+    "Conversion": "convert",
+    "Verification": "convert",
+    "convert_notebook": "convert",
+    "Blocker": "errors",
+    "NotConvertible": "errors",
+    "NotebookRunUnavailable": "errors",
+    "OutputUnusable": "errors",
+    "UnreadableNotebook": "errors",
+}
 
 __all__ = [
-    "Cell",
-    "CellFlow",
-    "CellGroup",
-    "CellSyntaxError",
-    "DefinitionFlow",
+    "Blocker",
+    "Conversion",
     "Finding",
     "FindingKind",
-    "IPythonLine",
-    "NameEvent",
+    "NotConvertible",
     "Notebook",
     "NotebookReport",
     "NotebookRunUnavailable",
-    "PythonSource",
+    "OutputUnusable",
     "RunSummary",
-    "StarImport",
     "UnreadableNotebook",
-    "Use",
-    "analyse_cell",
-    "analyse_notebook",
-    "cell_name",
+    "Verification",
     "check_notebook",
-    "group_cells",
+    "convert_notebook",
     "read_notebook",
-    "step_tag",
-    "to_python",
-    "trace_uses",
+    "run_notebook",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"shipml.notebooks.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value

@@ -23,21 +23,38 @@ class ScaffoldError(Exception):
 
 def init_project(directory: Path, name: str) -> Path:
     """Write a new project called `name` into `directory` (which must be absent or empty)."""
+    check_new_project(directory, name)
+    _copy_templates(files("shipml.scaffold") / "template", directory, window_values(name))
+    _write_data(directory)
+    return directory
+
+
+def check_new_project(directory: Path, name: str) -> None:
+    """ScaffoldError unless `name` is a project name and `directory` is absent or empty."""
     if not _NAME.fullmatch(name):
         raise ScaffoldError(
             f"project name {name!r}: use lowercase letters, digits, '-' and '_', "
             "starting with a letter"
         )
+    if directory.exists() and not directory.is_dir():
+        raise ScaffoldError(f"{directory} exists and is not a directory")
     if directory.exists() and any(directory.iterdir()):
         raise ScaffoldError(f"{directory} already exists and is not empty")
-    values = {
+
+
+def window_values(name: str) -> dict[str, str]:
+    """The project's name and its example batch window, as the templates use them."""
+    return {
         "name": name,
         "window_start": _iso(WINDOW_START),
         "window_end": _iso(WINDOW_START + WINDOW),
     }
-    _copy_templates(files("shipml.scaffold") / "template", directory, values)
-    _write_data(directory)
-    return directory
+
+
+def template_text(name: str, values: dict[str, str]) -> str:
+    """The scaffold template `name` (e.g. `pytest.ini.tmpl`) filled with `values`."""
+    source = files("shipml.scaffold") / "template" / name
+    return Template(source.read_text(encoding="utf-8")).substitute(values)
 
 
 def _copy_templates(source: object, target: Path, values: dict[str, str]) -> None:
