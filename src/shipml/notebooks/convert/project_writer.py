@@ -12,6 +12,7 @@ import pandas as pd
 from shipml.notebooks.convert.contract_source import contracts_source
 from shipml.notebooks.convert.project_spec import Design
 from shipml.notebooks.convert.steps_source import pipeline_source, steps_source
+from shipml.notebooks.convert.templating import render
 from shipml.notebooks.convert.tests_source import (
     EVIDENCE_DIR,
     contract_tests_source,
@@ -65,14 +66,13 @@ def settings_source(design: Design) -> str:
     ]
     if design.holdout_fraction is not None:
         training.append(f"holdout_fraction = {design.holdout_fraction}")
-    sections = [
-        ["[project]", f"name = {json.dumps(design.name)}", 'pipeline = "pipeline:pipeline"'],
-        ["[source]", 'kind = "files"', f"path = {json.dumps(window_path(design))}"],
-        ["[training]", *training],
-        ["[schedule]", f'every = "{int(WINDOW.total_seconds() // 60)}m"'],
-        ["[validation]", 'policy = "fail"'],
-    ]
-    return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
+    return render(
+        "shipml.toml.tmpl",
+        name=json.dumps(design.name),
+        window_path=json.dumps(window_path(design)),
+        training="\n".join(training),
+        every=f"{int(WINDOW.total_seconds() // 60)}m",
+    )
 
 
 def _write(path: Path, text: str) -> Path:
@@ -134,13 +134,7 @@ def _save(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _dvc_source(design: Design) -> str:
-    return (
-        "# `dvc repro` retrains when the training data, the code or the settings change.\n"
-        "stages:\n  train:\n    cmd: shipml train --metrics-file metrics.json\n    deps:\n"
-        f"      - data/train{data_suffix(design)}\n      - contracts.py\n      - steps.py\n"
-        "      - pipeline.py\n      - shipml.toml\n    metrics:\n      - metrics.json:\n"
-        "          cache: false\n"
-    )
+    return render("dvc.yaml.tmpl", suffix=data_suffix(design))
 
 
 def _readme(design: Design) -> str:

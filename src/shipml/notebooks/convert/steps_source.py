@@ -16,11 +16,12 @@ from shipml.notebooks.convert.project_spec import (
 )
 from shipml.notebooks.convert.source_layout import INDENT as _INDENT
 from shipml.notebooks.convert.source_layout import from_import, import_block, python_literal
+from shipml.notebooks.convert.templating import piece, render
 
 
 def steps_source(design: Design) -> str:
     """The source of steps.py."""
-    head = [_header(design), "\n".join(_imports(design)), "\n".join(_constants(design))]
+    head = ["\n".join(_imports(design)), "\n".join(_constants(design))]
     if design.constants:
         head.append("\n".join(c.text.rstrip() for c in design.constants))
     definitions = [
@@ -29,7 +30,13 @@ def steps_source(design: Design) -> str:
         _train(design, design.train),
         _predict(design, design.predict),
     ]
-    return "\n\n".join(head) + "\n\n\n" + "\n\n\n".join(definitions) + "\n"
+    return render(
+        "steps.py.tmpl",
+        name=design.name,
+        notebook=design.notebook.name,
+        head="\n\n".join(head),
+        definitions="\n\n\n".join(definitions),
+    )
 
 
 def pipeline_source(design: Design) -> str:
@@ -38,23 +45,11 @@ def pipeline_source(design: Design) -> str:
     imports = import_block(
         ["from shipml import Pipeline", from_import("steps", ["LABEL", *names, "predict", "train"])]
     )
-    transforms = ", ".join(names)
-    call = (
-        f"pipeline = Pipeline(\n{_INDENT}{json.dumps(design.name)},\n"
-        f"{_INDENT}transforms=[{transforms}],\n{_INDENT}train=train,\n"
-        f"{_INDENT}predict=predict,\n{_INDENT}target=LABEL,\n)"
-    )
-    return (
-        '"""The pipeline: one definition gives the training, batch and online flows."""\n\n'
-        f"{imports}\n\n{call}\n"
-    )
-
-
-def _header(design: Design) -> str:
-    return (
-        f'"""The steps of {design.name}, converted by shipml from {design.notebook.name}.\n\n'
-        "Each step's body is the notebook's own code for its section; CONVERSION.md lists what\n"
-        'was changed on the way, and why."""'
+    return render(
+        "pipeline.py.tmpl",
+        imports=imports,
+        name=json.dumps(design.name),
+        transforms=", ".join(names),
     )
 
 
@@ -98,24 +93,26 @@ def _renamed(design: Design, contract: str) -> bool:
 
 
 def _transform(design: Design, spec: TransformSpec) -> str:
-    lines = [
-        "@step",
-        f"def {spec.name}({spec.parameter}: Table[{spec.input_contract}]) -> "
-        f"Table[{spec.output_contract}]:",
-        f'{_INDENT}"""Section {spec.section!r} of the notebook ({_cells(spec.cells)})."""',
-    ]
+    lines = []
     if _renamed(design, spec.input_contract):
-        lines.append(f"{_INDENT}{spec.parameter} = {spec.parameter}.rename(columns=NOTEBOOK_NAMES)")
-    lines += [textwrap.indent(s.text.rstrip(), _INDENT) for s in spec.body]
+        lines.append(f"{spec.parameter} = {spec.parameter}.rename(columns=NOTEBOOK_NAMES)")
+    lines += [s.text.rstrip() for s in spec.body]
     if spec.carried:
-        lines.append(
-            f"{_INDENT}{spec.output} = {spec.output}.assign({_carried(spec)})  # names the rows"
-        )
+        lines.append(f"{spec.output} = {spec.output}.assign({_carried(spec)})  # names the rows")
     result = spec.output
     if _renamed(design, spec.output_contract):
         result += ".rename(columns=FIELD_NAMES)"
-    lines.append(f"{_INDENT}return {result}")
-    return "\n".join(lines)
+    return piece(
+        "transform.py.tmpl",
+        name=spec.name,
+        parameter=spec.parameter,
+        input_contract=spec.input_contract,
+        output_contract=spec.output_contract,
+        section=repr(spec.section),
+        cells=_cells(spec.cells),
+        body=_indented(lines),
+        result=result,
+    )
 
 
 def _carried(spec: TransformSpec) -> str:
@@ -127,45 +124,45 @@ def _carried(spec: TransformSpec) -> str:
 
 
 def _train(design: Design, spec: TrainSpec) -> str:
-    lines = [
-        "@step",
-        f"def train({spec.parameter}: Table[{spec.input_contract}]) -> {spec.model_annotation}:",
-        f'{_INDENT}"""Section {spec.section!r} of the notebook ({_cells(spec.cells)}): the fit, on '
-        "all the rows it is given\n"
-        f"{_INDENT}(shipml holds out [training] holdout_fraction of the data and evaluates on "
-        'it)."""',
-    ]
+    lines = []
     if _renamed(design, spec.input_contract):
-        lines.append(f"{_INDENT}{spec.parameter} = {spec.parameter}.rename(columns=NOTEBOOK_NAMES)")
-    lines += [f"{_INDENT}{name} = {expression}" for name, expression in spec.restored]
-    lines += [textwrap.indent(s.text.rstrip(), _INDENT) for s in spec.body]
-    lines.append(f"{_INDENT}return {spec.model}")
-    return "\n".join(lines)
+        lines.append(f"{spec.parameter} = {spec.parameter}.rename(columns=NOTEBOOK_NAMES)")
+    lines += [f"{name} = {expression}" for name, expression in spec.restored]
+    lines += [s.text.rstrip() for s in spec.body]
+    return piece(
+        "train.py.tmpl",
+        parameter=spec.parameter,
+        input_contract=spec.input_contract,
+        model_annotation=spec.model_annotation,
+        section=repr(spec.section),
+        cells=_cells(spec.cells),
+        body=_indented(lines),
+        model=spec.model,
+    )
 
 
 def _predict(design: Design, spec: PredictSpec) -> str:
-    lines = [
-        "@step",
-        f"def predict({spec.parameter}: Table[{spec.input_contract}], model: "
-        f"{design.train.model_annotation}) -> Table[{spec.output_contract}]:",
-        f'{_INDENT}"""The notebook\'s scoring (cell {spec.cell}), on the transformed rows."""',
-    ]
+    lines = []
     if _renamed(design, spec.input_contract):
-        lines.append(f"{_INDENT}{spec.parameter} = {spec.parameter}.rename(columns=NOTEBOOK_NAMES)")
-    lines.append(textwrap.indent(spec.scoring.rstrip(), _INDENT))
-    columns = "".join(
-        f"{_INDENT * 3}{python_literal(name)}: {expression},\n"
-        for name, expression in spec.columns.items()
+        lines.append(f"{spec.parameter} = {spec.parameter}.rename(columns=NOTEBOOK_NAMES)")
+    lines.append(spec.scoring.rstrip())
+    columns = [f"{_INDENT * 3}{python_literal(name)}: {e}," for name, e in spec.columns.items()]
+    return piece(
+        "predict.py.tmpl",
+        parameter=spec.parameter,
+        input_contract=spec.input_contract,
+        output_contract=spec.output_contract,
+        model_annotation=design.train.model_annotation,
+        cell=spec.cell,
+        body=_indented(lines),
+        columns="\n".join(columns),
+        rename=".rename(columns=FIELD_NAMES)" if _renamed(design, spec.output_contract) else "",
     )
-    inner = _INDENT * 2
-    frame = (
-        f"pd.DataFrame(\n{inner}{{\n{columns}{inner}}},\n"
-        f"{inner}index={spec.parameter}.index,\n{_INDENT})"
-    )
-    if _renamed(design, spec.output_contract):
-        frame += ".rename(columns=FIELD_NAMES)"
-    lines.append(f"{_INDENT}return {frame}")
-    return "\n".join(lines)
+
+
+def _indented(lines: Iterable[str]) -> str:
+    """Lines of code (each maybe several lines long) as a function body."""
+    return "\n".join(textwrap.indent(line, _INDENT) for line in lines)
 
 
 def _cells(cells: Iterable[int]) -> str:

@@ -7,6 +7,7 @@ import json
 
 from shipml.notebooks.convert.project_spec import Design
 from shipml.notebooks.convert.source_layout import from_import, import_block
+from shipml.notebooks.convert.templating import piece, render
 
 EVIDENCE_DIR = "tests/notebook"
 _TOLERANCE = "1e-7"
@@ -33,7 +34,6 @@ def contract_tests_source(design: Design) -> str:
     """tests/test_contracts.py."""
     raw = design.contracts[0].name
     labelled = design.contracts[1].name
-    suffix = _suffix(design)
     imports = import_block(
         [
             "from pathlib import Path",
@@ -42,39 +42,35 @@ def contract_tests_source(design: Design) -> str:
             "from shipml.contracts.reading import read_table",
         ]
     )
-    return f'''"""The data files satisfy the contracts (what shipml checks at every boundary)."""
-
-{imports}
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def test_the_training_data_satisfies_its_contract() -> None:
-    report = validate(read_table(ROOT / "data" / "train{suffix}"), {labelled}).report
-    assert report.ok, report.summary()
-
-
-def test_every_window_file_satisfies_the_input_contract() -> None:
-    files = sorted((ROOT / "data" / "windows").glob("*{suffix}"))
-    assert files, "no window file in data/windows"
-    for path in files:
-        report = validate(read_table(path), {raw}).report
-        assert report.ok, report.summary()
-'''
+    return render(
+        "test_contracts.py.tmpl",
+        imports=imports,
+        suffix=_suffix(design),
+        labelled=labelled,
+        raw=raw,
+    )
 
 
 def notebook_tests_source(design: Design) -> str:
     """tests/test_notebook.py."""
     steps = [name for name, _, _ in design.evidence.transform_cases]
-    parts = [_notebook_header(design, _used_from_steps(design, steps))]
-    parts += [_transform_test(step) for step in steps]
+    tests = [piece("test_transform.py.tmpl", step=step) for step in steps]
     if _compares_labels(design):
-        parts.append(_labels_test(design))
+        tests.append(piece("test_labels.py.tmpl", suffix=_suffix(design)))
     if _compares_training(design):
-        parts.append(_training_test(design))
-    parts.append(_scoring_test(design))
-    parts.append(_structure_test(design))
-    return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
+        method = design.predict.method
+        tests.append(piece("test_training.py.tmpl", method=method, tolerance=_TOLERANCE))
+    tests.append(_scoring_test(design))
+    names = [*(s.name for s in design.transforms), "train"]
+    tests.append(piece("test_structure.py.tmpl", names=json.dumps(names)))
+    return render(
+        "test_notebook.py.tmpl",
+        notebook=design.notebook.name,
+        evidence_dir=EVIDENCE_DIR,
+        imports=_notebook_imports(design, _used_from_steps(design, steps)),
+        tolerance=_TOLERANCE,
+        tests="\n\n\n".join(tests),
+    )
 
 
 def _used_from_steps(design: Design, steps: list[str]) -> list[str]:
@@ -89,7 +85,7 @@ def _used_from_steps(design: Design, steps: list[str]) -> list[str]:
     return used
 
 
-def _notebook_header(design: Design, from_steps: list[str]) -> str:
+def _notebook_imports(design: Design, from_steps: list[str]) -> str:
     statements = [
         "import pickle",
         "from pathlib import Path",
@@ -108,63 +104,7 @@ def _notebook_header(design: Design, from_steps: list[str]) -> str:
         statements.append("from shipml.contracts.reading import read_table")
     if from_steps:
         statements.append(from_import("steps", from_steps))
-    return f'''"""The pipeline reproduces what {design.notebook.name} computed, on its own data.
-
-The reference files in {EVIDENCE_DIR}/ were saved when shipml ran the notebook top to bottom.
-"""
-
-{import_block(statements)}
-
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "{EVIDENCE_DIR}"
-MODEL = pickle.loads((NOTEBOOK / "model.pkl").read_bytes())
-
-
-def reference(name: str) -> pd.DataFrame:
-    """A frame saved from the notebook's run."""
-    return pd.read_parquet(NOTEBOOK / f"{{name}}.parquet")
-
-
-def assert_same_rows(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
-    """The same values, column by column and row by row (shipml keeps the input's index)."""
-    pd.testing.assert_frame_equal(
-        actual[list(expected.columns)].reset_index(drop=True),
-        expected.reset_index(drop=True),
-        check_dtype=False,
-        rtol={_TOLERANCE},
-    )
-'''
-
-
-def _transform_test(step: str) -> str:
-    return f'''
-def test_{step}_makes_the_rows_the_notebook_made() -> None:
-    given = reference("{step}_input")
-    made = run_flow(Flow("online", ({step},)), given).output
-    assert_same_rows(made, reference("{step}_output"))
-'''
-
-
-def _labels_test(design: Design) -> str:
-    return f"""
-def test_every_row_keeps_its_label_through_the_transforms() -> None:
-    data = read_table(ROOT / "data" / "train{_suffix(design)}")
-    rows = run_flow(Flow("online", pipeline.transforms), data.drop(columns=[LABEL])).output
-    labels = data[LABEL].loc[rows.index].reset_index(drop=True)
-    expected = reference("labels")[LABEL]
-    pd.testing.assert_series_equal(labels, expected, check_dtype=False, check_names=False)
-"""
-
-
-def _training_test(design: Design) -> str:
-    method = design.predict.method
-    return f"""
-def test_train_fits_the_model_the_notebook_fitted() -> None:
-    model = train(reference("fit_rows"))
-    rows = reference("eval_rows")
-    expected = MODEL.{method}(rows)
-    np.testing.assert_allclose(model.{method}(rows), expected, rtol={_TOLERANCE})
-"""
+    return import_block(statements)
 
 
 def _scoring_test(design: Design) -> str:
@@ -174,20 +114,7 @@ def _scoring_test(design: Design) -> str:
     else:
         scored = "predict(rows, model=MODEL)"
         rows = "the rows the notebook's model scored"
-    return f"""
-def test_the_pipeline_scores_rows_as_the_notebook_did() -> None:
-    rows = reference("scoring_input")  # {rows}
-    scored = {scored}
-    assert_same_rows(scored, reference("scoring_output"))
-"""
-
-
-def _structure_test(design: Design) -> str:
-    names = [*(s.name for s in design.transforms), "train"]
-    return f"""
-def test_the_pipeline_has_the_notebook_sections_as_steps() -> None:
-    assert [s.name for s in pipeline.training.steps] == {json.dumps(names)}
-"""
+    return piece("test_scoring.py.tmpl", rows=rows, scored=scored)
 
 
 def _compares_labels(design: Design) -> bool:
