@@ -1,9 +1,14 @@
-"""Run a notebook's cells in a fresh interpreter and save the values the converter asks for.
+"""Run a notebook's cells in a fresh interpreter and bring back what the converter asks for.
 
-Started by `shipml.notebooks.convert.capture` in the notebook's directory, by path and with that
-directory first on sys.path, so relative paths and local modules resolve as in Jupyter.
-PLAN (JSON) lists the cells' code and what to save; OUT is a directory that receives
-`progress` (the cell running now) and `capture.pkl` (everything saved, values pickled).
+Started by `shipml.notebooks.convert.capture` in a scratch copy of the notebook's folder, by
+path and with that folder first on sys.path, so relative paths and local modules resolve as
+in Jupyter and nothing the notebook writes lands next to it. PLAN (JSON) lists the cells' code
+(the preparation's learning places already routed through `learned`) and what to save; OUT is
+a directory that receives `progress` (the cell running now) and `capture.pkl`.
+
+The cells run in a module registered as `__main__` (as in a Jupyter kernel, so the notebook
+can pickle its own classes); classes the notebook defines are renamed into the module the
+generated project will hold them in, so that what is saved here loads there.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ import types
 from pathlib import Path
 from typing import Any
 
-_DISPLAYED_TYPES = ("DataFrame", "Series", "ndarray")
 _SCORING_METHODS = ("predict", "predict_proba")
+_MAX_CALLS = 8
 
 
 class _CellError(Exception):
@@ -32,160 +37,317 @@ class _CellError(Exception):
         self.message = message
 
 
-def main(arguments: list[str]) -> int:
-    """Run the plan in `arguments[0]`, writing into the directory `arguments[1]`."""
-    plan = json.loads(Path(arguments[0]).read_text(encoding="utf-8"))
-    out = Path(arguments[1])
-    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
-    result: dict[str, Any] = {
-        "cells_run": [],
-        "error": None,
-        "snapshots": {},
-        "unsaved": {},
-        "displays": {},
-        "calls": {},
-        "refit": None,
-    }
-    try:
-        for cell in plan["cells"]:
-            number = cell["number"]
-            (out / "progress").write_text(str(number), encoding="utf-8")
-            _run_recorded(cell, namespace, plan.get("record"), result)
-            result["cells_run"].append(number)
-            _after_cell(number, namespace, plan, result)
-    except _CellError as error:
-        result["error"] = {"cell": error.cell, "line": error.line, "message": error.message}
-    (out / "capture.pkl").write_bytes(pickle.dumps(result))
-    return 0
+class _Run:
+    """The state of one run: the namespace, what was saved, the recorders."""
 
+    def __init__(self, plan: dict[str, Any], out: Path) -> None:
+        self.plan = plan
+        self.out = out
+        self.module = types.ModuleType("__main__")
+        self.namespace = self.module.__dict__
+        self.namespace["__builtins__"] = builtins
+        self.namespace["display"] = lambda *args, **kwargs: None  # IPython's, a no-op here
+        self.result: dict[str, Any] = {
+            "error": None,
+            "values": {},
+            "unsaved": {},
+            "splits": {},
+            "calls": [],
+            "fit": None,
+        }
+        self.position: tuple[int, int] = (0, 0)
+        self.model_object: Any = None
+        self.wrapped: Any = None
 
-def _run_recorded(
-    cell: dict[str, Any], namespace: dict[str, Any], record: Any, result: dict[str, Any]
-) -> None:
-    """Run a cell; in the cells named by `record`, note the model's scoring calls."""
-    number = cell["number"]
-    recorder = (
-        _Recorder(namespace, record["model"]) if record and number in record["cells"] else None
-    )
-    try:
-        displayed = _run_cell(number, cell["code"], namespace, recorder)
-    finally:
-        if recorder is not None:
-            recorder.unwrap()
-    if recorder is not None and recorder.calls:
-        result["calls"][number] = recorder.calls
-    if type(displayed).__name__ in _DISPLAYED_TYPES:
-        saved = _pickled(displayed)
-        if isinstance(saved, bytes):
-            result["displays"][number] = saved
+    def install(self) -> None:
+        """Make the namespace a module, bind `learned`, record train/test splits."""
+        sys.modules["__main__"] = self.module
+        classes = self.plan["classes_module"]
+        sys.modules[classes] = self.module
+        learned = self.plan.get("learned")
+        if learned is not None:
+            module = types.ModuleType("learned")
+            sys.modules["learned"] = module  # dataclasses look their module up while building
+            exec(compile(learned["source"], "learned.py", "exec"), module.__dict__)
+            self.namespace["learned"] = module.Learned(label=learned["label"] or "")
+        self._record_splits()
 
+    def run(self) -> None:
+        """Every cell, top to bottom; the first failure is kept in the result."""
+        try:
+            for cell in self.plan["cells"]:
+                number = cell["number"]
+                (self.out / "progress").write_text(str(number), encoding="utf-8")
+                self._run_cell(number, cell["code"])
+                self._adopt_classes()
+        except _CellError as error:
+            self.result["error"] = {"cell": error.cell, "line": error.line, "message": error.message}
+        finally:
+            self._unwrap()
 
-def _run_cell(
-    number: int, code: str, namespace: dict[str, Any], recorder: _Recorder | None = None
-) -> Any:
-    """Execute the cell one statement at a time; the value of its last line when that is an
-    expression (as IPython shows it)."""
-    filename = f"<cell {number}>"
-    tree = ast.parse(code, filename)
-    last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    body = tree.body[:-1] if last is not None else tree.body
-    try:
-        for statement in body:
-            if recorder is not None:
-                recorder.wrap()
-            module = ast.Module(body=[statement], type_ignores=[])
-            exec(compile(module, filename, "exec"), namespace)
-        if last is None:
-            return None
-        if recorder is not None:
-            recorder.wrap()
-        return eval(compile(ast.Expression(body=last.value), filename, "eval"), namespace)
-    except Exception as error:
-        raise _CellError(number, _line_in(error, filename), _describe(error)) from None
-
-
-class _Recorder:
-    """Shadows the model's scoring methods with recorders of their first calls.
-
-    The model is looked up before each statement, so a model fitted in the scoring cell
-    itself is recorded too.
-    """
-
-    def __init__(self, namespace: dict[str, Any], name: str) -> None:
-        self.namespace = namespace
-        self.name = name
-        self.calls: list[bytes] = []
-        self.model: Any = None
-
-    def wrap(self) -> None:
-        """Wrap the object the model's name holds now, if it is not wrapped already."""
-        model = self.namespace.get(self.name)
-        if model is self.model or model is None or not hasattr(model, "__dict__"):
+    def finish(self) -> None:
+        """What is computed once the notebook has run: model, learned state, references."""
+        if self.result["error"] is not None:
+            self.result["calls"] = []
+            self.result["fit"] = None
             return
-        self.unwrap()
-        self.model = model
+        try:
+            self._finish()
+        except Exception as error:
+            self.result["error"] = {
+                "cell": self.plan["scoring"]["cell"],
+                "line": None,
+                "message": f"the notebook's predictions cannot be reproduced: {_describe(error)}",
+            }
+
+    # -- running cells ---------------------------------------------------------------------
+
+    def _run_cell(self, number: int, code: str) -> None:
+        filename = f"<cell {number}>"
+        try:
+            tree = ast.parse(code, filename)
+        except SyntaxError as error:
+            raise _CellError(number, error.lineno, _describe(error)) from None
+        for position, statement in enumerate(tree.body):
+            self.position = (number, position)
+            self._save("before", number, position)
+            self._wrap_model()
+            try:
+                module = ast.Module(body=[statement], type_ignores=[])
+                exec(compile(module, filename, "exec"), self.namespace)
+            except Exception as error:
+                raise _CellError(number, _line_in(error, filename), _describe(error)) from None
+            self._save("after", number, position)
+            self._after_fit(number, position)
+
+    def _save(self, when: str, cell: int, position: int) -> None:
+        for request in self.plan["snapshots"]:
+            if (request["when"], request["cell"], request["statement"]) != (when, cell, position):
+                continue
+            for name in request["names"]:
+                key = f"{when}:{cell}:{position}:{name}"
+                if name not in self.namespace:
+                    continue
+                payload = _pickled(self.namespace[name])
+                if isinstance(payload, bytes):
+                    self.result["values"][key] = payload
+                else:
+                    self.result["unsaved"][key] = payload
+
+    def _after_fit(self, cell: int, position: int) -> None:
+        fit = self.plan["fit"]
+        if (fit["cell"], fit["statement"]) != (cell, position):
+            return
+        try:
+            x = eval(fit["x"], self.namespace)
+            y = eval(fit["y"], self.namespace)
+        except Exception:
+            return
+        self.result["fit"] = {"x": x, "y": y}
+        self.result["fit_x_frame"] = type(x).__name__ == "DataFrame"
+
+    def _adopt_classes(self) -> None:
+        """Classes defined by the notebook live in the generated project's module."""
+        target = self.plan["classes_module"]
+        for value in list(self.namespace.values()):
+            if isinstance(value, type) and value.__module__ == "__main__":
+                value.__module__ = target
+
+    # -- train/test splits ------------------------------------------------------------------
+
+    def _record_splits(self) -> None:
+        try:
+            import numpy as np
+            from sklearn import model_selection
+        except ImportError:
+            return
+        original = model_selection.train_test_split
+        run = self
+
+        def recording(*arrays: Any, **options: Any) -> Any:
+            if not arrays:
+                return original(*arrays, **options)
+            positions = np.arange(len(arrays[0]))
+            parts = original(*arrays, positions, **options)
+            index = getattr(arrays[0], "index", None)
+            run.result["splits"][f"{run.position[0]}:{run.position[1]}"] = {
+                "train": parts[-2],
+                "test": parts[-1],
+                "index": None if index is None else index.to_numpy(),
+                "rows": len(arrays[0]),
+            }
+            return parts[:-2]
+
+        model_selection.train_test_split = recording
+
+    # -- the model's scoring calls -----------------------------------------------------------
+
+    def _wrap_model(self) -> None:
+        """Record the kept model's scoring calls (the object its name holds now)."""
+        name = self.plan["scoring"]["model"]
+        model = self.namespace.get(name)
+        if model is None or model is self.wrapped or not hasattr(model, "__dict__"):
+            return
+        self._unwrap()
+        self.wrapped = model
         for method in _SCORING_METHODS:
             original = getattr(model, method, None)
             if original is not None:
                 vars(model)[method] = self._recording(method, original)
 
-    def unwrap(self) -> None:
-        """Give the model its own methods back (a wrapped model cannot be pickled)."""
-        if self.model is not None:
+    def _unwrap(self) -> None:
+        if self.wrapped is not None:
             for method in _SCORING_METHODS:
-                vars(self.model).pop(method, None)
-        self.model = None
+                vars(self.wrapped).pop(method, None)
+        self.wrapped = None
 
     def _recording(self, method: str, original: Any) -> Any:
         def recorder(*args: Any, **kwargs: Any) -> Any:
             output = original(*args, **kwargs)
-            if args and len(self.calls) < 2:
-                saved = _pickled((method, args[0], output))
-                if isinstance(saved, bytes):
-                    self.calls.append(saved)
+            if args and len(self.result["calls"]) < _MAX_CALLS:
+                self.result["calls"].append(
+                    {"cell": self.position[0], "method": method, "rows": args[0], "output": output}
+                )
             return output
 
         return recorder
 
+    # -- after the run -----------------------------------------------------------------------
 
-def _after_cell(number: int, namespace: dict[str, Any], plan: Any, result: dict[str, Any]) -> None:
-    names = plan["snapshots"].get(str(number))
-    if names is not None:
-        saved, unsaved = {}, {}
-        for name in names:
-            if name not in namespace or _is_code(namespace[name]):
-                continue
-            value = _pickled(namespace[name])
-            if isinstance(value, bytes):
-                saved[name] = value
-            else:
-                unsaved[name] = value
-        result["snapshots"][number] = saved
-        result["unsaved"][number] = unsaved
-    refit = plan.get("refit")
-    if refit and refit["after_cell"] == number:
-        result["refit"] = _refit_reproduces(namespace, refit)
+    def _finish(self) -> None:
+        import numpy as np
+
+        scoring = self.plan["scoring"]
+        model = self.namespace[scoring["model"]]
+        learned = self.namespace.get("learned")
+        raw = self._raw_frame()
+        if learned is not None:
+            learned.label = self.result.get("label") or learned.label
+            learned.done()
+            self.result["learned"] = _pickled(learned)
+        self.result["model"] = _pickled(model)
+        self.result["model_info"] = _model_info(model)
+        split = self.result["splits"].get(self.plan.get("split_key") or "")
+        reference = _reference(self.result["calls"], split, raw)
+        if reference is not None:
+            call, labels = reference
+            method = scoring["method"]
+            scores = getattr(model, method)(call["rows"])
+            expected = eval(scoring["post"], {**self.namespace, "__scores__": scores})
+            self.result["reference"] = {
+                "labels": labels,
+                "expected": np.asarray(expected),
+                "cell": call["cell"],
+            }
+            self.result["refit"] = _refit_reproduces(model, self.result["fit"], call["rows"], method)
+        fit = self.result["fit"]
+        if fit is not None:
+            self.result["fit_labels"] = _labels_of(fit["x"], split, "train", raw)
+        self.result["fit"] = None  # the fit's and the calls' arrays are not needed back
+        self.result["calls"] = [{"cell": c["cell"], "method": c["method"]} for c in self.result["calls"]]
+
+    def _raw_frame(self) -> Any:
+        """The training data as read, label included (a dataset's X and y put together)."""
+        import numpy as np
+        import pandas as pd
+
+        ingest = self.plan["ingest"]
+        saved = {
+            name: pickle.loads(self.result["values"][f"after:{ingest['cell']}:{ingest['statement']}:{name}"])
+            for name in ingest["names"]
+            if f"after:{ingest['cell']}:{ingest['statement']}:{name}" in self.result["values"]
+        }
+        frames = [v for v in saved.values() if isinstance(v, pd.DataFrame)]
+        if ingest["kind"] == "file" or (len(frames) == 1 and ingest["x"] is None):
+            raw = frames[0] if frames else None
+        else:
+            x, y = saved.get(ingest["x"]), saved.get(ingest["y"])
+            names = _feature_names(saved, x)
+            features = x if isinstance(x, pd.DataFrame) else pd.DataFrame(np.asarray(x), columns=names)
+            label = getattr(y, "name", None) or "target"
+            raw = features.assign(**{str(label): np.asarray(y)})
+            self.result["label"] = str(label)
+            self.result["x_array"] = not isinstance(x, pd.DataFrame)
+            self.result["y_array"] = not isinstance(y, pd.Series)
+        self.result["raw"] = _pickled(raw)
+        return raw
 
 
-def _refit_reproduces(namespace: dict[str, Any], refit: dict[str, Any]) -> bool | None:
-    """Whether fitting a fresh copy of the model on the same rows gives the same scores."""
+def _feature_names(saved: dict[str, Any], x: Any) -> list[str]:
+    """Column names for an array of features: a loaded dataset's `feature_names`, or x0, x1..."""
+    width = x.shape[1] if hasattr(x, "shape") and len(x.shape) == 2 else 0
+    for value in saved.values():
+        names = getattr(value, "feature_names", None)
+        if names is not None and len(names) == width:
+            return [str(n) for n in names]
+    return [f"x{i}" for i in range(width)]
+
+
+def _reference(calls: list[dict[str, Any]], split: Any, raw: Any) -> Any:
+    """The scoring call whose rows are rows of the data file, and their labels in it."""
+    for call in calls:
+        labels = _labels_of(call["rows"], split, "test", raw)
+        if labels is not None:
+            return call, labels
+    return None
+
+
+def _labels_of(rows: Any, split: Any, part: str, raw: Any) -> Any:
+    """The index labels, in the data as read, of `rows` (a frame, or an array cut by `split`)."""
+    index = getattr(rows, "index", None)
+    if raw is None:
+        return None
+    if index is not None and len(index) and index.isin(raw.index).all():
+        return index.to_numpy()
+    if split is not None and len(rows) == len(split[part]):
+        positions = split[part]
+        if split["index"] is not None:
+            return split["index"][positions]
+        if split["rows"] == len(raw):
+            return raw.index.to_numpy()[positions]
+    return None
+
+
+def _refit_reproduces(model: Any, fit: Any, rows: Any, method: str) -> bool | None:
+    """Whether a fresh copy of the model fitted on the same rows scores the same."""
+    if fit is None:
+        return None
     try:
         import numpy as np
         from sklearn.base import clone
 
-        model = namespace[refit["model"]]
-        fresh = clone(model).fit(namespace[refit["x"]], namespace[refit["y"]])
-        rows = namespace[refit["x_eval"]]
-        method = refit["method"]
-        expected = np.asarray(getattr(model, method)(rows), dtype=float)
-        again = np.asarray(getattr(fresh, method)(rows), dtype=float)
-        return bool(np.allclose(expected, again, rtol=1e-9, atol=1e-12))
+        fresh = clone(model).fit(fit["x"], fit["y"])
+        expected = np.asarray(getattr(model, method)(rows))
+        again = np.asarray(getattr(fresh, method)(rows))
+        if expected.dtype.kind in "fc":
+            return bool(np.allclose(expected, again, rtol=1e-9, atol=1e-12))
+        return bool((expected == again).all())
     except Exception:  # not a scikit-learn estimator, or it cannot be cloned: unknown
         return None
 
 
-def _is_code(value: Any) -> bool:
-    return isinstance(value, types.ModuleType | types.FunctionType | type)
+def _model_info(model: Any) -> dict[str, Any]:
+    try:
+        from sklearn.base import is_classifier
+
+        classifier = bool(is_classifier(model))
+    except ImportError:
+        classifier = hasattr(model, "predict_proba")
+    cls = type(model)
+    return {"class": cls.__name__, "module": cls.__module__, "classifier": classifier,
+            "repr": repr(model)}  # fmt: skip
+
+
+def main(arguments: list[str]) -> int:
+    """Run the plan in `arguments[0]`, writing into the directory `arguments[1]`."""
+    plan = json.loads(Path(arguments[0]).read_text(encoding="utf-8"))
+    out = Path(arguments[1])
+    run = _Run(plan, out)
+    run.install()
+    run.run()
+    run.finish()
+    (out / "capture.pkl").write_bytes(pickle.dumps(run.result))
+    return 0
 
 
 def _pickled(value: Any) -> bytes | str:
@@ -204,8 +366,9 @@ def _line_in(error: BaseException, filename: str) -> int | None:
 
 
 def _describe(error: BaseException) -> str:
-    message = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
+    text = str(error).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 if __name__ == "__main__":

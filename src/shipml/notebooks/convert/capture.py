@@ -1,10 +1,11 @@
-"""Run the notebook once on its own data and bring back the frames that cross its sections.
+"""Run the notebook once on its own data and bring back what the conversion needs.
 
-The cells run in a fresh Python subprocess (`_capture_worker`), not in a Jupyter kernel:
-the values come back as pickles straight from the namespace after each section, with no
-kernel, no messaging and no optional packages; a timeout kills the process; and what a kernel
-adds (magics, shell escapes) is what the converter refuses anyway. The subprocess starts in
-the notebook's directory, so relative paths and local modules resolve as in Jupyter.
+The cells run in a fresh Python subprocess (`_capture_worker`), not in a Jupyter kernel: values
+come back as pickles straight from the namespace, with no kernel and no optional packages; a
+timeout kills the process; shell escapes and magics are not run (they are listed, not part of a
+pipeline). The subprocess works in a scratch copy of the notebook's folder, so relative paths
+and local modules resolve as in Jupyter, and the files the notebook writes (a submission, a
+model pickle) land in the copy, never next to the notebook.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shipml.notebooks.check.sandbox import sandbox_copy
 from shipml.notebooks.errors import Blocker
 
 _WORKER = Path(__file__).with_name("_capture_worker.py")
@@ -31,47 +32,32 @@ _BOOTSTRAP = (
 )
 
 
-@dataclass(frozen=True)
-class CaptureRequest:
-    """What to run and what to bring back."""
-
-    cells: Sequence[tuple[int, str]]
-    """(cell number, Python code) of every code cell, top to bottom."""
-    snapshots: Mapping[int, Sequence[str]]
-    """After cell N, save these names (those a section binds, after its last cell)."""
-    model: str | None = None
-    scoring_cells: Sequence[int] = ()
-    """Cells in which the model's `predict`/`predict_proba` calls are recorded."""
-    refit: Mapping[str, Any] | None = None
-    """A check that a fresh copy of the model refitted on the same rows scores the same:
-    `after_cell`, `model`, `x`, `y`, `x_eval`, `method`."""
-
-
-@dataclass(frozen=True)
-class ScoringCall:
-    """One call of the model's scoring method while the notebook ran."""
-
-    method: str
-    rows: Any
-    output: Any
-
-
 @dataclass
 class Captured:
-    """What the notebook's run produced."""
+    """What the notebook's run produced (frames as objects; notebook objects as pickles)."""
 
-    snapshots: dict[int, dict[str, Any]] = field(default_factory=dict)
-    unsaved: dict[int, dict[str, str]] = field(default_factory=dict)
-    """Values that could not be brought back, with the reason."""
-    displays: dict[int, Any] = field(default_factory=dict)
-    """The value each cell's last expression shows (frames and arrays only)."""
-    calls: dict[int, list[ScoringCall]] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    """Saved values by `when:cell:statement:name` (`when` is `before` or `after`)."""
+    unsaved: dict[str, str] = field(default_factory=dict)
+    raw: Any = None
+    label: str | None = None
+    """The label column of a dataset loaded as X and y (named by its Series, else `target`)."""
+    x_array: bool = False
+    y_array: bool = False
+    splits: dict[str, Any] = field(default_factory=dict)
+    learned: bytes | None = None
+    model: bytes | None = None
+    model_info: dict[str, Any] = field(default_factory=dict)
+    reference: dict[str, Any] | None = None
+    fit_labels: Any = None
     refit_reproduces: bool | None = None
+    fit_x_frame: bool = False
+    calls: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
-    def value(self, after_cell: int, name: str) -> Any:
-        """The value of `name` saved after cell `after_cell` (KeyError when not saved)."""
-        return self.snapshots[after_cell][name]
+    def value(self, when: str, cell: int, statement: int, name: str) -> Any:
+        """A saved value (None when it was not saved)."""
+        return self.values.get(f"{when}:{cell}:{statement}:{name}")
 
 
 class ExecutionFailed(Exception):
@@ -82,17 +68,18 @@ class ExecutionFailed(Exception):
         self.blocker = blocker
 
 
-def capture_notebook(directory: Path, request: CaptureRequest, *, timeout: float) -> Captured:
-    """Run the cells in a fresh interpreter started in `directory`; raise ExecutionFailed."""
+def capture_notebook(directory: Path, plan: dict[str, Any], *, timeout: float) -> Captured:
+    """Run `plan` (see `_capture_worker`) in a copy of `directory`; raise ExecutionFailed."""
     with tempfile.TemporaryDirectory(prefix="shipml-capture-") as scratch:
         work = Path(scratch)
-        plan = work / "plan.json"
-        plan.write_text(json.dumps(_plan(request)), encoding="utf-8")
+        folder = sandbox_copy(directory, work / "notebook")
+        plan_file = work / "plan.json"
+        plan_file.write_text(json.dumps(plan), encoding="utf-8")
         started = time.perf_counter()
         try:
             completed = subprocess.run(
-                [sys.executable, "-c", _BOOTSTRAP, str(_WORKER), str(plan), str(work)],
-                cwd=directory,
+                [sys.executable, "-c", _BOOTSTRAP, str(_WORKER), str(plan_file), str(work)],
+                cwd=folder,
                 env=_environment(),
                 capture_output=True,
                 text=True,
@@ -101,27 +88,14 @@ def capture_notebook(directory: Path, request: CaptureRequest, *, timeout: float
         except subprocess.TimeoutExpired:
             raise ExecutionFailed(
                 Blocker(
-                    _current_cell(work, request),
+                    _current_cell(work, plan),
                     None,
                     f"the notebook did not finish within {timeout:g} s when run top to bottom",
                 )
             ) from None
-        result = _read_result(work, request, completed)
+        result = _read_result(work, plan, completed)
         seconds = time.perf_counter() - started
     return _captured(result, seconds)
-
-
-def _plan(request: CaptureRequest) -> dict[str, Any]:
-    return {
-        "cells": [{"number": number, "code": code} for number, code in request.cells],
-        "snapshots": {str(cell): list(names) for cell, names in request.snapshots.items()},
-        "record": (
-            {"model": request.model, "cells": list(request.scoring_cells)}
-            if request.model
-            else None
-        ),
-        "refit": dict(request.refit) if request.refit else None,
-    }
 
 
 def _environment() -> dict[str, str]:
@@ -129,22 +103,22 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "MPLBACKEND": "Agg", "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
 
 
-def _current_cell(work: Path, request: CaptureRequest) -> int:
+def _current_cell(work: Path, plan: dict[str, Any]) -> int:
     try:
         return int((work / "progress").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return request.cells[0][0] if request.cells else 1
+        return plan["cells"][0]["number"] if plan["cells"] else 1
 
 
 def _read_result(
-    work: Path, request: CaptureRequest, completed: subprocess.CompletedProcess[str]
+    work: Path, plan: dict[str, Any], completed: subprocess.CompletedProcess[str]
 ) -> dict[str, Any]:
     output = work / "capture.pkl"
     if not output.is_file():
         last = (completed.stderr.strip().splitlines() or ["no message"])[-1]
         raise ExecutionFailed(
             Blocker(
-                _current_cell(work, request),
+                _current_cell(work, plan),
                 None,
                 f"the interpreter running the notebook stopped (exit {completed.returncode}): "
                 f"{last}",
@@ -165,27 +139,32 @@ def _read_result(
 
 
 def _captured(result: dict[str, Any], seconds: float) -> Captured:
-    captured = Captured(refit_reproduces=result["refit"], seconds=round(seconds, 2))
-    for cell, values in result["snapshots"].items():
-        loaded, unsaved = _loaded(values)
-        captured.snapshots[cell] = loaded
-        captured.unsaved[cell] = {**result["unsaved"].get(cell, {}), **unsaved}
-    for cell, payload in result["displays"].items():
-        loaded, _ = _loaded({"value": payload})
-        if "value" in loaded:
-            captured.displays[cell] = loaded["value"]
-    for cell, payloads in result["calls"].items():
-        loaded, _ = _loaded(dict(enumerate(payloads)))
-        captured.calls[cell] = [ScoringCall(*loaded[i]) for i in sorted(loaded)]
+    captured = Captured(
+        label=result.get("label"),
+        x_array=bool(result.get("x_array")),
+        y_array=bool(result.get("y_array")),
+        splits=result["splits"],
+        learned=_bytes(result.get("learned")),
+        model=_bytes(result.get("model")),
+        model_info=result.get("model_info", {}),
+        reference=result.get("reference"),
+        fit_labels=result.get("fit_labels"),
+        refit_reproduces=result.get("refit"),
+        fit_x_frame=bool(result.get("fit_x_frame")),
+        calls=result.get("calls", []),
+        seconds=round(seconds, 2),
+        unsaved=dict(result["unsaved"]),
+    )
+    for key, payload in result["values"].items():
+        try:
+            captured.values[key] = pickle.loads(payload)
+        except Exception as error:  # an object of a class defined in the notebook
+            captured.unsaved[key] = f"cannot be loaded outside the notebook: {type(error).__name__}"
+    raw = result.get("raw")
+    if isinstance(raw, bytes):
+        captured.raw = pickle.loads(raw)
     return captured
 
 
-def _loaded(payloads: Mapping[Any, bytes]) -> tuple[dict[Any, Any], dict[Any, str]]:
-    """Unpickle each value; one that needs the notebook's own classes stays behind, noted."""
-    loaded, failed = {}, {}
-    for key, payload in payloads.items():
-        try:
-            loaded[key] = pickle.loads(payload)
-        except Exception as error:  # a class defined in the notebook: only the worker had it
-            failed[key] = f"cannot be loaded outside the notebook: {type(error).__name__}"
-    return loaded, failed
+def _bytes(value: Any) -> bytes | None:
+    return value if isinstance(value, bytes) else None

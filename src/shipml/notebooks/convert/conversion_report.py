@@ -1,9 +1,9 @@
-"""CONVERSION.md: how each section of the notebook became a step, what changed, what is left."""
+"""CONVERSION.md: how each part of the notebook became a step, what changed, what is left."""
 
 from __future__ import annotations
 
 from shipml.notebooks.convert.project_spec import Design
-from shipml.notebooks.convert.project_writer import data_suffix, window_path
+from shipml.notebooks.convert.project_writer import window_path
 from shipml.notebooks.convert.tests_source import EVIDENCE_DIR, evidence_files
 from shipml.scaffold import WINDOW, WINDOW_START
 
@@ -20,7 +20,7 @@ def conversion_markdown(design: Design, verification: str | None) -> str:
             "Nothing: every kept statement is the notebook's code as it was.",
         ),
         _listed(
-            "Not carried over",
+            "Left out of the pipeline",
             [f"cell {d.cell} line {d.line}: `{d.text}` — {d.reason}" for d in design.dropped],
             "Nothing: every statement is part of a step.",
         ),
@@ -34,8 +34,9 @@ def _summary(design: Design) -> str:
     return (
         f"# {design.name}: converted from {design.notebook.name}\n\n"
         f"`shipml notebook convert` read {design.code_cells} code cells in {design.sections} "
-        f"sections, ran the notebook once on its own data ({design.capture_seconds:.1f} s) to "
-        "capture the tables crossing its sections, and wrote this project from them."
+        f"sections, ran the notebook once on its own data ({design.capture_seconds:.1f} s, in a "
+        "copy of its folder) to capture the tables and what its preparation learned, and "
+        "wrote this project from them."
     )
 
 
@@ -46,28 +47,40 @@ def _steps(design: Design) -> str:
             f"| `{spec.name}` | transform | section {spec.section!r}, {_cells(spec.cells)} "
             f"| `{spec.input_contract}` | `{spec.output_contract}` |"
         )
-    train = design.train
+    train, predict = design.train, design.predict
     rows.append(
-        f"| `train` | train | section {train.section!r}, {_cells(train.cells)} "
-        f"| `{train.input_contract}` | the model (`{train.model_annotation}`) |"
+        f"| `train` | train | {_cells(train.cells)} | `{train.input_contract}` | the model "
+        f"(`{design.model_class}` with what `prepare` learned) |"
     )
-    predict = design.predict
     rows.append(
         f"| `predict` | predict | `.{predict.method}(...)` in cell {predict.cell} "
         f"| `{predict.input_contract}` | `{predict.output_contract}` |"
+    )
+    learned = (
+        f"`prepare` ({_cells(design.prepare.cells)}) runs inside the model: `train` runs it "
+        f"learning ({design.learned_sites} statistic(s), fitted object(s) or column set(s), "
+        "listed below), `predict` replays it on rows to score, so both prepare rows the same "
+        "way."
+        if design.prepare.cells
+        else "`prepare` only hands the rows to the model."
     )
     roles = (
         "Roles not in the notebook: **ingest** (none: training reads `[training] data`, batch "
         "windows read `[source]`) and **postprocess** (none)."
     )
-    return "## Steps\n\n" + "\n".join(rows) + "\n\n" + roles
+    return "## Steps\n\n" + "\n".join(rows) + "\n\n" + learned + "\n\n" + roles
 
 
 def _data(design: Design) -> str:
-    frame = design.raw.frame
-    unlabelled = int(frame[design.label].isna().sum())
-    kept = f"{len(frame) - unlabelled} rows" + (
+    frame, training = design.raw.frame, design.raw.training
+    unlabelled = len(frame) - len(training)
+    kept = f"{len(training)} rows" + (
         f"; {unlabelled} rows without a label left out" if unlabelled else ""
+    )
+    origin = (
+        f"`{design.raw.source.name}` as the notebook reads it"
+        if design.raw.source is not None
+        else f"scikit-learn's `{design.raw.loader}()` as the notebook loads it"
     )
     start = WINDOW_START.isoformat().replace("+00:00", "Z")
     end = (WINDOW_START + WINDOW).isoformat().replace("+00:00", "Z")
@@ -78,8 +91,7 @@ def _data(design: Design) -> str:
         else "0.2 (shipml's default)"
     )
     lines = [
-        f"- `data/train{data_suffix(design)}`: `{design.raw.source.name}` as the notebook reads "
-        f"it ({kept}).",
+        f"- `data/train.csv`: {origin} ({kept}).",
         f"- Label `{design.label}`: the column the model learns (`.fit(...)` in cell "
         f"{design.fit_cell}); task: {design.task}; prediction column: "
         f"`{design.prediction_column}`; holdout fraction {holdout}.",
@@ -96,8 +108,8 @@ def _tests(design: Design, verification: str | None) -> str:
     result = f"\n\nWhen converted: {verification}." if verification else ""
     return (
         "## Tests\n\n`tests/test_contracts.py` checks the data files against the contracts; "
-        "`tests/test_notebook.py` runs the steps on the notebook's own data and compares them "
-        f"with what the notebook computed, saved in `{EVIDENCE_DIR}/`:\n\n{files}{result}"
+        "`tests/test_notebook.py` runs the pipeline on the notebook's own rows and compares "
+        f"it with what the notebook computed, saved in `{EVIDENCE_DIR}/`:\n\n{files}{result}"
     )
 
 
@@ -117,10 +129,10 @@ def conversion_summary(design: Design, directory: str, verification: str | None)
     lines = [
         f"converted {design.notebook} -> {directory} (project {design.name})",
         f"  steps: {' -> '.join(steps)}",
-        f"  data: data/train{data_suffix(design)} (label {design.label}), batch window "
+        f"  data: data/train.csv (label {design.label}), batch window "
         f"{window_path(design).format(start=WINDOW_START)}",
         f"  contracts: {', '.join(spec.name for spec in design.contracts)}",
-        f"  changed: {len(design.changes)} statement(s); not carried over: "
+        f"  changed: {len(design.changes)} statement(s); left out: "
         f"{len(design.dropped)} statement(s) (CONVERSION.md lists them)",
         f"  tests: {verification or 'not run'}",
         "TODO (also in CONVERSION.md):",

@@ -23,9 +23,10 @@ from shipml.notebooks.check.cells import read_notebook
 from shipml.notebooks.convert.capture import ExecutionFailed, capture_notebook
 from shipml.notebooks.convert.conversion_report import conversion_markdown
 from shipml.notebooks.convert.design import design_project
+from shipml.notebooks.convert.instrument import capture_request
+from shipml.notebooks.convert.plan import plan_notebook
 from shipml.notebooks.convert.project_spec import Design
 from shipml.notebooks.convert.project_writer import write_project
-from shipml.notebooks.convert.sketch import sketch_notebook
 from shipml.notebooks.defaults import CONVERT_TIMEOUT
 from shipml.notebooks.errors import NotConvertible, OutputUnusable
 from shipml.scaffold import ScaffoldError, check_new_project
@@ -69,14 +70,12 @@ def convert_notebook(
         check_new_project(out, project_name)
     except ScaffoldError as error:
         raise OutputUnusable(str(error)) from None
-    sketch = sketch_notebook(notebook)
+    plan = plan_notebook(notebook)
     try:
-        captured = capture_notebook(
-            path.resolve().parent, sketch.capture_request(), timeout=timeout
-        )
+        captured = capture_notebook(path.resolve().parent, capture_request(plan), timeout=timeout)
     except ExecutionFailed as failure:
         raise NotConvertible([failure.blocker]) from None
-    design = design_project(sketch, captured, project_name)
+    design = design_project(plan, captured, project_name)
     _write_in_place(design, out)
     verification = run_project_tests(out) if verify else None
     summary = verification.summary if verification else None

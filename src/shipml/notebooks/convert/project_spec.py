@@ -11,8 +11,9 @@ import pandas as pd
 from shipml.notebooks.convert.adaptations import Change
 from shipml.notebooks.convert.rewrite import Snippet
 
-FEATURE_COLUMNS = "FEATURE_COLUMNS"
 Task = Literal["classification", "regression"]
+CLASSES_MODULE = "notebook_code"
+"""The generated module holding the classes the notebook defines."""
 
 
 @dataclass(frozen=True)
@@ -40,34 +41,44 @@ class TransformSpec:
     body: list[Snippet]
     carried: tuple[str, ...]
     """Identifier columns put back from the input, so predictions can name their rows."""
+    copies: bool
+    """The section changes its table in place: the step works on a copy of its input."""
+
+
+@dataclass(frozen=True)
+class PrepareSpec:
+    """`prepare(rows, learned)`: the preparation that runs inside the model, as code lines."""
+
+    cells: tuple[int, ...]
+    parameter: str
+    lines: list[str]
+    """Statements, each maybe several lines, at the function's indentation."""
+    features: str
+    label: str
+    index: str
 
 
 @dataclass(frozen=True)
 class TrainSpec:
-    """The fit's section as `train(rows) -> model`."""
+    """`train(rows) -> NotebookModel`: the preparation learned, then the model built and fitted."""
 
-    section: str
     cells: tuple[int, ...]
     input_contract: str
     parameter: str
-    restored: list[tuple[str, str]]
-    """(notebook name, expression taking it from the rows), e.g. ("target", "rows[LABEL]")."""
-    column_constants: dict[str, list[str]]
-    body: list[Snippet]
+    lines: list[str]
     model: str
-    model_annotation: str
 
 
 @dataclass(frozen=True)
 class PredictSpec:
-    """The scoring call as `predict(features, model) -> predictions`."""
+    """`predict(rows, model)`: the preparation replayed, then the notebook's scoring."""
 
     cell: int
     parameter: str
     input_contract: str
     output_contract: str
     scoring: str
-    """The statement computing the scores, from the notebook, on the step's rows."""
+    """The statement computing the scores, from the notebook, on the prepared rows."""
     columns: dict[str, str]
     """Output column -> the expression that fills it."""
     method: str
@@ -75,13 +86,17 @@ class PredictSpec:
 
 @dataclass(frozen=True)
 class RawData:
-    """The data file the notebook reads, and the frame it read."""
+    """The training data: where the notebook got it, and the frame it had."""
 
     name: str
-    source: Path
+    source: Path | None
+    """The file the notebook reads (None for a bundled dataset)."""
+    loader: str | None
     frame: pd.DataFrame
+    """The rows as the notebook had them, label as read."""
+    training: pd.DataFrame
+    """The rows `shipml train` reads: labelled rows, label as the model learns it."""
     copy_as_is: bool
-    """True when the training data file can be a byte copy of the notebook's file."""
 
 
 @dataclass(frozen=True)
@@ -90,25 +105,21 @@ class Evidence:
 
     transform_cases: list[tuple[str, pd.DataFrame, pd.DataFrame]]
     """(step, input rows, the rows the notebook made of them), column names as in the notebook."""
-    labels: pd.Series | None
-    """The label of each row reaching the fit in the notebook, in order."""
-    fit_rows: pd.DataFrame | None
-    """The rows the notebook's model was fitted on, with the label (the input of `train`)."""
-    eval_rows: pd.DataFrame | None
-    """Rows the notebook's model scored after the fit (its test split), as the model sees them."""
-    refit_reproduces: bool | None
-    model: Any
-    scoring_input: pd.DataFrame
-    scoring_level: Literal["raw", "features"]
-    """Whether `scoring_input` holds rows of the data file (for the transforms and predict)
-    or rows as the model saw them (for predict alone)."""
+    learned: bytes
+    model: bytes
+    model_repr: str
+    positions: list[int]
+    """Positions, in the window file, of the rows whose predictions are compared."""
     expected: pd.DataFrame
-    """The notebook's scored rows for `scoring_input`."""
+    """The predict step's output the notebook's own model and preparation give for them."""
+    fit_rows: pd.DataFrame | None
+    """The rows the notebook's model was fitted on, label included, when fitting the pipeline
+    on them reproduces the notebook's model exactly."""
 
 
 @dataclass(frozen=True)
 class Dropped:
-    """A statement of the notebook that no step needs."""
+    """A statement of the notebook that no step needs, and why."""
 
     cell: int
     line: int
@@ -130,21 +141,28 @@ class Design:
     imports: list[str]
     constants: list[Snippet]
     helpers: list[Snippet]
+    classes: list[Snippet]
+    class_imports: list[str]
     transforms: list[TransformSpec]
+    prepare: PrepareSpec
     train: TrainSpec
     predict: PredictSpec
     contracts: list[ContractSpec]
     renames: dict[str, str]
     """Notebook column -> contract field name, for columns that are not valid field names."""
-    feature_columns: list[str]
+    raw_columns: list[str]
     evidence: Evidence
+    model_class: str
     fit_cell: int = 0
     sections: int = 0
     code_cells: int = 0
     capture_seconds: float = 0.0
+    learned_sites: int = 0
+    other_models: list[str] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
     todo: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def contract(self) -> dict[str, ContractSpec]:

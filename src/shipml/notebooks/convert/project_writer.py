@@ -7,16 +7,13 @@ import pickle
 import shutil
 from pathlib import Path
 
-import pandas as pd
-
 from shipml.notebooks.convert.contract_source import contracts_source
-from shipml.notebooks.convert.project_spec import Design
-from shipml.notebooks.convert.steps_source import pipeline_source, steps_source
+from shipml.notebooks.convert.project_spec import CLASSES_MODULE, Design
+from shipml.notebooks.convert.steps_source import classes_source, pipeline_source, steps_source
 from shipml.notebooks.convert.templating import render
 from shipml.notebooks.convert.tests_source import (
     EVIDENCE_DIR,
     contract_tests_source,
-    evidence_files,
     notebook_tests_source,
 )
 from shipml.scaffold import WINDOW, WINDOW_START, template_text, window_values
@@ -27,6 +24,7 @@ WINDOW_FORMAT = "%Y%m%dT%H%M"
 def write_project(design: Design, directory: Path) -> list[Path]:
     """Write every file of the project into `directory` (absent or empty); the files written."""
     directory.mkdir(parents=True, exist_ok=True)
+    window = window_path(design).format(start=WINDOW_START)
     written = [
         _write(
             directory / "contracts.py",
@@ -34,21 +32,25 @@ def write_project(design: Design, directory: Path) -> list[Path]:
         ),
         _write(directory / "steps.py", steps_source(design)),
         _write(directory / "pipeline.py", pipeline_source(design)),
+        _write(directory / "learned.py", render("learned.py.tmpl")),
         _write(directory / "shipml.toml", settings_source(design)),
-        _write(directory / "dvc.yaml", _dvc_source(design)),
+        _write(directory / "dvc.yaml", render("dvc.yaml.tmpl", suffix=".csv")),
         _write(directory / "pytest.ini", template_text("pytest.ini.tmpl", {})),
         _write(directory / "README.md", _readme(design)),
         _write(directory / "tests" / "test_contracts.py", contract_tests_source(design)),
-        _write(directory / "tests" / "test_notebook.py", notebook_tests_source(design)),
+        _write(directory / "tests" / "test_notebook.py", notebook_tests_source(design, window)),
     ]
+    classes = classes_source(design)
+    if classes is not None:
+        written.append(_write(directory / f"{CLASSES_MODULE}.py", classes))
     written += _write_data(design, directory)
     written += _write_evidence(design, directory / EVIDENCE_DIR)
     return written
 
 
 def data_suffix(design: Design) -> str:
-    """The format of the project's data files: the notebook's, CSV unless it read Parquet."""
-    return ".parquet" if design.raw.source.suffix.lower() in (".parquet", ".pq") else ".csv"
+    """The format of the project's data files (CSV: what `shipml run` reads in every case)."""
+    return ".csv"
 
 
 def window_path(design: Design) -> str:
@@ -82,20 +84,19 @@ def _write(path: Path, text: str) -> Path:
 
 
 def _write_data(design: Design, directory: Path) -> list[Path]:
-    """data/train.* (the labelled rows as read) and one batch window (all rows, no label)."""
-    suffix = data_suffix(design)
-    frame = design.raw.frame
-    labelled = frame[frame[design.label].notna()]
-    train = directory / "data" / f"train{suffix}"
+    """data/train.csv (the labelled rows) and one batch window (every row, without the label)."""
+    raw, training = design.raw.frame, design.raw.training
+    train = directory / "data" / "train.csv"
     train.parent.mkdir(parents=True, exist_ok=True)
-    raw_renamed = set(frame.columns) & set(design.renames)
-    if design.raw.copy_as_is and len(labelled) == len(frame) and not raw_renamed:
+    unchanged = len(training) == len(raw) and training[design.label].equals(raw[design.label])
+    renamed = set(raw.columns) & set(design.renames)
+    if design.raw.copy_as_is and design.raw.source is not None and unchanged and not renamed:
         shutil.copyfile(design.raw.source, train)
     else:
-        _save(labelled.rename(columns=design.renames), train)
+        training.rename(columns=design.renames).to_csv(train, index=False)
     window = directory / window_path(design).format(start=WINDOW_START)
     window.parent.mkdir(parents=True, exist_ok=True)
-    _save(frame.drop(columns=[design.label]).rename(columns=design.renames), window)
+    raw.drop(columns=[design.label]).rename(columns=design.renames).to_csv(window, index=False)
     return [train, window]
 
 
@@ -103,43 +104,24 @@ def _write_evidence(design: Design, directory: Path) -> list[Path]:
     """The notebook's own results, for tests/test_notebook.py."""
     directory.mkdir(parents=True, exist_ok=True)
     evidence, renames = design.evidence, design.renames
-    frames: dict[str, pd.DataFrame] = {}
+    files: dict[str, bytes] = {}
     for step, given, expected in evidence.transform_cases:
-        frames[f"{step}_input"] = given.rename(columns=renames)
-        frames[f"{step}_output"] = expected.rename(columns=renames)
-    if evidence.labels is not None:
-        frames["labels"] = evidence.labels.rename(design.label).to_frame()
-    if evidence.fit_rows is not None and evidence.eval_rows is not None:
-        frames["fit_rows"] = evidence.fit_rows.rename(columns=renames)
-        frames["eval_rows"] = evidence.eval_rows  # as the model sees them: the notebook's names
-    frames["scoring_input"] = evidence.scoring_input.rename(columns=renames)
-    frames["scoring_output"] = evidence.expected.rename(columns=renames)
-    wanted = evidence_files(design)
+        files[f"{step}_input.pkl"] = pickle.dumps(given.rename(columns=renames))
+        files[f"{step}_output.pkl"] = pickle.dumps(expected.rename(columns=renames))
+    files["model.pkl"] = evidence.model
+    files["learned.pkl"] = evidence.learned
+    files["predictions.pkl"] = pickle.dumps(evidence.expected.rename(columns=renames))
+    if evidence.fit_rows is not None:
+        files["fit_rows.pkl"] = pickle.dumps(evidence.fit_rows.rename(columns=renames))
     written = []
-    for name, frame in frames.items():
-        if f"{name}.parquet" in wanted:
-            path = directory / f"{name}.parquet"
-            frame.to_parquet(path)
-            written.append(path)
-    model = directory / "model.pkl"
-    model.write_bytes(pickle.dumps(evidence.model))
-    return [*written, model]
-
-
-def _save(frame: pd.DataFrame, path: Path) -> None:
-    if path.suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
-
-
-def _dvc_source(design: Design) -> str:
-    return render("dvc.yaml.tmpl", suffix=data_suffix(design))
+    for name, payload in files.items():
+        path = directory / name
+        path.write_bytes(payload)
+        written.append(path)
+    rows = directory / "scored_rows.json"
+    rows.write_text(json.dumps(evidence.positions), encoding="utf-8")
+    return [*written, rows]
 
 
 def _readme(design: Design) -> str:
-    text = template_text("README.md.tmpl", window_values(design.name))
-    return text + (
-        f"\nConverted from `{design.notebook.name}` by `shipml notebook convert`: CONVERSION.md "
-        "says how each section became a step, what changed and what is left to do.\n"
-    )
+    return render("README.md.tmpl", notebook=design.notebook.name, **window_values(design.name))

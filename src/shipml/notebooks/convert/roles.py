@@ -1,14 +1,16 @@
 """Recognise the parts of an ML notebook that map to shipml roles, from the code alone.
 
-The data read (`pd.read_csv("file.csv")`: the training data), the fit (`.fit(X, y)`: train),
-a train/test split in front of it, and the scoring call (`.predict` / `.predict_proba`).
+The data source (`pd.read_csv("train.csv")`, or one of scikit-learn's bundled datasets), every
+fit (`model.fit(X, y)`: several models are often tried in turn), every scoring call
+(`.predict` / `.predict_proba`), and the train/test splits (`train_test_split`).
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from shipml.notebooks.convert.statements import Statement, calls_in, method_name, receiver_root
 
@@ -17,18 +19,25 @@ READERS = frozenset(
 )
 SCORING_METHODS = ("predict_proba", "predict")
 SPLITTERS = frozenset({"train_test_split"})
+_LOADER_PREFIX = "load_"
 
 
 @dataclass(frozen=True)
-class DataRead:
-    """`customers = pd.read_csv("customers.csv")`: where the training data comes from."""
+class DataSource:
+    """Where the training data comes from: a file read with pandas, or a bundled dataset.
 
+    `ingest` are the statements that bring it in (for a dataset: the loading and the building
+    of frames from it, in the loading cell); the rest of the notebook starts from `names`.
+    """
+
+    kind: Literal["file", "dataset"]
     statement: Statement
-    name: str
-    path: str
-    reader: str
-    plain: bool
-    """True when the call passes nothing but the path (the file can be copied as it is)."""
+    ingest: tuple[Statement, ...]
+    names: tuple[str, ...]
+    what: str
+    """The file's path, or the dataset's loader (`load_wine`)."""
+    plain: bool = False
+    """For a file: the call passes nothing but the path (the file can be copied as it is)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class ModelFit:
     model: str
     x: ast.expr
     y: ast.expr
+    in_loop: bool
 
 
 @dataclass(frozen=True)
@@ -55,67 +65,85 @@ class DataSplit:
 
 @dataclass(frozen=True)
 class Scoring:
-    """A call of the model's scoring method, and the statement and scope holding it."""
+    """A call of a scoring method, the top-level statement holding it and where it is."""
 
-    cell: int
-    code: str
+    statement: Statement
     call: ast.Call
     method: str
-    statement: ast.stmt
-    """The innermost statement that holds the call."""
+    receiver: str | None
+    """The name at the root of the receiver (`grid` in `grid.best_estimator_.predict(...)`)."""
     function: ast.FunctionDef | None
-    """The notebook function the call is in, if it is in one."""
+    """The notebook function the call is in, if it is in one (then the receiver is a parameter)."""
+
+    @property
+    def cell(self) -> int:
+        """The cell of the call."""
+        return self.statement.cell
 
 
-def find_data_read(statements: Sequence[Statement], imports: Mapping[str, str]) -> DataRead | None:
-    """The first `NAME = pd.read_xxx("relative/path")` of the notebook."""
-    for statement in statements:
+def find_source(statements: Sequence[Statement], imports: Mapping[str, str]) -> DataSource | None:
+    """The first statement that reads a data file with pandas or loads a bundled dataset."""
+    for position, statement in enumerate(statements):
         node = statement.node
-        if not (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and isinstance(node.value, ast.Call)
-        ):
+        if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
             continue
-        reader = _pandas_reader(node.value, imports)
-        path = _path_argument(node.value)
-        if reader is not None and path is not None:
-            plain = len(node.value.args) == 1 and not node.value.keywords
-            return DataRead(statement, node.targets[0].id, path, reader, plain)
+        call = node.value
+        reader = pandas_reader(call, imports)
+        if reader is not None and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            path = _path_argument(call)
+            if path is not None:
+                plain = len(call.args) == 1 and not call.keywords
+                name = node.targets[0].id
+                return DataSource("file", statement, (statement,), (name,), path, plain)
+        loader = dataset_loader(call, imports)
+        if loader is not None:
+            ingest = _dataset_ingest(statements[position:], statement)
+            names = _ingest_outputs(ingest)
+            return DataSource("dataset", statement, ingest, names, loader)
     return None
 
 
 def reads_of_data(statements: Sequence[Statement], imports: Mapping[str, str]) -> list[Statement]:
-    """Every statement that reads a data file with pandas."""
-    return [s for s in statements if any(_pandas_reader(c, imports) for c in calls_in(s.node))]
+    """Every statement that reads a data file with pandas or loads a bundled dataset."""
+    return [
+        s
+        for s in statements
+        if any(pandas_reader(c, imports) or dataset_loader(c, imports) for c in calls_in(s.node))
+    ]
 
 
-def find_fit(statements: Sequence[Statement]) -> ModelFit | None:
-    """The last `.fit(X, y)` with two positional arguments, and the name of the fitted model."""
-    found = None
+def find_fits(statements: Sequence[Statement]) -> list[ModelFit]:
+    """Every `.fit(X, y)` (X and y given), top to bottom, with the name of the fitted model."""
+    found = []
     for statement in statements:
+        parents = _parents(statement.node)
         for call in calls_in(statement.node):
-            if method_name(call) == "fit" and len(call.args) >= 2:
-                model = _fitted_name(statement.node, call)
-                if model is not None:
-                    found = ModelFit(statement, call, model, call.args[0], call.args[1])
+            if method_name(call) != "fit":
+                continue
+            arguments = _x_and_y(call)
+            model = _fitted_name(statement.node, call)
+            if arguments is None or model is None:
+                continue
+            in_loop = any(
+                isinstance(a, ast.For | ast.While | ast.comprehension)
+                for a in _ancestors(call, parents)
+            )
+            if any(isinstance(a, ast.FunctionDef | ast.Lambda) for a in _ancestors(call, parents)):
+                continue
+            found.append(ModelFit(statement, call, model, *arguments, in_loop))
     return found
 
 
-def find_split(statements: Sequence[Statement], fit: ModelFit) -> DataSplit | None:
-    """The `train_test_split` that binds the fit's X, if that is where X comes from."""
-    if not isinstance(fit.x, ast.Name):
-        return None
+def find_splits(statements: Sequence[Statement]) -> list[DataSplit]:
+    """Every `a_train, a_test, ... = train_test_split(a, ...)`."""
+    found = []
     for statement in statements:
         node = statement.node
-        if fit.x.id not in statement.binds or not isinstance(node, ast.Assign):
+        if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
             continue
-        call = node.value
-        target = node.targets[0]
+        call, target = node.value, node.targets[0]
         if (
-            isinstance(call, ast.Call)
-            and _called_name(call) in SPLITTERS
+            called_name(call) in SPLITTERS
             and isinstance(target, ast.Tuple | ast.List)
             and all(isinstance(element, ast.Name) for element in target.elts)
             and len(target.elts) == 2 * len(call.args)
@@ -125,57 +153,109 @@ def find_split(statements: Sequence[Statement], fit: ModelFit) -> DataSplit | No
                 for position, element in enumerate(target.elts)
                 if isinstance(element, ast.Name)
             }
-            return DataSplit(statement, tuple(call.args), parts, _test_size(call))
-    return None
+            found.append(DataSplit(statement, tuple(call.args), parts, _test_size(call)))
+    return found
 
 
-def find_scoring(
-    cells: Sequence[tuple[int, str, ast.Module]], model: str, fit_cell: int
-) -> Scoring | None:
-    """The model's scoring call in the last cells that have one (after the fit).
-
-    A call at the top of a cell must be on the model itself; one inside a notebook function
-    is on a parameter (`classifier.predict_proba(...)`), which the run confirms.
-    """
-    for cell, code, tree in reversed(cells):
-        if cell < fit_cell:
-            break
-        parents = _parents(tree)
-        for call in calls_in(tree):
+def find_scorings(statements: Sequence[Statement]) -> list[Scoring]:
+    """Every call of `.predict(...)` / `.predict_proba(...)` with rows, top to bottom."""
+    found = []
+    for statement in statements:
+        parents = _parents(statement.node)
+        for call in calls_in(statement.node):
             method = method_name(call)
-            if method not in SCORING_METHODS:
+            if method not in SCORING_METHODS or not call.args:
                 continue
-            function = _enclosing_function(call, parents)
-            if function is None and receiver_root(call) != model:
-                continue
-            if cell == fit_cell and function is None and call.lineno <= _fit_line(tree):
-                continue
-            statement = _enclosing_statement(call, parents)
-            return Scoring(cell, code, call, method, statement, function)
-    return None
+            function = next(
+                (a for a in _ancestors(call, parents) if isinstance(a, ast.FunctionDef)), None
+            )
+            found.append(Scoring(statement, call, method, receiver_root(call), function))
+    found.sort(key=lambda s: (s.statement.cell, s.statement.line, s.call.lineno, s.call.col_offset))
+    return found
 
 
 def dict_frame_columns(scope: ast.AST) -> dict[str, ast.expr]:
     """Column name -> expression of the `pd.DataFrame({...})` literals in `scope`."""
     columns: dict[str, ast.expr] = {}
     for call in calls_in(scope):
-        if _called_name(call) == "DataFrame" and call.args and isinstance(call.args[0], ast.Dict):
+        if called_name(call) == "DataFrame" and call.args and isinstance(call.args[0], ast.Dict):
             for key, value in zip(call.args[0].keys, call.args[0].values, strict=True):
                 if isinstance(key, ast.Constant) and isinstance(key.value, str):
                     columns.setdefault(key.value, value)
     return columns
 
 
-def _pandas_reader(call: ast.Call, imports: Mapping[str, str]) -> str | None:
-    if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
-        module = imports.get(call.func.value.id)
-        if module == "pandas" and call.func.attr in READERS:
-            return call.func.attr
+def pandas_reader(call: ast.Call, imports: Mapping[str, str]) -> str | None:
+    """`read_csv` for `pd.read_csv(...)` (pandas imported under any name), else None."""
+    return _imported_call(call, imports, "pandas", lambda name: name in READERS)
+
+
+def dataset_loader(call: ast.Call, imports: Mapping[str, str]) -> str | None:
+    """`load_wine` for `load_wine()` or `datasets.load_wine()` from sklearn.datasets."""
+    return _imported_call(
+        call, imports, "sklearn.datasets", lambda name: name.startswith(_LOADER_PREFIX)
+    )
+
+
+def called_name(call: ast.Call) -> str | None:
+    """The name of the function or method called."""
     if isinstance(call.func, ast.Name):
-        origin = imports.get(call.func.id, "")
-        if origin.startswith("pandas.") and origin.rsplit(".", 1)[1] in READERS:
-            return origin.rsplit(".", 1)[1]
+        return call.func.id
+    return call.func.attr if isinstance(call.func, ast.Attribute) else None
+
+
+def _imported_call(
+    call: ast.Call, imports: Mapping[str, str], module: str, accept: Callable[[str], bool]
+) -> str | None:
+    """The function's name when `call` calls one of `module`'s that `accept`s, however imported."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and _module_of(func.value, imports) == module:
+        return func.attr if accept(func.attr) else None
+    if isinstance(func, ast.Name):
+        origin = imports.get(func.id, "")
+        parent, _, name = origin.rpartition(".")
+        if parent == module and accept(name):
+            return name
     return None
+
+
+def _module_of(node: ast.expr, imports: Mapping[str, str]) -> str | None:
+    """`sklearn.datasets` for `datasets` (from sklearn import datasets) or `sklearn.datasets`."""
+    if isinstance(node, ast.Name):
+        return imports.get(node.id)
+    if isinstance(node, ast.Attribute):
+        parent = _module_of(node.value, imports)
+        return f"{parent}.{node.attr}" if parent else None
+    return None
+
+
+def _dataset_ingest(statements: Sequence[Statement], loader: Statement) -> tuple[Statement, ...]:
+    """The loading statement and those after it, in its cell, that build on what it loaded."""
+    ingest = [loader]
+    derived = set(loader.binds)
+    for statement in statements[1:]:
+        if statement.cell != loader.cell:
+            break
+        changed = statement.binds | statement.changes
+        if statement.reads & derived and changed and statement.kind == "code":
+            ingest.append(statement)
+            derived |= changed
+    return tuple(ingest)
+
+
+def _ingest_outputs(ingest: Sequence[Statement]) -> tuple[str, ...]:
+    names: dict[str, None] = {}
+    for statement in ingest:
+        for name in sorted(statement.binds | statement.changes):
+            names[name] = None
+    return tuple(names)
+
+
+def _x_and_y(call: ast.Call) -> tuple[ast.expr, ast.expr] | None:
+    keywords = {k.arg: k.value for k in call.keywords if k.arg}
+    x = call.args[0] if call.args else keywords.get("X")
+    y = call.args[1] if len(call.args) > 1 else keywords.get("y")
+    return (x, y) if x is not None and y is not None else None
 
 
 def _path_argument(call: ast.Call) -> str | None:
@@ -188,7 +268,7 @@ def _path_argument(call: ast.Call) -> str | None:
 
 
 def _fitted_name(node: ast.stmt, call: ast.Call) -> str | None:
-    """`model` in `model = X().fit(...)`; the receiver in `model.fit(...)`."""
+    """`model` in `model = X().fit(...)`; the receiver's root name in `model.fit(...)`."""
     if (
         isinstance(node, ast.Assign)
         and len(node.targets) == 1
@@ -196,15 +276,7 @@ def _fitted_name(node: ast.stmt, call: ast.Call) -> str | None:
         and node.value is call
     ):
         return node.targets[0].id
-    if isinstance(node, ast.Expr) and node.value is call:
-        return receiver_root(call)
-    return None
-
-
-def _called_name(call: ast.Call) -> str | None:
-    if isinstance(call.func, ast.Name):
-        return call.func.id
-    return call.func.attr if isinstance(call.func, ast.Attribute) else None
+    return receiver_root(call)
 
 
 def _test_size(call: ast.Call) -> float | None:
@@ -224,18 +296,3 @@ def _ancestors(node: ast.AST, parents: Mapping[ast.AST, ast.AST]) -> Iterator[as
     while node in parents:
         node = parents[node]
         yield node
-
-
-def _enclosing_function(
-    call: ast.Call, parents: Mapping[ast.AST, ast.AST]
-) -> ast.FunctionDef | None:
-    return next((a for a in _ancestors(call, parents) if isinstance(a, ast.FunctionDef)), None)
-
-
-def _enclosing_statement(call: ast.Call, parents: Mapping[ast.AST, ast.AST]) -> ast.stmt:
-    return next(a for a in _ancestors(call, parents) if isinstance(a, ast.stmt))
-
-
-def _fit_line(tree: ast.Module) -> int:
-    lines = [c.lineno for c in calls_in(tree) if method_name(c) == "fit"]
-    return max(lines, default=0)

@@ -8,7 +8,7 @@ former; everything else is listed as not carried over, never silently lost.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from shipml.notebooks.check.trace import ALWAYS_DEFINED
@@ -23,15 +23,24 @@ class Slice:
     needs: frozenset[str]
 
 
-def slice_statements(statements: Sequence[Statement], outputs: Iterable[str]) -> Slice:
-    """The code statements that `outputs` depend on, in order, and what they need."""
+def slice_statements(
+    statements: Sequence[Statement],
+    outputs: Iterable[str],
+    reads_for: Callable[[Statement, set[str]], frozenset[str]] | None = None,
+) -> Slice:
+    """The code statements that `outputs` depend on, in order, and what they need.
+
+    `reads_for(statement, needed)` may narrow what a statement reads to what the names it
+    is kept for need (a train/test split: the features' part needs only the features).
+    """
     needed = set(outputs)
     kept: list[Statement] = []
     for statement in reversed(statements):
         if statement.kind != "code" or not (statement.binds | statement.changes) & needed:
             continue
         kept.append(statement)
-        needed = (needed - statement.binds) | statement.reads
+        reads = reads_for(statement, needed) if reads_for else statement.reads
+        needed = (needed - statement.binds) | reads
     return Slice(kept[::-1], frozenset(needed - ALWAYS_DEFINED))
 
 

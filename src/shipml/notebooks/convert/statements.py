@@ -16,6 +16,7 @@ from shipml.notebooks.check.analysis import CellFlow
 from shipml.notebooks.check.definitions import DefinitionFlow
 from shipml.notebooks.check.events import walk_cell
 from shipml.notebooks.check.names import NameIndex
+from shipml.notebooks.check.trace import ALWAYS_DEFINED
 
 StatementKind = Literal["import", "definition", "constant", "code"]
 
@@ -165,3 +166,21 @@ def _called_changes(node: ast.stmt, index: NameIndex) -> set[str]:
         if root is not None and method not in READ_ONLY_METHODS and not index.is_module(root):
             changed.add(root)
     return changed
+
+
+def free_names(text: str) -> set[str]:
+    """Names `text` reads without binding them itself (builtins left out)."""
+    tree = ast.parse(text)
+    bound = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            arguments = node.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+            bound |= {a.arg for a in every}
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return read - bound - ALWAYS_DEFINED

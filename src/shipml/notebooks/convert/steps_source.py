@@ -1,4 +1,4 @@
-"""steps.py and pipeline.py of a converted project: the notebook's code as shipml steps."""
+"""steps.py, pipeline.py and notebook_code.py of a converted project, from their templates."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import textwrap
 from collections.abc import Iterable
 
 from shipml.notebooks.convert.project_spec import (
-    FEATURE_COLUMNS,
+    CLASSES_MODULE,
     ContractSpec,
     Design,
     PredictSpec,
-    TrainSpec,
     TransformSpec,
 )
 from shipml.notebooks.convert.source_layout import INDENT as _INDENT
@@ -27,7 +26,8 @@ def steps_source(design: Design) -> str:
     definitions = [
         *(h.text.rstrip() for h in design.helpers),
         *(_transform(design, spec) for spec in design.transforms),
-        _train(design, design.train),
+        _prepare(design),
+        _train(design),
         _predict(design, design.predict),
     ]
     return render(
@@ -53,30 +53,41 @@ def pipeline_source(design: Design) -> str:
     )
 
 
+def classes_source(design: Design) -> str | None:
+    """The source of notebook_code.py (None when the notebook defines no class the steps use)."""
+    if not design.classes:
+        return None
+    parts = [import_block(design.class_imports)] if design.class_imports else []
+    parts += [c.text.rstrip() for c in design.classes]
+    return render(
+        "notebook_code.py.tmpl", notebook=design.notebook.name, body="\n\n\n".join(parts)
+    )
+
+
 def _imports(design: Design) -> list[str]:
     statements = list(design.imports)
-    if design.train.model_annotation == "Any":
-        statements.append("from typing import Any")
     if "import pandas as pd" not in statements:
         statements.append("import pandas as pd")
-    contracts = (
-        {design.predict.input_contract, design.predict.output_contract, design.train.input_contract}
-        | {s.input_contract for s in design.transforms}
-        | {s.output_contract for s in design.transforms}
-    )
-    statements += [from_import("contracts", contracts), "from shipml import Table, step"]
+    contracts = {design.predict.input_contract, design.predict.output_contract}
+    contracts |= {design.train.input_contract}
+    contracts |= {s.input_contract for s in design.transforms}
+    contracts |= {s.output_contract for s in design.transforms}
+    statements += [
+        from_import("contracts", contracts),
+        from_import("learned", ["Learned", "NotebookModel", "Prepared"]),
+        "from shipml import Table, step",
+    ]
+    if design.classes:
+        statements.append(from_import(CLASSES_MODULE, [_class_name(c.text) for c in design.classes]))
     return [import_block(statements)]
 
 
+def _class_name(text: str) -> str:
+    return text.split("class ", 1)[1].split("(")[0].split(":")[0].strip()
+
+
 def _constants(design: Design) -> list[str]:
-    lines = [
-        f"LABEL = {python_literal(design.label)}",
-        f"{FEATURE_COLUMNS} = {python_literal(design.feature_columns)}",
-    ]
-    lines += [
-        f"{name} = {python_literal(columns)}"
-        for name, columns in design.train.column_constants.items()
-    ]
+    lines = [f"LABEL = {python_literal(design.label)}"]
     if design.renames:
         lines.append(f"FIELD_NAMES = {python_literal(design.renames)}")
         lines.append("NOTEBOOK_NAMES = {field: column for column, field in FIELD_NAMES.items()}")
@@ -96,6 +107,8 @@ def _transform(design: Design, spec: TransformSpec) -> str:
     lines = []
     if _renamed(design, spec.input_contract):
         lines.append(f"{spec.parameter} = {spec.parameter}.rename(columns=NOTEBOOK_NAMES)")
+    if spec.copies:
+        lines.append(f"{spec.parameter} = {spec.parameter}.copy()  # the notebook changes it in place")
     lines += [s.text.rstrip() for s in spec.body]
     if spec.carried:
         lines.append(f"{spec.output} = {spec.output}.assign({_carried(spec)})  # names the rows")
@@ -123,38 +136,37 @@ def _carried(spec: TransformSpec) -> str:
     return "**{" + ", ".join(f"{python_literal(c)}: {value}" for c, value in pairs) + "}"
 
 
-def _train(design: Design, spec: TrainSpec) -> str:
-    lines = []
-    if _renamed(design, spec.input_contract):
-        lines.append(f"{spec.parameter} = {spec.parameter}.rename(columns=NOTEBOOK_NAMES)")
-    lines += [f"{name} = {expression}" for name, expression in spec.restored]
-    lines += [s.text.rstrip() for s in spec.body]
+def _prepare(design: Design) -> str:
+    spec = design.prepare
+    return piece(
+        "prepare.py.tmpl",
+        cells=_cells(spec.cells) if spec.cells else "no cell: the rows as they come",
+        body=_indented(spec.lines),
+        features=spec.features,
+        label=spec.label,
+        index=spec.index,
+    )
+
+
+def _train(design: Design) -> str:
+    spec = design.train
     return piece(
         "train.py.tmpl",
-        parameter=spec.parameter,
         input_contract=spec.input_contract,
-        model_annotation=spec.model_annotation,
-        section=repr(spec.section),
         cells=_cells(spec.cells),
-        body=_indented(lines),
+        body=_indented(spec.lines),
         model=spec.model,
     )
 
 
 def _predict(design: Design, spec: PredictSpec) -> str:
-    lines = []
-    if _renamed(design, spec.input_contract):
-        lines.append(f"{spec.parameter} = {spec.parameter}.rename(columns=NOTEBOOK_NAMES)")
-    lines.append(spec.scoring.rstrip())
     columns = [f"{_INDENT * 3}{python_literal(name)}: {e}," for name, e in spec.columns.items()]
     return piece(
         "predict.py.tmpl",
-        parameter=spec.parameter,
         input_contract=spec.input_contract,
         output_contract=spec.output_contract,
-        model_annotation=design.train.model_annotation,
         cell=spec.cell,
-        body=_indented(lines),
+        body=_indented([spec.scoring]),
         columns="\n".join(columns),
         rename=".rename(columns=FIELD_NAMES)" if _renamed(design, spec.output_contract) else "",
     )
@@ -162,7 +174,7 @@ def _predict(design: Design, spec: PredictSpec) -> str:
 
 def _indented(lines: Iterable[str]) -> str:
     """Lines of code (each maybe several lines long) as a function body."""
-    return "\n".join(textwrap.indent(line, _INDENT) for line in lines)
+    return "\n".join(textwrap.indent(line.rstrip(), _INDENT) for line in lines)
 
 
 def _cells(cells: Iterable[int]) -> str:

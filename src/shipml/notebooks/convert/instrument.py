@@ -1,0 +1,176 @@
+"""The notebook's code as the capture runs it, and what the run must bring back.
+
+The run is the notebook's own (same statements, same order), except that each learning place of
+the preparation goes through `learned` (which, while fitting, only computes and keeps): so the
+run both reproduces the notebook and records what its preparation learned, place by place.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any
+
+from shipml.notebooks.convert.plan import Plan
+from shipml.notebooks.convert.project_spec import CLASSES_MODULE
+from shipml.notebooks.convert.rewrite import Edit, replace, source_of
+from shipml.notebooks.convert.sites import rewritten
+from shipml.notebooks.convert.statements import Statement, calls_in
+from shipml.notebooks.convert.templating import render
+
+
+@dataclass(frozen=True)
+class Where:
+    """A statement's place: its cell and its position among the cell's statements."""
+
+    cell: int
+    position: int
+
+
+def where(plan: Plan, statement: Statement) -> Where:
+    """The cell and position of `statement`."""
+    in_cell = [s for s in plan.statements if s.cell == statement.cell]
+    return Where(statement.cell, next(i for i, s in enumerate(in_cell) if s is statement))
+
+
+def learning_text(plan: Plan, statement: Statement) -> str:
+    """The statement's source with its learning places going through `learned`."""
+    sites = plan.sites.get(id(statement), [])
+    if not sites:
+        return statement.source
+    text = statement.source
+    return rewritten(text, ast.parse(text), sites, ast.parse(text).body[0])
+
+
+def capture_request(plan: Plan) -> dict[str, Any]:
+    """The plan the capture worker runs (see `_capture_worker`)."""
+    snapshots: list[dict[str, Any]] = []
+
+    def save(when: str, statement: Statement, names: list[str]) -> None:
+        place = where(plan, statement)
+        snapshots.append(
+            {"when": when, "cell": place.cell, "statement": place.position, "names": names}
+        )
+
+    ingest = plan.source.ingest[-1]
+    save("after", ingest, list(plan.source.names))
+    for position in plan.transform_groups:
+        statements = [s for s in plan.in_group(position) if id(s) not in plan.label_only]
+        frames = sorted({n for s in statements for n in s.reads | s.binds | s.changes} & plan.data_names)
+        save("before", statements[0], frames)
+        save("after", statements[-1], frames)
+    in_model = plan.in_model
+    if in_model:
+        save("before", in_model[0], sorted(plan.data_names))
+    for statement in plan.prep:
+        if plan.label_uses.get(id(statement)) == "transforms":
+            save("after", statement, sorted(statement.binds | statement.changes))
+    split_key = None
+    if plan.split is not None:
+        place = where(plan, plan.split.statement)
+        split_key = f"{place.cell}:{place.position}"
+        names = sorted({n.id for a in plan.split.arrays for n in ast.walk(a) if isinstance(n, ast.Name)})
+        save("before", plan.split.statement, names)
+    fit = where(plan, plan.fit.statement)
+    text = plan.fit.statement.code
+    scoring = plan.scoring
+    return {
+        "cells": [{"number": flow.cell, "code": _cell_code(plan, flow.cell, flow.code)} for flow in plan.flows],
+        "classes_module": CLASSES_MODULE,
+        "learned": {"source": render("learned.py.tmpl"), "label": plan.label},
+        "snapshots": snapshots,
+        "split_key": split_key,
+        "ingest": _ingest(plan),
+        "fit": {
+            "cell": fit.cell,
+            "statement": fit.position,
+            "x": ast.get_source_segment(text, plan.fit.x),
+            "y": ast.get_source_segment(text, plan.fit.y),
+        },
+        "scoring": {
+            "cell": scoring.cell,
+            "model": plan.model,
+            "method": scoring.method,
+            "post": scoring_post(plan),
+        },
+    }
+
+
+def scoring_post(plan: Plan) -> str:
+    """The notebook's last scoring expression around the model's call, the call's result as
+    `__scores__` (`np.expm1(__scores__)`, `__scores__[:, 1]`), rows taken by position left out."""
+    return with_call_replaced(plan, "__scores__")
+
+
+def with_call_replaced(plan: Plan, replacement: str) -> str:
+    """The scoring expression's source with the model's call replaced by `replacement`."""
+    expression = scoring_expression(plan)
+    text = source_of(plan.scoring.statement.code, expression)
+    order = [id(c) for c in calls_in(expression)].index(id(plan.scoring.call))
+    call = list(calls_in(ast.parse(text)))[order]
+    return replace(text, [Edit(call, replacement)])
+
+
+def scoring_expression(plan: Plan) -> ast.expr:
+    """The expression holding the scoring call: the value of its statement, without `[:10]`,
+    `.head()` and the like taken of it."""
+    call = plan.scoring.call
+    statement = innermost_statement(plan.scoring.statement.node, call)
+    value = getattr(statement, "value", None)
+    if not isinstance(value, ast.expr) or not any(n is call for n in ast.walk(value)):
+        return call
+    return _without_row_picks(value, call)
+
+
+def innermost_statement(top: ast.stmt, node: ast.AST) -> ast.stmt:
+    """The smallest statement within `top` (itself included) that holds `node`."""
+    holding = [
+        s for s in ast.walk(top) if isinstance(s, ast.stmt) and any(n is node for n in ast.walk(s))
+    ]
+    return min(holding, key=lambda s: sum(1 for _ in ast.walk(s)))
+
+
+def _without_row_picks(expression: ast.expr, call: ast.Call) -> ast.expr:
+    node = expression
+    while node is not call:
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            node = node.value
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("head", "tail")
+        ):
+            node = node.func.value
+        else:
+            return node
+    return node
+
+
+def _ingest(plan: Plan) -> dict[str, Any]:
+    last = where(plan, plan.source.ingest[-1])
+    names = list(plan.source.names)
+    x = y = None
+    if plan.source.kind == "dataset" and len(names) > 1:
+        x_free = {n.id for n in ast.walk(plan.fit.x) if isinstance(n, ast.Name)}
+        frames = [n for n in names if n in plan.data_names]
+        x = next((n for n in frames if _feeds(plan, n, x_free)), frames[0])
+        y = next((n for n in frames if n != x), None)
+    return {"cell": last.cell, "statement": last.position, "names": names,
+            "kind": plan.source.kind, "x": x, "y": y}  # fmt: skip
+
+
+def _feeds(plan: Plan, name: str, targets: set[str]) -> bool:
+    reached = {name}
+    for statement in plan.prep:
+        if statement.reads & reached:
+            reached |= statement.binds | statement.changes
+    return bool(reached & targets) or name in targets
+
+
+def _cell_code(plan: Plan, cell: int, code: str) -> str:
+    edits = [
+        Edit(s.node, learning_text(plan, s))
+        for s in plan.prep
+        if s.cell == cell and plan.sites.get(id(s))
+    ]
+    return replace(code, edits) if edits else code

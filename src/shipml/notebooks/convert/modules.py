@@ -1,0 +1,98 @@
+"""The notebook's module-level code the steps use: imports, constants, functions and classes.
+
+Functions and constants go to `steps.py`; classes go to `notebook_code.py` (with what they
+need), where the pickles of the notebook's fitted objects find them. A function a transform
+uses is adapted like the transform's own code.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from shipml.notebooks.check.checks import check_notebook
+from shipml.notebooks.convert.adaptations import keeping_row_index, without_label_filters
+from shipml.notebooks.convert.blockers import kept_code_blockers
+from shipml.notebooks.convert.plan import Plan
+from shipml.notebooks.convert.rewrite import Snippet, source_of
+from shipml.notebooks.convert.slicing import import_source
+from shipml.notebooks.convert.statements import Statement, free_names
+from shipml.notebooks.errors import Blocker
+
+RESERVED_STEP_NAMES = frozenset({"train", "predict", "prepare"})
+
+
+@dataclass
+class ModuleParts:
+    """The module-level code of the generated project, split between its two modules."""
+
+    imports: list[str] = field(default_factory=list)
+    constants: list[Snippet] = field(default_factory=list)
+    helpers: list[Snippet] = field(default_factory=list)
+    classes: list[Snippet] = field(default_factory=list)
+    class_imports: list[str] = field(default_factory=list)
+    """Imports and constants `notebook_code.py` needs for its classes."""
+    used: set[str] = field(default_factory=set)
+    blockers: list[Blocker] = field(default_factory=list)
+
+
+def module_parts(
+    plan: Plan, code: Iterable[str], transform_code: Iterable[str] = (), label: str | None = None
+) -> ModuleParts:
+    """What the steps' `code` (and the transforms' `transform_code`) use of the notebook's
+    module-level code, in notebook order; blockers for what they cannot use."""
+    module = plan.module
+    parts = ModuleParts()
+    by_transforms = module.closure(n for text in transform_code for n in free_names(text))
+    used = by_transforms | module.closure(n for text in code for n in free_names(text))
+    for name in sorted(used & RESERVED_STEP_NAMES):
+        statement = module.definitions.get(name) or module.constants.get(name)
+        parts.blockers.append(
+            Blocker(
+                statement.cell if statement else plan.fit.statement.cell,
+                statement.line if statement else None,
+                f"`{name}` is used by the steps and clashes with the generated `{name}`: "
+                "rename it in the notebook",
+            )
+        )
+    definitions = _in_order({id(s): s for n, s in module.definitions.items() if n in used})
+    classes = [s for s in definitions if isinstance(s.node, ast.ClassDef)]
+    functions = [s for s in definitions if not isinstance(s.node, ast.ClassDef)]
+    for statement in functions:
+        snippet = _snippet(statement)
+        if statement.binds & by_transforms and label is not None:
+            snippet, _, blockers = without_label_filters(snippet, label)
+            snippet, _, more = keeping_row_index(snippet)
+            parts.blockers += blockers + more
+        parts.helpers.append(snippet)
+    used |= module.closure(n for helper in parts.helpers for n in free_names(helper.text))
+    for_classes = module.closure(n for s in classes for n in free_names(_snippet(s).text))
+    used |= for_classes
+    parts.classes = [_snippet(s) for s in classes]
+    parts.constants = [
+        _snippet(s)
+        for s in _in_order({id(s): s for n, s in module.constants.items() if n in used})
+    ]
+    imports = _in_order({id(s): s for s in module.imports.values()})
+    parts.imports = [line for s in imports if (line := import_source(s, used)) is not None]
+    parts.class_imports = [
+        line for s in imports if (line := import_source(s, for_classes)) is not None
+    ] + [_snippet(s).text for s in parts.constants if s.line and _binds(s, for_classes)]
+    parts.used = used
+    kept = [*plan.source.ingest, *plan.prep, *plan.model_code, *definitions]
+    parts.blockers += kept_code_blockers(check_notebook(plan.notebook).findings, kept)
+    return parts
+
+
+def _binds(snippet: Snippet, names: set[str]) -> bool:
+    tree = ast.parse(snippet.text)
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(tree.body[0]))
+
+
+def _snippet(statement: Statement) -> Snippet:
+    return Snippet(statement.cell, statement.line, source_of(statement.code, statement.node))
+
+
+def _in_order(statements: dict[int, Statement]) -> list[Statement]:
+    return sorted(statements.values(), key=lambda s: (s.cell, s.line))
