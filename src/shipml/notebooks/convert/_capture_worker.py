@@ -183,31 +183,46 @@ class _Run:
     # -- the model's scoring calls -----------------------------------------------------------
 
     def _wrap_model(self) -> None:
-        """Record the kept model's scoring calls (the object its name holds now)."""
+        """Record the kept model's scoring calls (the object its name holds now).
+
+        The recorder sits on the model's class and records calls on that one object only:
+        an object of the notebook may be pickled (a model dumped to a file), and a method
+        set on the object itself could not be."""
         name = self.plan["scoring"]["model"]
         model = self.namespace.get(name)
-        if model is None or model is self.wrapped or not hasattr(model, "__dict__"):
+        if model is None or model is self.wrapped:
             return
         self._unwrap()
         self.wrapped = model
+        cls = type(model)
+        self.patched = []
         for method in _SCORING_METHODS:
-            original = getattr(model, method, None)
-            if original is not None:
-                vars(model)[method] = self._recording(method, original)
+            original = cls.__dict__.get(method)
+            inherited = getattr(cls, method, None)
+            if inherited is None:
+                continue
+            setattr(cls, method, self._recording(method, inherited))
+            self.patched.append((cls, method, original))
 
     def _unwrap(self) -> None:
-        if self.wrapped is not None:
-            for method in _SCORING_METHODS:
-                vars(self.wrapped).pop(method, None)
+        for cls, method, original in getattr(self, "patched", []):
+            if original is None:
+                delattr(cls, method)
+            else:
+                setattr(cls, method, original)
+        self.patched = []
         self.wrapped = None
 
     def _recording(self, method: str, original: Any) -> Any:
-        def recorder(*args: Any, **kwargs: Any) -> Any:
-            output = original(*args, **kwargs)
-            if args and len(self.result["calls"]) < _MAX_CALLS:
-                self.result["calls"].append(
-                    {"cell": self.position[0], "method": method, "rows": args[0], "output": output}
-                )
+        run = self
+
+        def recorder(model: Any, *args: Any, **kwargs: Any) -> Any:
+            output = original(model, *args, **kwargs)
+            if model is run.wrapped and args and len(run.result["calls"]) < _MAX_CALLS:
+                run.result["calls"].append(
+                    {"cell": run.position[0], "statement": run.position[1], "method": method,
+                     "rows": args[0], "output": output}
+                )  # fmt: skip
             return output
 
         return recorder
@@ -228,7 +243,12 @@ class _Run:
         self.result["model"] = _pickled(model)
         self.result["model_info"] = _model_info(model)
         split = self.result["splits"].get(self.plan.get("split_key") or "")
-        reference = _reference(self.result["calls"], split, raw)
+        eligible = {(c, s) for c, s in self.plan["reference_statements"]}
+        calls = [c for c in self.result["calls"] if (c["cell"], c["statement"]) in eligible]
+        fit = self.result["fit"]
+        if fit is not None:  # the rows the model was fitted on, when nothing else was scored
+            calls.append({"cell": self.plan["fit"]["cell"], "rows": fit["x"], "part": "train"})
+        reference = _reference(calls, split, raw)
         if reference is not None:
             call, labels = reference
             method = scoring["method"]
@@ -238,6 +258,7 @@ class _Run:
                 "labels": labels,
                 "expected": np.asarray(expected),
                 "cell": call["cell"],
+                "fit_rows": call.get("part") == "train",
             }
             self.result["refit"] = _refit_reproduces(model, self.result["fit"], call["rows"], method)
         fit = self.result["fit"]
@@ -246,31 +267,44 @@ class _Run:
         self.result["fit"] = None  # the fit's and the calls' arrays are not needed back
         self.result["calls"] = [{"cell": c["cell"], "method": c["method"]} for c in self.result["calls"]]
 
+
     def _raw_frame(self) -> Any:
         """The training data as read, label included (a dataset's X and y put together)."""
         import numpy as np
         import pandas as pd
 
         ingest = self.plan["ingest"]
+        prefix = f"after:{ingest['cell']}:{ingest['statement']}:"
         saved = {
-            name: pickle.loads(self.result["values"][f"after:{ingest['cell']}:{ingest['statement']}:{name}"])
+            name: pickle.loads(self.result["values"][prefix + name])
             for name in ingest["names"]
-            if f"after:{ingest['cell']}:{ingest['statement']}:{name}" in self.result["values"]
+            if prefix + name in self.result["values"]
         }
-        frames = [v for v in saved.values() if isinstance(v, pd.DataFrame)]
-        if ingest["kind"] == "file" or (len(frames) == 1 and ingest["x"] is None):
-            raw = frames[0] if frames else None
+        label = self.plan["learned"]["label"]
+        frames = [n for n, v in saved.items() if isinstance(v, pd.DataFrame)]
+        with_label = [n for n in frames if label and label in saved[n].columns]
+        if ingest["kind"] == "file" or with_label:
+            name = (with_label or frames)[-1] if frames else None
+            raw = saved[name] if name else None
+            self.result["frame_name"] = name
         else:
-            x, y = saved.get(ingest["x"]), saved.get(ingest["y"])
+            x_name = next((n for n, v in saved.items() if np.ndim(_array(v)) == 2), None)
+            y_name = next((n for n, v in saved.items() if np.ndim(_array(v)) == 1), None)
+            x, y = saved.get(x_name), saved.get(y_name)
             names = _feature_names(saved, x)
             features = x if isinstance(x, pd.DataFrame) else pd.DataFrame(np.asarray(x), columns=names)
             label = getattr(y, "name", None) or "target"
             raw = features.assign(**{str(label): np.asarray(y)})
-            self.result["label"] = str(label)
-            self.result["x_array"] = not isinstance(x, pd.DataFrame)
-            self.result["y_array"] = not isinstance(y, pd.Series)
+            self.result.update(label=str(label), x_name=x_name, y_name=y_name,
+                               x_array=not isinstance(x, pd.DataFrame),
+                               y_array=not isinstance(y, pd.Series))  # fmt: skip
         self.result["raw"] = _pickled(raw)
         return raw
+
+
+def _array(value: Any) -> Any:
+    """Frames, series and arrays as themselves; anything else (a dataset's Bunch) as a scalar."""
+    return value if hasattr(value, "shape") and hasattr(value, "__len__") else 0
 
 
 def _feature_names(saved: dict[str, Any], x: Any) -> list[str]:
@@ -286,7 +320,7 @@ def _feature_names(saved: dict[str, Any], x: Any) -> list[str]:
 def _reference(calls: list[dict[str, Any]], split: Any, raw: Any) -> Any:
     """The scoring call whose rows are rows of the data file, and their labels in it."""
     for call in calls:
-        labels = _labels_of(call["rows"], split, "test", raw)
+        labels = _labels_of(call["rows"], split, call.get("part", "test"), raw)
         if labels is not None:
             return call, labels
     return None

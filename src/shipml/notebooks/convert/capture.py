@@ -42,6 +42,10 @@ class Captured:
     raw: Any = None
     label: str | None = None
     """The label column of a dataset loaded as X and y (named by its Series, else `target`)."""
+    frame_name: str | None = None
+    """The name of the frame the notebook's data is in (None for a dataset's X and y)."""
+    x_name: str | None = None
+    y_name: str | None = None
     x_array: bool = False
     y_array: bool = False
     splits: dict[str, Any] = field(default_factory=dict)
@@ -141,6 +145,9 @@ def _read_result(
 def _captured(result: dict[str, Any], seconds: float) -> Captured:
     captured = Captured(
         label=result.get("label"),
+        frame_name=result.get("frame_name"),
+        x_name=result.get("x_name"),
+        y_name=result.get("y_name"),
         x_array=bool(result.get("x_array")),
         y_array=bool(result.get("y_array")),
         splits=result["splits"],

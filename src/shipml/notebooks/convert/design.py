@@ -365,12 +365,12 @@ def _restored(
     """The notebook's names the preparation starts from, taken from the step's rows."""
     plan = d.plan
     ingest = d.captured
-    if plan.source.kind == "dataset" and len(plan.source.names) > 1:
-        x_name, y_name = _dataset_names(plan)
+    if ingest.frame_name is None and ingest.x_name and ingest.y_name:
+        x_name, y_name = ingest.x_name, ingest.y_name
         x = "rows.drop(columns=[LABEL], errors=\"ignore\")" + (".to_numpy()" if ingest.x_array else "")
         y = "rows[LABEL]" + (".to_numpy()" if ingest.y_array else "")
         return [(f"{x_name} = {x}", False), (f"{y_name} = {y}", True)]
-    frame = transforms[-1].output if transforms else plan.source.names[-1]
+    frame = transforms[-1].output if transforms else (ingest.frame_name or plan.source.names[-1])
     start = plan.in_model[0] if plan.in_model else plan.fit.statement
     value = d.value("before", start, frame)
     carried = list(transforms[-1].carried) if transforms else []
@@ -399,6 +399,12 @@ def _split_replacement(d: _Designer) -> tuple[list[tuple[str, bool]], str | None
     split = plan.split
     assert split is not None
     label_names = {n for s in plan.prep if id(s) in plan.label_only for n in s.binds}
+    label_names |= {d.captured.y_name} if d.captured.y_name else set()
+    label_names |= {
+        n for s in plan.prep
+        if id(s) in plan.label_only and plan.group_of(s) in plan.transform_groups
+        for n in s.binds
+    }  # fmt: skip
     lines: list[tuple[str, bool]] = []
     index = None
     first = split.arrays[0]
@@ -664,13 +670,6 @@ def _simple_label_read(statement: Statement, label: str) -> str | None:
     ):
         return node.targets[0].id
     return None
-
-
-def _dataset_names(plan: Plan) -> tuple[str, str]:
-    from shipml.notebooks.convert.instrument import _ingest
-
-    ingest = _ingest(plan)
-    return str(ingest["x"]), str(ingest["y"])
 
 
 def _x_and_y_nodes(call: ast.Call) -> tuple[ast.expr, ast.expr]:

@@ -80,6 +80,9 @@ def capture_request(plan: Plan) -> dict[str, Any]:
         "learned": {"source": render("learned.py.tmpl"), "label": plan.label},
         "snapshots": snapshots,
         "split_key": split_key,
+        "reference_statements": [
+            [place.cell, place.position] for place in (where(plan, s) for s in reference_statements(plan))
+        ],
         "ingest": _ingest(plan),
         "fit": {
             "cell": fit.cell,
@@ -94,6 +97,34 @@ def capture_request(plan: Plan) -> dict[str, Any]:
             "post": scoring_post(plan),
         },
     }
+
+
+def reference_statements(plan: Plan) -> list[Statement]:
+    """Statements whose scoring calls score rows of the training data (not another file's)."""
+    source = plan.source.statement
+    ours, others = set(plan.source.names), set()
+    eligible = []
+    for statement in plan.statements:
+        if statement is source or statement in plan.source.ingest:
+            continue
+        reads_data = any(_reads_a_file(c, plan.imports) for c in calls_in(statement.node))
+        if reads_data or statement.reads & others:
+            others |= statement.binds | statement.changes
+        elif statement.reads & ours:
+            ours |= statement.binds | statement.changes
+            if any(s.statement is statement for s in plan.scorings):
+                eligible.append(statement)
+        elif statement.reads & plan.module.names and any(
+            s.statement is statement for s in plan.scorings
+        ):
+            eligible.append(statement)
+    return eligible
+
+
+def _reads_a_file(call: ast.Call, imports: dict[str, str]) -> bool:
+    from shipml.notebooks.convert.roles import dataset_loader, pandas_reader
+
+    return bool(pandas_reader(call, imports) or dataset_loader(call, imports))
 
 
 def scoring_post(plan: Plan) -> str:
@@ -111,15 +142,50 @@ def with_call_replaced(plan: Plan, replacement: str) -> str:
     return replace(text, [Edit(call, replacement)])
 
 
+ELEMENTWISE_METHODS = frozenset({"round", "astype", "clip", "ravel", "flatten", "squeeze"})
+ELEMENTWISE_FUNCTIONS = frozenset(
+    {"expm1", "exp", "round", "rint", "clip", "floor", "ceil", "abs", "exp2", "power", "square",
+     "sqrt", "ravel", "squeeze", "asarray", "array", "where"}
+)  # fmt: skip
+
+
 def scoring_expression(plan: Plan) -> ast.expr:
-    """The expression holding the scoring call: the value of its statement, without `[:10]`,
-    `.head()` and the like taken of it."""
+    """The expression that turns the model's call into the notebook's predictions: the call
+    with what is applied to each score around it (`[:, 1]`, `np.expm1(...)`, `.round(1)`,
+    `> 0.5`), not what summarises them (`accuracy_score(...)`, `print(...)`) nor rows picked
+    by position (`[:10]`, `.head()`)."""
     call = plan.scoring.call
     statement = innermost_statement(plan.scoring.statement.node, call)
-    value = getattr(statement, "value", None)
-    if not isinstance(value, ast.expr) or not any(n is call for n in ast.walk(value)):
-        return call
-    return _without_row_picks(value, call)
+    parents = {c: n for n in ast.walk(statement) for c in ast.iter_child_nodes(n)}
+    node: ast.expr = call
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.Subscript) and parent.value is node:
+            if isinstance(parent.slice, ast.Slice):
+                node = parent  # rows by position: skipped below
+                continue
+            node = parent
+        elif (
+            isinstance(parent, ast.Attribute)
+            and parent.value is node
+            and parent.attr in ELEMENTWISE_METHODS
+            and isinstance(parents.get(parent), ast.Call)
+        ):
+            node = parents[parent]  # type: ignore[assignment]
+        elif (
+            isinstance(parent, ast.Call)
+            and isinstance(parent.func, ast.Attribute)
+            and parent.func.attr in ELEMENTWISE_FUNCTIONS
+            and isinstance(parent.func.value, ast.Name)
+            and plan.imports.get(parent.func.value.id) == "numpy"
+            and node in parent.args
+        ):
+            node = parent
+        elif isinstance(parent, ast.Compare | ast.BinOp | ast.UnaryOp):
+            node = parent
+        else:
+            break
+    return _without_row_picks(node, call)
 
 
 def innermost_statement(top: ast.stmt, node: ast.AST) -> ast.stmt:
@@ -148,23 +214,8 @@ def _without_row_picks(expression: ast.expr, call: ast.Call) -> ast.expr:
 
 def _ingest(plan: Plan) -> dict[str, Any]:
     last = where(plan, plan.source.ingest[-1])
-    names = list(plan.source.names)
-    x = y = None
-    if plan.source.kind == "dataset" and len(names) > 1:
-        x_free = {n.id for n in ast.walk(plan.fit.x) if isinstance(n, ast.Name)}
-        frames = [n for n in names if n in plan.data_names]
-        x = next((n for n in frames if _feeds(plan, n, x_free)), frames[0])
-        y = next((n for n in frames if n != x), None)
-    return {"cell": last.cell, "statement": last.position, "names": names,
-            "kind": plan.source.kind, "x": x, "y": y}  # fmt: skip
-
-
-def _feeds(plan: Plan, name: str, targets: set[str]) -> bool:
-    reached = {name}
-    for statement in plan.prep:
-        if statement.reads & reached:
-            reached |= statement.binds | statement.changes
-    return bool(reached & targets) or name in targets
+    return {"cell": last.cell, "statement": last.position, "names": list(plan.source.names),
+            "kind": plan.source.kind}  # fmt: skip
 
 
 def _cell_code(plan: Plan, cell: int, code: str) -> str:

@@ -67,8 +67,8 @@ def module_parts(
             parts.blockers += blockers + more
         parts.helpers.append(snippet)
     used |= module.closure(n for helper in parts.helpers for n in free_names(helper.text))
+    used -= {n for s in classes for n in s.binds} - _read_by_steps(code, transform_code)
     for_classes = module.closure(n for s in classes for n in free_names(_snippet(s).text))
-    used |= for_classes
     parts.classes = [_snippet(s) for s in classes]
     parts.constants = [
         _snippet(s)
@@ -78,16 +78,19 @@ def module_parts(
     parts.imports = [line for s in imports if (line := import_source(s, used)) is not None]
     parts.class_imports = [
         line for s in imports if (line := import_source(s, for_classes)) is not None
-    ] + [_snippet(s).text for s in parts.constants if s.line and _binds(s, for_classes)]
-    parts.used = used
+    ] + [
+        _snippet(s).text
+        for n, s in module.constants.items()
+        if n in for_classes
+    ]
+    parts.used = used | for_classes
     kept = [*plan.source.ingest, *plan.prep, *plan.model_code, *definitions]
     parts.blockers += kept_code_blockers(check_notebook(plan.notebook).findings, kept)
     return parts
 
 
-def _binds(snippet: Snippet, names: set[str]) -> bool:
-    tree = ast.parse(snippet.text)
-    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(tree.body[0]))
+def _read_by_steps(code: Iterable[str], transform_code: Iterable[str]) -> set[str]:
+    return {n for text in [*code, *transform_code] for n in free_names(text)}
 
 
 def _snippet(statement: Statement) -> Snippet:

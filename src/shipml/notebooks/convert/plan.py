@@ -61,6 +61,8 @@ class Plan:
     model: str
     scoring: Scoring
     """The call making the notebook's last predictions with the kept model."""
+    scorings: list[Scoring]
+    """Every scoring call after the first fit."""
     label: str | None
     """The column the model learns, when the code names it (a dataset's `y` may not)."""
     prep: list[Statement]
@@ -123,6 +125,7 @@ def plan_notebook(notebook: Notebook) -> Plan:
     window = [s for s in after_source if _position(ordered, s) <= _position(ordered, fit.statement)]
     plan = _sliced(notebook, flows, groups, ordered, index, imports, module, source, fits, fit,
                    model, scoring, window)  # fmt: skip
+    plan.scorings = scorings
     _assign_sections(plan)
     return plan
 
@@ -194,7 +197,7 @@ def _sliced(
     plan = Plan(
         notebook=notebook, flows=flows, groups=groups, statements=ordered, index=index,
         imports=imports, module=module, source=source, fits=fits, fit=fit, model=model,
-        scoring=scoring, label=label, prep=prep, model_code=model_code,
+        scoring=scoring, scorings=[], label=label, prep=prep, model_code=model_code,
         split=splits[-1] if splits else None, data_names=data_names,
     )  # fmt: skip
     plan.label_only = {id(s) for s in prep if id(s) not in x_ids}

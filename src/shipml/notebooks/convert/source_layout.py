@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-LOCAL_MODULES = frozenset({"contracts", "steps", "pipeline"})
+LOCAL_MODULES = frozenset({"contracts", "steps", "pipeline", "learned", "notebook_code"})
 WIDTH = 100
 INDENT = "    "
 

@@ -161,9 +161,16 @@ def _called_changes(node: ast.stmt, index: NameIndex) -> set[str]:
         if root is not None and method_name(call) in FITTING_METHODS:
             changed.add(root)
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-        root = receiver_root(node.value)
-        method = method_name(node.value)
-        if root is not None and method not in READ_ONLY_METHODS and not index.is_module(root):
+        call = node.value
+        root = receiver_root(call)
+        method = method_name(call)
+        direct = isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+        if (
+            root is not None
+            and direct  # `df.plot.scatter(...)`, `df["a"].describe()`: an accessor or a part
+            and method not in READ_ONLY_METHODS
+            and not index.is_module(root)
+        ):
             changed.add(root)
     return changed
 

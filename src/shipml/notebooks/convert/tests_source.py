@@ -56,6 +56,8 @@ def notebook_tests_source(design: Design, window: str) -> str:
     if design.transforms:
         tests.append(piece("test_labels.py.tmpl", suffix=".csv"))
     tests.append(piece("test_scoring.py.tmpl"))
+    fraction = design.holdout_fraction if design.holdout_fraction is not None else 0.2
+    tests.append(piece("test_holdout.py.tmpl", suffix=".csv", fraction=fraction))
     if design.evidence.fit_rows is not None:
         tests.append(piece("test_training.py.tmpl"))
     else:
@@ -73,8 +75,7 @@ def notebook_tests_source(design: Design, window: str) -> str:
         "from learned import NotebookModel",
         "from pipeline import pipeline",
     ]
-    if steps or design.transforms:
-        statements.append(from_import("steps", [*steps, *(["LABEL"] if design.transforms else [])]))
+    statements.append(from_import("steps", [*steps, "LABEL"]))
     return render(
         "test_notebook.py.tmpl",
         notebook=design.notebook.name,
