@@ -26,15 +26,19 @@ class OutputUnusable(Exception):
 
 @dataclass(frozen=True)
 class Blocker:
-    """A reason why a cell cannot be converted, at a line of that cell when known."""
+    """A reason why a cell cannot be converted, at a line of that cell when known.
+
+    `kind` is the name `shipml notebook check` gives the same problem (a FindingKind value).
+    """
 
     cell: int
     line: int | None
     reason: str
+    kind: str = "not_convertible"
 
     def __str__(self) -> str:
         where = f"cell {self.cell}" + (f" line {self.line}" if self.line else "")
-        return f"{where}: {self.reason}"
+        return f"{where}: {self.kind}: {self.reason}"
 
 
 class NotConvertible(Exception):

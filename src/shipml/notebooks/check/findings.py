@@ -33,6 +33,26 @@ class FindingKind(StrEnum):
     # from running the notebook (--run)
     RUN_ERROR = "run_error"
     RUN_TIMEOUT = "run_timeout"
+    # from the notebook's ML code: what stops `convert`
+    LABEL_IN_FEATURES = "label_in_features"
+    BATCH_DEPENDENT = "batch_dependent"
+    MODEL_CHOSEN_BY_CODE = "model_chosen_by_code"
+    MODEL_FITTED_IN_LOOP = "model_fitted_in_loop"
+    ROWS_BY_POSITION = "rows_by_position"
+    MODEL_BUILT_FROM_DATA = "model_built_from_data"
+    INPUT_NOT_FROM_DATA = "input_not_from_data"
+    SPLIT_TWICE = "split_twice"
+    # notes: what `convert` rewrites or leaves out (not traps)
+    LEARNED_FROM_DATA = "learned_from_data"
+    MUTATED_ACROSS_CELLS = "mutated_across_cells"
+    SPLIT_REPLACED = "split_replaced"
+    OTHER_MODELS = "other_models"
+    FILE_WRITE = "file_write"
+    LABEL_TRANSFORMED = "label_transformed"
+    LABEL_FILTER = "label_filter"
+    CLASS_MOVED = "class_moved"
+    NO_TRAINING_DATA = "no_training_data"
+    NO_SCORING = "no_scoring"
 
 
 class Finding(BaseModel):
@@ -57,11 +77,15 @@ class RunSummary(BaseModel):
 
 
 class NotebookReport(BaseModel):
-    """Everything `shipml notebook check` found in one notebook."""
+    """Everything `shipml notebook check` found in one notebook.
+
+    `findings` are traps (they make the report unclean); `notes` say what `shipml notebook
+    convert` will rewrite or leave out, under the same names it uses."""
 
     notebook: str
     code_cells: int
     findings: list[Finding] = Field(default_factory=list)
+    notes: list[Finding] = Field(default_factory=list)
     run: RunSummary | None = None
 
     @property

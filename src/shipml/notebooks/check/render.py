@@ -16,23 +16,34 @@ def render_report(report: NotebookReport) -> RenderableType:
     parts: list[RenderableType] = [_summary(report)]
     for cell, findings in groupby(report.findings, key=lambda finding: finding.cell):
         parts += _cell_block(cell, list(findings))
+    if report.notes:
+        parts.append(
+            Text(
+                f"\nnotes: what `shipml notebook convert` would change or leave out "
+                f"({len(report.notes)})",
+                style="bold",
+            )
+        )
+        for cell, notes in groupby(report.notes, key=lambda note: note.cell):
+            parts += _cell_block(cell, list(notes), style="dim")
     if report.run is not None:
         parts.append(_run_line(report.run))
     return Group(*parts)
 
 
-def _cell_block(cell: int, findings: list[Finding]) -> list[RenderableType]:
+def _cell_block(cell: int, findings: list[Finding], style: str = "") -> list[RenderableType]:
     first = findings[0]
     header = Text.assemble("\n", (f"cell {cell}", "bold"), "  ", (first.cell_name, "cyan"))
     if first.section:
         header.append(f"  ({first.section})", style="dim")
     rows = Table.grid(padding=(0, 1))
+    rows.style = style
     rows.add_column(justify="right", no_wrap=True, min_width=9)
     rows.add_column(no_wrap=True, style="bold yellow")
     rows.add_column(ratio=1)
     for finding in findings:
         line = "" if finding.line is None else f"line {finding.line}"
-        rows.add_row(line, finding.kind.value, finding.message)
+        rows.add_row(line, finding.kind.value, Text(finding.message))
     return [header, rows]
 
 

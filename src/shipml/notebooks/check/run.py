@@ -1,7 +1,10 @@
 """`--run`: execute a notebook top to bottom in a fresh Jupyter kernel and report the first failure.
 
 Needs the optional packages nbformat, nbclient and ipykernel (`pip install 'shipml[notebook]'`).
-The kernel starts in the notebook's directory, so relative paths resolve as in Jupyter.
+The kernel starts in a scratch copy of the notebook's folder (its data included), so relative
+paths resolve as in Jupyter and whatever the notebook writes (a submission, a model pickle,
+`!conda list > environment.txt`) lands in the copy: the folder itself is left as it was. A shell
+command (`!cmd`) that exits with a non-zero status fails the run like a cell that raises.
 """
 
 from __future__ import annotations
@@ -9,11 +12,15 @@ from __future__ import annotations
 import importlib
 import re
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from shipml.notebooks.check.cells import Notebook
+from shipml.notebooks.check.ipython_syntax import to_python
+from shipml.notebooks.check.sandbox import sandbox_copy
 from shipml.notebooks.check.findings import Finding, FindingKind, FindingMaker, RunSummary
 from shipml.notebooks.defaults import DEFAULT_KERNEL
 from shipml.notebooks.errors import NotebookRunUnavailable, UnreadableNotebook
@@ -23,9 +30,19 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _CELL_LINE = re.compile(r"Cell In\[\d*\], line (\d+)")
 
 
+# Run first, as a cell of its own: shell escapes go through this, which raises on failure.
+_SETUP_CELL = """\
+def __shipml_system__(command):
+    get_ipython().system(command)
+    status = get_ipython().user_ns.get("_exit_code", 0)
+    if status:
+        raise RuntimeError(f"shell command failed (exit {status}): {command}")
+"""
+
+
 @dataclass
 class _Progress:
-    """Which cell the kernel is on, filled in by nbclient's hooks."""
+    """Which cell the kernel is on, filled in by nbclient's hooks (the setup cell not counted)."""
 
     current: int | None = None
     cells_run: int = 0
@@ -34,11 +51,11 @@ class _Progress:
 
     def on_execute(self, cell: Any, cell_index: int) -> None:
         """Before a code cell runs."""
-        self.current = cell_index + 1
+        self.current = cell_index if cell_index else None
 
     def on_executed(self, cell: Any, cell_index: int, execute_reply: Any) -> None:
         """After a code cell ran, successfully or not."""
-        if execute_reply.get("content", {}).get("status") == "ok":
+        if cell_index and execute_reply.get("content", {}).get("status") == "ok":
             self.cells_run += 1
 
     def on_error(self, cell: Any, cell_index: int, execute_reply: Any) -> None:
@@ -55,16 +72,20 @@ def run_notebook(
     nbformat, nbclient = _import_packages()
     _require_kernel(kernel)
     progress = _Progress()
-    client = nbclient.NotebookClient(
-        _read_for_kernel(nbformat, notebook),
-        timeout=timeout,
-        kernel_name=kernel,
-        resources={"metadata": {"path": str(notebook.path.resolve().parent)}},
-        on_cell_execute=progress.on_execute,
-        on_cell_executed=progress.on_executed,
-        on_cell_error=progress.on_error,
-    )
-    failure = _execute(client, progress, FindingMaker(notebook), timeout=timeout, kernel=kernel)
+    document = _with_checked_shell(nbformat, _read_for_kernel(nbformat, notebook))
+    with tempfile.TemporaryDirectory(prefix="shipml-run-") as scratch:
+        folder = sandbox_copy(notebook.path.resolve().parent, Path(scratch) / "notebook")
+        client = nbclient.NotebookClient(
+            document,
+            timeout=timeout,
+            kernel_name=kernel,
+            resources={"metadata": {"path": str(folder)}},
+            on_cell_execute=progress.on_execute,
+            on_cell_executed=progress.on_executed,
+            on_cell_error=progress.on_error,
+        )
+        make = FindingMaker(notebook)
+        failure = _execute(client, progress, make, timeout=timeout, kernel=kernel)
     summary = RunSummary(
         kernel=kernel,
         ok=failure is None,
@@ -91,6 +112,24 @@ def _execute(
     except RuntimeError as error:  # the kernel did not start or answer
         raise NotebookRunUnavailable(f"kernel {kernel!r} failed to start: {error}") from None
     return None
+
+
+def _with_checked_shell(nbformat: Any, document: Any) -> Any:
+    """The notebook with the setup cell first and each `!command` line checked for its status
+    (same line numbers: the escape is replaced on its own line)."""
+    for cell in document.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.split("\n")
+        for escape in to_python(cell.source).ipython:
+            if escape.kind != "shell" or not escape.text.startswith("!"):
+                continue
+            original = lines[escape.line - 1]
+            indent = original[: len(original) - len(original.lstrip())]
+            lines[escape.line - 1] = f"{indent}__shipml_system__({escape.text[1:]!r})"
+        cell.source = "\n".join(lines)
+    document.cells.insert(0, nbformat.v4.new_code_cell(_SETUP_CELL))
+    return document
 
 
 def _require_kernel(kernel: str) -> None:

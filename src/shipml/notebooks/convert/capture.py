@@ -95,6 +95,7 @@ def capture_notebook(directory: Path, plan: dict[str, Any], *, timeout: float) -
                     _current_cell(work, plan),
                     None,
                     f"the notebook did not finish within {timeout:g} s when run top to bottom",
+                    "run_timeout",
                 )
             ) from None
         result = _read_result(work, plan, completed)
@@ -126,6 +127,7 @@ def _read_result(
                 None,
                 f"the interpreter running the notebook stopped (exit {completed.returncode}): "
                 f"{last}",
+                "run_error",
             )
         )
     result: dict[str, Any] = pickle.loads(output.read_bytes())
@@ -137,6 +139,7 @@ def _read_result(
                 error["line"],
                 f"fails when the notebook runs top to bottom in a fresh interpreter: "
                 f"{error['message']}",
+                "run_error",
             )
         )
     return result

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipml.notebooks.check.cells import read_notebook
+from shipml.notebooks.check.plan import plan_notebook
 from shipml.notebooks.convert.capture import ExecutionFailed, capture_notebook
 from shipml.notebooks.convert.conversion_report import conversion_markdown
 from shipml.notebooks.convert.design import design_project
 from shipml.notebooks.convert.instrument import capture_request
-from shipml.notebooks.convert.plan import plan_notebook
 from shipml.notebooks.convert.project_spec import Design
 from shipml.notebooks.convert.project_writer import write_project
 from shipml.notebooks.defaults import CONVERT_TIMEOUT

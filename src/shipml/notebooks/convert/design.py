@@ -19,6 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shipml.notebooks.check.labels import drop_calls, ignoring_missing
+from shipml.notebooks.check.plan import GENERATED_NAMES, Plan
+from shipml.notebooks.check.roles import dict_frame_columns
+from shipml.notebooks.check.statements import Statement, free_names
 from shipml.notebooks.convert.adaptations import Change, keeping_row_index
 from shipml.notebooks.convert.capture import Captured
 from shipml.notebooks.convert.frames import camel_case, field_names, snake_case
@@ -29,9 +33,7 @@ from shipml.notebooks.convert.instrument import (
     where,
     with_call_replaced,
 )
-from shipml.notebooks.convert.labels import drop_calls, ignoring_missing
 from shipml.notebooks.convert.modules import ModuleParts, module_parts
-from shipml.notebooks.convert.plan import GENERATED_NAMES, Plan
 from shipml.notebooks.convert.project_spec import (
     ContractSpec,
     Design,
@@ -43,8 +45,6 @@ from shipml.notebooks.convert.project_spec import (
     TransformSpec,
 )
 from shipml.notebooks.convert.rewrite import Edit, Snippet, replace, source_of
-from shipml.notebooks.convert.roles import dict_frame_columns
-from shipml.notebooks.convert.statements import Statement, free_names
 from shipml.notebooks.convert.unkept import dropped_statements
 from shipml.notebooks.errors import Blocker, NotConvertible
 
@@ -62,9 +62,9 @@ class _Designer:
         self.changes: list[Change] = []
         self.taken: set[str] = set(plan.module.names) | GENERATED_NAMES
 
-    def block(self, cell: int, line: int | None, reason: str) -> None:
+    def block(self, cell: int, line: int | None, reason: str, kind: str = "not_convertible") -> None:
         """Note a reason the notebook cannot be converted."""
-        self.blockers.append(Blocker(cell, line, reason))
+        self.blockers.append(Blocker(cell, line, reason, kind))
 
     def stop_if_blocked(self) -> None:
         """Raise NotConvertible with every reason noted so far."""

@@ -11,11 +11,11 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
-from shipml.notebooks.convert.plan import Plan
+from shipml.notebooks.check.plan import Plan
+from shipml.notebooks.check.statements import Statement, calls_in
 from shipml.notebooks.convert.project_spec import CLASSES_MODULE
 from shipml.notebooks.convert.rewrite import Edit, replace, source_of
-from shipml.notebooks.convert.sites import rewritten
-from shipml.notebooks.convert.statements import Statement, calls_in
+from shipml.notebooks.convert.site_code import rewritten
 from shipml.notebooks.convert.templating import render
 
 
@@ -122,7 +122,7 @@ def reference_statements(plan: Plan) -> list[Statement]:
 
 
 def _reads_a_file(call: ast.Call, imports: dict[str, str]) -> bool:
-    from shipml.notebooks.convert.roles import dataset_loader, pandas_reader
+    from shipml.notebooks.check.roles import dataset_loader, pandas_reader
 
     return bool(pandas_reader(call, imports) or dataset_loader(call, imports))
 

@@ -11,13 +11,13 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from shipml.notebooks.check.blockers import kept_code_blockers
 from shipml.notebooks.check.checks import check_notebook
+from shipml.notebooks.check.plan import Plan
+from shipml.notebooks.check.slicing import ModuleCode, import_source
+from shipml.notebooks.check.statements import Statement, free_names
 from shipml.notebooks.convert.adaptations import keeping_row_index, without_label_filters
-from shipml.notebooks.convert.blockers import kept_code_blockers
-from shipml.notebooks.convert.plan import Plan
 from shipml.notebooks.convert.rewrite import Snippet, source_of
-from shipml.notebooks.convert.slicing import import_source
-from shipml.notebooks.convert.statements import Statement, free_names
 from shipml.notebooks.errors import Blocker
 
 RESERVED_STEP_NAMES = frozenset({"train", "predict", "prepare"})
@@ -44,8 +44,10 @@ def module_parts(
     module-level code, in notebook order; blockers for what they cannot use."""
     module = plan.module
     parts = ModuleParts()
-    by_transforms = module.closure(n for text in transform_code for n in free_names(text))
-    used = by_transforms | module.closure(n for text in code for n in free_names(text))
+    classes = {n for n, s in module.definitions.items() if isinstance(s.node, ast.ClassDef)}
+    transform_names = {n for text in transform_code for n in free_names(text)}
+    by_transforms = _closure(module, transform_names, classes)
+    used = by_transforms | _closure(module, {n for text in code for n in free_names(text)}, classes)
     for name in sorted(used & RESERVED_STEP_NAMES):
         statement = module.definitions.get(name) or module.constants.get(name)
         parts.blockers.append(
@@ -57,19 +59,17 @@ def module_parts(
             )
         )
     definitions = _in_order({id(s): s for n, s in module.definitions.items() if n in used})
-    classes = [s for s in definitions if isinstance(s.node, ast.ClassDef)]
-    functions = [s for s in definitions if not isinstance(s.node, ast.ClassDef)]
-    for statement in functions:
+    for statement in definitions:
+        if isinstance(statement.node, ast.ClassDef):
+            parts.classes.append(_snippet(statement))
+            continue
         snippet = _snippet(statement)
         if statement.binds & by_transforms and label is not None:
             snippet, _, blockers = without_label_filters(snippet, label)
             snippet, _, more = keeping_row_index(snippet)
             parts.blockers += blockers + more
         parts.helpers.append(snippet)
-    used |= module.closure(n for helper in parts.helpers for n in free_names(helper.text))
-    used -= {n for s in classes for n in s.binds} - _read_by_steps(code, transform_code)
-    for_classes = module.closure(n for s in classes for n in free_names(_snippet(s).text))
-    parts.classes = [_snippet(s) for s in classes]
+    for_classes = module.closure(used & classes)
     parts.constants = [
         _snippet(s)
         for s in _in_order({id(s): s for n, s in module.constants.items() if n in used})
@@ -80,13 +80,28 @@ def module_parts(
         line for s in imports if (line := import_source(s, for_classes)) is not None
     ] + [
         _snippet(s).text
-        for n, s in module.constants.items()
-        if n in for_classes
+        for s in _in_order({id(s): s for n, s in module.constants.items() if n in for_classes})
     ]
     parts.used = used | for_classes
     kept = [*plan.source.ingest, *plan.prep, *plan.model_code, *definitions]
     parts.blockers += kept_code_blockers(check_notebook(plan.notebook).findings, kept)
     return parts
+
+
+def _closure(module: ModuleCode, names: Iterable[str], classes: set[str]) -> set[str]:
+    """Module names used, following functions into what they use but not into classes (a
+    class moves to notebook_code.py with what it uses)."""
+    found: set[str] = set()
+    pending = [n for n in names if n in module.names]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.add(name)
+        statement = module.definitions.get(name)
+        if statement is not None and name not in classes:
+            pending += [n for n in module.closure([name]) if n != name]
+    return found
 
 
 def _read_by_steps(code: Iterable[str], transform_code: Iterable[str]) -> set[str]:

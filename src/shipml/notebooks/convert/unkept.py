@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import ast
 
+from shipml.notebooks.check.plan import Plan
+from shipml.notebooks.check.roles import pandas_reader
+from shipml.notebooks.check.statements import Statement, calls_in, method_name
 from shipml.notebooks.convert.modules import ModuleParts
-from shipml.notebooks.convert.plan import Plan
 from shipml.notebooks.convert.project_spec import Dropped
-from shipml.notebooks.convert.roles import pandas_reader
-from shipml.notebooks.convert.statements import Statement, calls_in, method_name
 
 FILE_WRITERS = frozenset(
     {"to_csv", "to_parquet", "to_pickle", "to_excel", "to_json", "to_feather", "to_hdf",

@@ -16,13 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from shipml.notebooks.check.analysis import CellFlow, analyse_notebook
+from shipml.notebooks.check.blockers import syntax_blockers
 from shipml.notebooks.check.cells import Notebook
+from shipml.notebooks.check.findings import FindingKind
+from shipml.notebooks.check.labels import LabelUse, label_line, label_use
 from shipml.notebooks.check.names import NameIndex
-from shipml.notebooks.check.sections import CellGroup, group_cells
-from shipml.notebooks.check.trace import ALWAYS_DEFINED
-from shipml.notebooks.convert.blockers import syntax_blockers
-from shipml.notebooks.convert.labels import LabelUse, label_line, label_use
-from shipml.notebooks.convert.roles import (
+from shipml.notebooks.check.roles import (
     DataSource,
     DataSplit,
     ModelFit,
@@ -32,9 +31,11 @@ from shipml.notebooks.convert.roles import (
     find_source,
     find_splits,
 )
-from shipml.notebooks.convert.sites import BatchDependent, Site, batch_dependent, find_sites
-from shipml.notebooks.convert.slicing import ModuleCode, slice_statements
-from shipml.notebooks.convert.statements import Statement, statements_of
+from shipml.notebooks.check.sections import CellGroup, group_cells
+from shipml.notebooks.check.sites import BatchDependent, Site, batch_dependent, find_sites
+from shipml.notebooks.check.slicing import ModuleCode, slice_statements
+from shipml.notebooks.check.statements import Statement, statements_of
+from shipml.notebooks.check.trace import ALWAYS_DEFINED
 from shipml.notebooks.errors import Blocker, NotConvertible
 
 # Names the generated steps module binds itself; the notebook's kept code must leave them free.
@@ -114,11 +115,13 @@ def plan_notebook(notebook: Notebook) -> Plan:
             "no cell reads the training data: read a file with pandas "
             '(`df = pd.read_csv("data.csv")`, a path relative to the notebook) or load one of '
             "scikit-learn's datasets (`load_wine(as_frame=True)`)",
+            FindingKind.NO_TRAINING_DATA,
         )
     after_source = ordered[ordered.index(source.ingest[-1]) + 1 :]
     fits = find_fits(after_source)
     if not fits:
-        _refuse(first_cell, None, "no cell fits a model (`model.fit(X, y)`): nothing to train")
+        _refuse(first_cell, None, "no cell fits a model (`model.fit(X, y)`): nothing to train",
+                FindingKind.NO_SCORING)  # fmt: skip
     scorings = [s for s in find_scorings(after_source) if _after(s.statement, fits[0].statement)]
     model, scoring = _kept_model(fits, scorings, ordered)
     fit = _fit_of(fits, model, scoring, ordered)
@@ -174,7 +177,7 @@ def _sliced(
         blockers.append(
             Blocker(fit.statement.cell, fit.statement.line,
                     f"the model's input needs `{name}`, which does not come from the data read in "
-                    f"cell {source.statement.cell}")  # fmt: skip
+                    f"cell {source.statement.cell}", FindingKind.INPUT_NOT_FROM_DATA.value)  # fmt: skip
         )
     model_code = [s for s in model_slice.kept if id(s) not in prep_ids] + [fit.statement]
     prep_bound = {n for s in prep for n in s.binds | s.changes}
@@ -184,12 +187,14 @@ def _sliced(
             blockers.append(
                 Blocker(statement.cell, statement.line,
                         f"the model is built from {', '.join(f'`{n}`' for n in shared)}, computed "
-                        "from the data: build it from settings alone (shipml trains it on new data)")
+                        "from the data: build it from settings alone (shipml trains it on new data)",
+                        FindingKind.MODEL_BUILT_FROM_DATA.value)
             )  # fmt: skip
     for name in sorted(model_slice.needs - module.names - ALWAYS_DEFINED - prep_bound - set(source.names)):
         blockers.append(
             Blocker(fit.statement.cell, fit.statement.line,
-                    f"the model needs `{name}`, which no cell before the fit binds")
+                    f"the model needs `{name}`, which no cell before the fit binds",
+                    FindingKind.INPUT_NOT_FROM_DATA.value)
         )  # fmt: skip
     data_names = _data_names(source, window)
     splits = find_splits(prep)
@@ -206,7 +211,8 @@ def _sliced(
     for split in splits[:-1]:
         blockers.append(
             Blocker(split.statement.cell, split.statement.line,
-                    "a second train/test split before the fit: shipml holds out its rows once")
+                    "a second train/test split before the fit: shipml holds out its rows once",
+                    FindingKind.SPLIT_TWICE.value)
         )  # fmt: skip
     if blockers:
         raise NotConvertible(sorted(blockers, key=lambda b: (b.cell, b.line or 0)))
@@ -231,7 +237,8 @@ def _statement_blockers(
             blockers.append(
                 Blocker(statement.cell, label_line(statement.node, plan.label),
                         f"reads the label column {plan.label!r} to compute the model's input: "
-                        "rows to score have no label (a feature made from it leaks the answer)")
+                        "rows to score have no label (a feature made from it leaks the answer)",
+                        FindingKind.LABEL_IN_FEATURES.value)
             )  # fmt: skip
     if feeds_input:
         for line in _positional_rows(statement):
@@ -239,7 +246,7 @@ def _statement_blockers(
                 Blocker(statement.cell, line,
                         "takes rows by position (`[:n]`, `.head(n)`, `.iloc[:n]`) before the fit: "
                         "a batch to score would lose rows; use train_test_split, which shipml "
-                        "replaces by its own holdout")
+                        "replaces by its own holdout", FindingKind.ROWS_BY_POSITION.value)
             )  # fmt: skip
     return blockers
 
@@ -251,6 +258,7 @@ def _batch_blocker(statement: Statement, problem: BatchDependent) -> Blocker:
         f"{problem.what}: a row to score would get a value that depends on the other rows "
         "scored with it; compute the statistic once (e.g. `means = df.groupby(k)[c].mean()`, then "
         "`df[k].map(means)`) so that shipml can learn it in training",
+        FindingKind.BATCH_DEPENDENT.value,
     )
 
 
@@ -307,6 +315,7 @@ def _kept_model(
             f"no cell scores rows with a fitted model ({names} fitted; `.predict(...)` or "
             "`.predict_proba(...)` on rows): the predict step is made from the notebook's own "
             "scoring",
+            FindingKind.NO_SCORING,
         )
     final = scorings[-1]
     if final.function is not None:
@@ -326,6 +335,7 @@ def _kept_model(
         f"models by code (fitted: {', '.join(f'`{m}`' for m in sorted(fitted))}): shipml cannot "
         "tell which model to train; keep the one you want by name "
         f"(`{receiver} = <the model>`), or choose it by cross-validation on the training rows",
+        FindingKind.MODEL_CHOSEN_BY_CODE,
     )
     raise AssertionError  # unreachable: _refuse raises
 
@@ -336,13 +346,15 @@ def _fit_of(fits: list[ModelFit], model: str, scoring: Scoring, ordered: list[St
         if f.model == model and _position(ordered, f.statement) <= _position(ordered, scoring.statement)
     ]  # fmt: skip
     if not before:
-        _refuse(scoring.cell, None, f"`{model}` scores rows but no cell before fits it")
+        _refuse(scoring.cell, None, f"`{model}` scores rows but no cell before fits it",
+                FindingKind.NO_SCORING)  # fmt: skip
     fit = before[-1]
     if fit.in_loop:
         _refuse(
             fit.statement.cell,
             fit.call.lineno + fit.statement.line - 1,
             f"`{model}` is fitted in a loop: fit the model you keep in a statement of its own",
+            FindingKind.MODEL_FITTED_IN_LOOP,
         )
     return fit
 
@@ -504,7 +516,7 @@ def _position(ordered: list[Statement], statement: Statement) -> int:
     return next(i for i, s in enumerate(ordered) if s is statement)
 
 
-def _refuse(cell: int, line: int | None, reason: str) -> None:
-    raise NotConvertible([Blocker(cell, line, reason)])
+def _refuse(cell: int, line: int | None, reason: str, kind: FindingKind) -> None:
+    raise NotConvertible([Blocker(cell, line, reason, kind.value)])
 
 

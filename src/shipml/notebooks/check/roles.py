@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from shipml.notebooks.convert.statements import Statement, calls_in, method_name, receiver_root
+from shipml.notebooks.check.statements import Statement, calls_in, method_name, receiver_root
 
 READERS = frozenset(
     {"read_csv", "read_parquet", "read_table", "read_excel", "read_json", "read_feather"}

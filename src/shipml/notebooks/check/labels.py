@@ -164,6 +164,7 @@ def _is_label_subscript(node: ast.AST, label: str) -> bool:
 
 
 def _root(node: ast.AST) -> str | None:
-    while isinstance(node, ast.Attribute | ast.Subscript):
-        node = node.value
+    """`df` for `df`, `df["a"]`, `df.a`, `df.groupby("k")["a"]` (through method calls)."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
     return node.id if isinstance(node, ast.Name) else None

@@ -11,8 +11,8 @@ import ast
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from shipml.notebooks.check.statements import Statement
 from shipml.notebooks.check.trace import ALWAYS_DEFINED
-from shipml.notebooks.convert.statements import Statement
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from shipml.notebooks.convert.rewrite import Edit, replace, source_of
-
 SiteKind = Literal["value", "fit", "fit_transform", "columns"]
 
 REDUCERS = frozenset(
@@ -38,7 +36,6 @@ NUMPY_REDUCERS = frozenset(
 )  # fmt: skip
 FIT_METHODS = {"fit": "fit", "fit_transform": "fit_transform", "fit_predict": "fit_transform"}
 _ROWWISE_AXES = (1, "columns")
-LEARNER = "learned"
 
 
 @dataclass(frozen=True)
@@ -110,46 +107,6 @@ def batch_dependent(tree: ast.AST, first_line: int, modules: Mapping[str, str]) 
     return found
 
 
-def rewritten(text: str, tree: ast.AST, sites: list[Site], statement: ast.stmt) -> str:
-    """`text` (whose parse is `tree`) with each site going through `learned`."""
-    edits = [Edit(site.node, _wrapped(text, site)) for site in sites]
-    result = replace(text, edits)
-    rebinding = _rebinding(statement, sites)
-    return f"{rebinding} = {result}" if rebinding else result
-
-
-def _wrapped(text: str, site: Site) -> str:
-    node = site.node
-    key = _quoted(site.key)
-    per = _per(site.per)
-    if site.kind in ("value", "columns"):
-        inner = source_of(text, node)
-        if site.kind == "value":
-            return f"{LEARNER}.value({key}, lambda: {inner}{per})"
-        return f"{LEARNER}.columns({key}, {inner}{per})"
-    assert isinstance(node.func, ast.Attribute)
-    estimator = source_of(text, node.func.value)
-    arguments = [source_of(text, a) for a in node.args]
-    arguments += [
-        f"{k.arg}={source_of(text, k.value)}" if k.arg else f"**{source_of(text, k.value)}"
-        for k in node.keywords
-    ]
-    inner = ", ".join([key, estimator, *arguments])
-    return f"{LEARNER}.{site.kind}({inner}{per})"
-
-
-def _rebinding(statement: ast.stmt, sites: list[Site]) -> str | None:
-    """`enc` for a statement that is only `enc.fit(...)`: replayed, it must rebind the name."""
-    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
-        return None
-    call = statement.value
-    if len(sites) == 1 and sites[0].kind == "fit" and isinstance(call.func, ast.Attribute):
-        receiver = call.func.value
-        if isinstance(receiver, ast.Name):
-            return receiver.id
-    return None
-
-
 def _kind(call: ast.Call, data_names: frozenset[str], modules: Mapping[str, str]) -> SiteKind | None:
     if _module_call(call, modules, "pandas", "get_dummies"):
         return "columns" if _reads(call, data_names) else None
@@ -211,17 +168,6 @@ def _integer_bins(call: ast.Call) -> bool:
         if keyword.arg == "bins":
             bins = keyword.value
     return isinstance(bins, ast.Constant) and isinstance(bins.value, int)
-
-
-def _per(variables: tuple[str, ...]) -> str:
-    if not variables:
-        return ""
-    value = variables[0] if len(variables) == 1 else f"({', '.join(variables)})"
-    return f", per={value}"
-
-
-def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _loop_variables(node: ast.AST, parents: Mapping[ast.AST, ast.AST]) -> tuple[str, ...]:

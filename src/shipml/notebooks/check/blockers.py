@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from shipml.notebooks.check.analysis import CellFlow
 from shipml.notebooks.check.findings import Finding, FindingKind
-from shipml.notebooks.convert.statements import Statement
+from shipml.notebooks.check.statements import Statement
 from shipml.notebooks.errors import Blocker
 
 # Findings that make kept code impossible to run as a step: names it cannot have, functions
@@ -30,8 +30,8 @@ def syntax_blockers(flows: Sequence[CellFlow]) -> list[Blocker]:
         Blocker(
             flow.cell,
             flow.syntax_error.line,
-            f"{FindingKind.SYNTAX_ERROR.value}: the cell is not valid Python: "
-            f"{flow.syntax_error.message}",
+            f"the cell is not valid Python: {flow.syntax_error.message}",
+            FindingKind.SYNTAX_ERROR.value,
         )
         for flow in flows
         if flow.syntax_error is not None
@@ -51,6 +51,6 @@ def kept_code_blockers(findings: Iterable[Finding], kept: Iterable[Statement]) -
         lines = spans.get(finding.cell, [])
         if any(start <= (finding.line or start) <= end for start, end in lines):
             found.append(
-                Blocker(finding.cell, finding.line, f"{finding.kind.value}: {finding.message}")
+                Blocker(finding.cell, finding.line, finding.message, finding.kind.value)
             )
     return found
