@@ -83,7 +83,7 @@ def test_a_notebook_with_tagged_cells_becomes_a_project_that_passes_its_tests(
     assert "transforms=[enrich]" in pipeline
     steps = (project / "steps.py").read_text()
     assert 'enriched = readings.assign(per_hour=readings["load"] / readings["hours"])' in steps
-    assert "predicted = model.predict(features[FEATURE_COLUMNS])" in steps
+    assert "predicted = model.estimator.predict(X_prepared)" in steps
     written = pd.read_csv(project / "data" / "train.csv")
     assert written.equals(pd.read_csv(tmp_path / "readings.csv"))
     todo = (project / "CONVERSION.md").read_text().split("## TODO")[1]
@@ -100,23 +100,18 @@ def test_a_messy_notebook_is_refused_cell_by_cell_and_nothing_is_written(
     assert result.exit_code == 1
     output = result.output
     assert "nothing written" in output and not out.exists()
-    for expected in (
-        "cell 2 line 1: shell_command",
-        "cell 3 line 1: magic",
-        "cell 3 line 5: star_import",
-        "cell 5 line 1: absolute_path",
-        "cell 11 line 1: magic",
-        "cell 14 line 1: `.to_csv(...)` writes or changes files",
-    ):
-        assert expected in output
+    # the data is read from a path on another machine: that stops the conversion ...
+    assert "cell 5 line 1: absolute_path" in output
+    # ... while shell commands, magics and file writes are left out, not reasons to refuse
+    for listed in ("shell_command", "magic", "star_import", "to_csv"):
+        assert listed not in output
 
 
-def test_a_global_mutated_across_cells_is_refused(tmp_path: Path) -> None:
+def test_changes_in_place_across_cells_are_no_reason_to_refuse(tmp_path: Path) -> None:
     found = reasons(FIXTURES / "house_prices_messy.ipynb", tmp_path / "houses")
 
-    mutated = {(cell, line) for cell, line, reason in found if "mutated across cells" in reason}
-    assert mutated == {(8, 1), (10, 1), (10, 3)}  # features.append, houses[...] =, del predicted
-    assert any(cell == 4 and "function_mutates_global" in reason for cell, _, reason in found)
+    assert not [reason for _, _, reason in found if "mutated" in reason]
+    assert [(cell, line) for cell, line, _ in found] == [(12, 2)]  # a cell that does not parse
 
 
 def test_a_cell_that_fails_when_the_notebook_runs_is_named_with_its_error(
@@ -176,7 +171,7 @@ def test_a_transform_that_reads_the_label_is_refused(
     assert (cell, line) == (3, 1) and "reads the label column 'energy'" in reason
 
 
-def test_a_transform_that_fits_an_estimator_is_refused(
+def test_a_scaler_fitted_outside_a_pipeline_is_learned_inside_the_model(
     write_notebook: Callable[..., Path], tmp_path: Path
 ) -> None:
     write_readings(tmp_path)
@@ -192,9 +187,14 @@ def test_a_transform_that_fits_an_estimator_is_refused(
         ]
     )  # fmt: skip
 
-    [(cell, line, reason)] = reasons(notebook, tmp_path / "out")
+    conversion = convert_notebook(notebook, tmp_path / "out")
 
-    assert (cell, line) == (3, 1) and "`.fit(...)` in a transform" in reason
+    assert conversion.verification is not None and conversion.verification.passed
+    steps = (tmp_path / "out" / "steps.py").read_text()
+    assert 'scaler = learned.fit("cell 3 line 1", StandardScaler(), readings[["load"]])' in steps
+    assert "transforms=[]" in (tmp_path / "out" / "pipeline.py").read_text()
+    report = (tmp_path / "out" / "CONVERSION.md").read_text()
+    assert 'cell 3 line 1: `StandardScaler().fit(readings[["load"]])` learned' in report
 
 
 def test_the_output_directory_must_be_new_or_empty(

@@ -101,7 +101,7 @@ def test_the_steps_are_the_notebooks_code_and_every_change_is_reported(
     steps = (houses.directory / "steps.py").read_text()
     assert 'plausible = raw[raw["area_m2"] > 10]' in steps  # the price filter taken out
     assert "reset_index" not in steps
-    assert "estimates = model.predict(features[FEATURE_COLUMNS])" in steps
+    assert "estimates = model.estimator.predict(X_prepared)" in steps
     assert '"price_k": estimates.round(1)' in steps
     report = (houses.directory / "CONVERSION.md").read_text()
     assert "cell 6 line 3: label-presence filter on `price_k` taken out" in report

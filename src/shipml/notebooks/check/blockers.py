@@ -40,6 +40,8 @@ def syntax_blockers(flows: Sequence[CellFlow]) -> list[Blocker]:
 
 def kept_code_blockers(findings: Iterable[Finding], kept: Iterable[Statement]) -> list[Blocker]:
     """The blocking findings that sit in a kept statement (by cell and line)."""
+    kept = list(kept)
+    read = {n for s in kept for n in s.reads}
     spans: dict[int, list[tuple[int, int]]] = {}
     for statement in kept:
         end = getattr(statement.node, "end_lineno", None) or statement.line
@@ -49,7 +51,8 @@ def kept_code_blockers(findings: Iterable[Finding], kept: Iterable[Statement]) -
         if finding.kind not in BLOCKING_IN_KEPT_CODE:
             continue
         lines = spans.get(finding.cell, [])
-        if any(start <= (finding.line or start) <= end for start, end in lines):
+        star_used = finding.kind == FindingKind.STAR_IMPORT and set(finding.names) & read
+        if star_used or any(start <= (finding.line or start) <= end for start, end in lines):
             found.append(
                 Blocker(finding.cell, finding.line, finding.message, finding.kind.value)
             )

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from shipml.notebooks.check.analysis import CellFlow, analyse_notebook
-from shipml.notebooks.check.blockers import syntax_blockers
+from shipml.notebooks.check.blockers import kept_code_blockers, syntax_blockers
 from shipml.notebooks.check.cells import Notebook
-from shipml.notebooks.check.findings import FindingKind
+from shipml.notebooks.check.findings import FindingKind, FindingMaker
 from shipml.notebooks.check.labels import LabelUse, label_line, label_use
+from shipml.notebooks.check.name_rules import name_findings
 from shipml.notebooks.check.names import NameIndex
 from shipml.notebooks.check.roles import (
     DataSource,
@@ -34,6 +35,7 @@ from shipml.notebooks.check.roles import (
 from shipml.notebooks.check.sections import CellGroup, group_cells
 from shipml.notebooks.check.sites import BatchDependent, Site, batch_dependent, find_sites
 from shipml.notebooks.check.slicing import ModuleCode, slice_statements
+from shipml.notebooks.check.source_rules import source_findings
 from shipml.notebooks.check.statements import Statement, statements_of
 from shipml.notebooks.check.trace import ALWAYS_DEFINED
 from shipml.notebooks.errors import Blocker, NotConvertible
@@ -130,6 +132,14 @@ def plan_notebook(notebook: Notebook) -> Plan:
                    model, scoring, window)  # fmt: skip
     plan.scorings = scorings
     _assign_sections(plan)
+    kept = [*source.ingest, *plan.prep, *plan.model_code]
+    used = module.closure(n for s in kept for n in s.reads)
+    kept += [s for n, s in module.definitions.items() if n in used]
+    make = FindingMaker(notebook)
+    findings = [*source_findings(flows, make), *name_findings(flows, make)]
+    blocking = kept_code_blockers(findings, kept)
+    if blocking:
+        raise NotConvertible(sorted(blocking, key=lambda b: (b.cell, b.line or 0)))
     return plan
 
 
@@ -167,7 +177,8 @@ def _sliced(
     x_slice = slice_statements(before_fit, x_needs, reads_for)
     y_slice = slice_statements(before_fit, y_needs, reads_for)
     fit_reads = fit.statement.reads - _free(fit.x) - _free(fit.y)
-    model_slice = slice_statements(before_fit, fit_reads | {model})
+    model_needs = fit_reads | ({model} if model not in fit.statement.binds else set())
+    model_slice = slice_statements(before_fit, model_needs)
     prep_ids = {id(s) for s in x_slice.kept} | {id(s) for s in y_slice.kept}
     prep = [s for s in window if id(s) in prep_ids]
     x_ids = {id(s) for s in x_slice.kept}

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from shipml.notebooks.check.cells import Notebook
+from shipml.notebooks.check.findings import Finding, FindingKind, FindingMaker, RunSummary
 from shipml.notebooks.check.ipython_syntax import to_python
 from shipml.notebooks.check.sandbox import sandbox_copy
-from shipml.notebooks.check.findings import Finding, FindingKind, FindingMaker, RunSummary
 from shipml.notebooks.defaults import DEFAULT_KERNEL
 from shipml.notebooks.errors import NotebookRunUnavailable, UnreadableNotebook
 

@@ -87,7 +87,7 @@ class _Run:
 
     def finish(self) -> None:
         """What is computed once the notebook has run: model, learned state, references."""
-        if self.result["error"] is not None:
+        if self.result["error"] is not None or "scoring" not in self.plan:
             self.result["calls"] = []
             self.result["fit"] = None
             return
@@ -135,8 +135,8 @@ class _Run:
                     self.result["unsaved"][key] = payload
 
     def _after_fit(self, cell: int, position: int) -> None:
-        fit = self.plan["fit"]
-        if (fit["cell"], fit["statement"]) != (cell, position):
+        fit = self.plan.get("fit")
+        if fit is None or (fit["cell"], fit["statement"]) != (cell, position):
             return
         try:
             x = eval(fit["x"], self.namespace)
@@ -188,6 +188,8 @@ class _Run:
         The recorder sits on the model's class and records calls on that one object only:
         an object of the notebook may be pickled (a model dumped to a file), and a method
         set on the object itself could not be."""
+        if "scoring" not in self.plan:
+            return
         name = self.plan["scoring"]["model"]
         model = self.namespace.get(name)
         if model is None or model is self.wrapped:
@@ -253,7 +255,8 @@ class _Run:
             call, labels = reference
             method = scoring["method"]
             scores = getattr(model, method)(call["rows"])
-            expected = eval(scoring["post"], {**self.namespace, "__scores__": scores})
+            scores = eval(scoring["post"], {**self.namespace, "__scores__": scores})
+            expected = eval(scoring["column"], {**self.namespace, scoring["score"]: scores})
             self.result["reference"] = {
                 "labels": labels,
                 "expected": np.asarray(expected),

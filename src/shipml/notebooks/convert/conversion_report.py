@@ -20,7 +20,7 @@ def conversion_markdown(design: Design, verification: str | None) -> str:
             "Nothing: every kept statement is the notebook's code as it was.",
         ),
         _listed(
-            "Left out of the pipeline",
+            "Not carried over",
             [f"cell {d.cell} line {d.line}: `{d.text}` — {d.reason}" for d in design.dropped],
             "Nothing: every statement is part of a step.",
         ),

@@ -19,12 +19,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipml.notebooks.check.cells import read_notebook
+from shipml.notebooks.check.analysis import analyse_notebook
+from shipml.notebooks.check.cells import Notebook, read_notebook
+from shipml.notebooks.check.findings import FindingKind
 from shipml.notebooks.check.plan import plan_notebook
 from shipml.notebooks.convert.capture import ExecutionFailed, capture_notebook
 from shipml.notebooks.convert.conversion_report import conversion_markdown
 from shipml.notebooks.convert.design import design_project
-from shipml.notebooks.convert.instrument import capture_request
+from shipml.notebooks.convert.instrument import capture_request, plain_request
 from shipml.notebooks.convert.project_spec import Design
 from shipml.notebooks.convert.project_writer import write_project
 from shipml.notebooks.defaults import CONVERT_TIMEOUT
@@ -70,7 +72,12 @@ def convert_notebook(
         check_new_project(out, project_name)
     except ScaffoldError as error:
         raise OutputUnusable(str(error)) from None
-    plan = plan_notebook(notebook)
+    try:
+        plan = plan_notebook(notebook)
+    except NotConvertible as refusal:
+        if all(b.kind == FindingKind.NO_SCORING.value for b in refusal.blockers):
+            _runs_through(path, notebook, timeout)  # a failing cell is the first thing to fix
+        raise
     try:
         captured = capture_notebook(path.resolve().parent, capture_request(plan), timeout=timeout)
     except ExecutionFailed as failure:
@@ -81,6 +88,14 @@ def convert_notebook(
     summary = verification.summary if verification else None
     (out / "CONVERSION.md").write_text(conversion_markdown(design, summary), encoding="utf-8")
     return Conversion(out, design, verification)
+
+
+def _runs_through(path: Path, notebook: Notebook, timeout: float) -> None:
+    """NotConvertible naming the cell, when the notebook does not run top to bottom."""
+    try:
+        capture_notebook(path.resolve().parent, plain_request(analyse_notebook(notebook)), timeout=timeout)
+    except ExecutionFailed as failure:
+        raise NotConvertible([failure.blocker]) from None
 
 
 def project_name_for(path: Path) -> str:

@@ -29,6 +29,7 @@ from shipml.notebooks.convert.frames import camel_case, field_names, snake_case
 from shipml.notebooks.convert.instrument import (
     innermost_statement,
     learning_text,
+    prediction_naming,
     scoring_expression,
     where,
     with_call_replaced,
@@ -112,8 +113,8 @@ def design_project(plan: Plan, captured: Captured, name: str) -> Design:
     expected, prediction_column, predict = _predict(d, raw, label, ids, transforms, renames, raw_contract)
     code = [*prepare.lines, *train.lines, predict.scoring]
     parts = module_parts(plan, code, _texts(transforms), label)
-    for blocker in parts.blockers:
-        d.blockers.append(blocker)
+    d.blockers += parts.blockers
+    d.changes += parts.changes
     d.stop_if_blocked()
     contracts = [
         ContractSpec(raw_contract, raw.drop(columns=[label]), f"A row of `{_data_name(plan)}`, as read."),
@@ -241,6 +242,7 @@ def _transforms(
     previous = raw.drop(columns=[label])
     parameter = plan.source.names[-1]
     taken = set(plan.module.names) | GENERATED_NAMES
+    taken |= {n for s in plan.prep for n in s.binds | s.changes}
     for number, position in enumerate(plan.transform_groups):
         statements = [s for s in plan.in_group(position) if id(s) not in plan.label_only]
         later = [s for s in plan.prep if plan.group_of(s) > position]
@@ -377,7 +379,7 @@ def _restored(
     with_label = isinstance(value, pd.DataFrame) and label in value.columns
     dropped = carried + ([] if with_label else ["LABEL"])
     if dropped:
-        names = ", ".join("LABEL" if c == "LABEL" else repr(c) for c in dropped)
+        names = ", ".join("LABEL" if c == "LABEL" else json.dumps(c) for c in dropped)
         restored = [(f'{frame} = rows.drop(columns=[{names}], errors="ignore")', False)]
     else:
         restored = [(f"{frame} = rows.copy()", False)]
@@ -476,7 +478,8 @@ def _predict(
                 f"the scores have shape {expected_values.shape}: keep one score per row "
                 "(`[:, 1]`: the probability of the positive class)")  # fmt: skip
         d.stop_if_blocked()
-    score_name, column = _score_names(plan, label)
+    naming = prediction_naming(plan, label)
+    score_name, column = naming.score, naming.column
     expression = with_call_replaced(plan, f"model.estimator.{scoring.method}({X_NAME})")
     unknown = free_names(expression) - {"model", X_NAME} - plan.module.names
     if unknown:
@@ -492,7 +495,7 @@ def _predict(
     expected = pd.DataFrame({c: raw[c].loc[labels].to_numpy() for c in ids})
     expected[column] = expected_values
     columns = {c: f"rows.loc[{INDEX_NAME}, {json.dumps(renames.get(c, c))}]" for c in ids}
-    columns[column] = score_name
+    columns[column] = naming.expression
     prediction = _unique(d, "Prediction")
     spec = PredictSpec(
         cell=scoring.cell,
@@ -504,34 +507,6 @@ def _predict(
         method=scoring.method,
     )
     return expected, column, spec
-
-
-def _score_names(plan: Plan, label: str) -> tuple[str, str]:
-    """The name the scores get in `predict`, and the column they fill in its output."""
-    scoring = plan.scoring
-    statement = innermost_statement(scoring.statement.node, scoring.call)
-    literal = dict_frame_columns(scoring.function or scoring.statement.node)
-    if not literal:
-        literal = {
-            k: v for s in plan.statements if s.cell == scoring.cell for k, v in dict_frame_columns(s.node).items()
-        }
-    name: str | None = None
-    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-        target = statement.targets[0]
-        if isinstance(target, ast.Name):
-            name = target.id
-        elif isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
-            column = str(target.slice.value)
-            return snake_case(column) if snake_case(column) != column else "predictions", column
-    if name is not None:
-        for column, value in literal.items():
-            if isinstance(value, ast.Name) and value.id == name:
-                return name, column
-            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)):
-                return name, column
-        return name, name
-    default = f"{label}_probability" if scoring.method == "predict_proba" else label
-    return "predictions", default
 
 
 # -- evidence --------------------------------------------------------------------------------

@@ -8,13 +8,18 @@ run both reproduces the notebook and records what its preparation learned, place
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shipml.notebooks.check.analysis import CellFlow
 from shipml.notebooks.check.plan import Plan
-from shipml.notebooks.check.statements import Statement, calls_in
+from shipml.notebooks.check.roles import dict_frame_columns
+from shipml.notebooks.check.statements import Statement, calls_in, free_names
+from shipml.notebooks.convert.adaptations import keeping_row_index
+from shipml.notebooks.convert.frames import snake_case
 from shipml.notebooks.convert.project_spec import CLASSES_MODULE
-from shipml.notebooks.convert.rewrite import Edit, replace, source_of
+from shipml.notebooks.convert.rewrite import Edit, Snippet, replace, source_of
 from shipml.notebooks.convert.site_code import rewritten
 from shipml.notebooks.convert.templating import render
 
@@ -74,6 +79,7 @@ def capture_request(plan: Plan) -> dict[str, Any]:
     fit = where(plan, plan.fit.statement)
     text = plan.fit.statement.code
     scoring = plan.scoring
+    naming = prediction_naming(plan, plan.label)
     return {
         "cells": [{"number": flow.cell, "code": _cell_code(plan, flow.cell, flow.code)} for flow in plan.flows],
         "classes_module": CLASSES_MODULE,
@@ -95,6 +101,8 @@ def capture_request(plan: Plan) -> dict[str, Any]:
             "model": plan.model,
             "method": scoring.method,
             "post": scoring_post(plan),
+            "score": naming.score,
+            "column": naming.expression,
         },
     }
 
@@ -125,6 +133,75 @@ def _reads_a_file(call: ast.Call, imports: dict[str, str]) -> bool:
     from shipml.notebooks.check.roles import dataset_loader, pandas_reader
 
     return bool(pandas_reader(call, imports) or dataset_loader(call, imports))
+
+
+def plain_request(flows: Sequence[CellFlow]) -> dict[str, Any]:
+    """A plan that only runs the cells (to tell whether the notebook runs at all)."""
+    return {
+        "cells": [{"number": f.cell, "code": f.code} for f in flows],
+        "classes_module": CLASSES_MODULE,
+        "snapshots": [],
+    }
+
+
+@dataclass(frozen=True)
+class Naming:
+    """What the scores are called in `predict`, the column they fill, and the expression that
+    fills it (`estimates.round(1)` when the notebook's scored frame says so)."""
+
+    score: str
+    column: str
+    expression: str
+
+
+def prediction_naming(plan: Plan, label: str | None) -> Naming:
+    """How the notebook names its predictions (the scored frame's column, the variable)."""
+    score, column = _score_names(plan, label or "prediction")
+    expression = score
+    literal = _literal_columns(plan)
+    value = literal.get(column)
+    if value is not None:
+        text = ast.unparse(value)
+        if free_names(text) <= {score} | plan.module.names:
+            expression = text
+    return Naming(score, column, expression)
+
+
+def _literal_columns(plan: Plan) -> dict[str, ast.expr]:
+    scoring = plan.scoring
+    literal = dict_frame_columns(scoring.function or scoring.statement.node)
+    if not literal:
+        literal = {
+            k: v
+            for s in plan.statements
+            if s.cell == scoring.cell
+            for k, v in dict_frame_columns(s.node).items()
+        }
+    return literal
+
+
+def _score_names(plan: Plan, label: str) -> tuple[str, str]:
+    """The name the scores get in `predict`, and the column they fill in its output."""
+    scoring = plan.scoring
+    statement = innermost_statement(scoring.statement.node, scoring.call)
+    literal = _literal_columns(plan)
+    name: str | None = None
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target = statement.targets[0]
+        if isinstance(target, ast.Name):
+            name = target.id
+        elif isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+            column = str(target.slice.value)
+            return snake_case(column) if snake_case(column) != column else "predictions", column
+    if name is not None:
+        for column, value in literal.items():
+            if isinstance(value, ast.Name) and value.id == name:
+                return name, column
+            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)):
+                return name, column
+        return name, name
+    default = f"{label}_probability" if scoring.method == "predict_proba" else label
+    return "predictions", default
 
 
 def scoring_post(plan: Plan) -> str:
@@ -179,9 +256,7 @@ def scoring_expression(plan: Plan) -> ast.expr:
             and isinstance(parent.func.value, ast.Name)
             and plan.imports.get(parent.func.value.id) == "numpy"
             and node in parent.args
-        ):
-            node = parent
-        elif isinstance(parent, ast.Compare | ast.BinOp | ast.UnaryOp):
+        ) or isinstance(parent, ast.Compare | ast.BinOp | ast.UnaryOp):
             node = parent
         else:
             break
@@ -219,9 +294,21 @@ def _ingest(plan: Plan) -> dict[str, Any]:
 
 
 def _cell_code(plan: Plan, cell: int, code: str) -> str:
-    edits = [
-        Edit(s.node, learning_text(plan, s))
-        for s in plan.prep
-        if s.cell == cell and plan.sites.get(id(s))
-    ]
+    """The cell as the capture runs it: learning places through `learned`, and rows keeping
+    the index they were read with (`.reset_index(drop=True)` taken out, as in the steps) in
+    the preparation and the functions it calls, so its rows can be found in the data."""
+    edits = []
+    for statement in _index_keeping(plan):
+        if statement.cell != cell:
+            continue
+        text = learning_text(plan, statement) if statement in plan.prep else statement.source
+        kept, _, _ = keeping_row_index(Snippet(statement.cell, statement.line, text))
+        if kept.text != statement.source:
+            edits.append(Edit(statement.node, kept.text))
     return replace(code, edits) if edits else code
+
+
+def _index_keeping(plan: Plan) -> list[Statement]:
+    used = plan.module.closure(n for s in plan.prep for n in s.reads)
+    helpers = [s for n, s in plan.module.definitions.items() if n in used]
+    return [*plan.prep, *{id(s): s for s in helpers}.values()]

@@ -11,12 +11,10 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from shipml.notebooks.check.blockers import kept_code_blockers
-from shipml.notebooks.check.checks import check_notebook
 from shipml.notebooks.check.plan import Plan
 from shipml.notebooks.check.slicing import ModuleCode, import_source
 from shipml.notebooks.check.statements import Statement, free_names
-from shipml.notebooks.convert.adaptations import keeping_row_index, without_label_filters
+from shipml.notebooks.convert.adaptations import Change, keeping_row_index, without_label_filters
 from shipml.notebooks.convert.rewrite import Snippet, source_of
 from shipml.notebooks.errors import Blocker
 
@@ -35,6 +33,8 @@ class ModuleParts:
     """Imports and constants `notebook_code.py` needs for its classes."""
     used: set[str] = field(default_factory=set)
     blockers: list[Blocker] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    """Changes made to functions the transforms use (as to the transforms' own code)."""
 
 
 def module_parts(
@@ -65,9 +65,10 @@ def module_parts(
             continue
         snippet = _snippet(statement)
         if statement.binds & by_transforms and label is not None:
-            snippet, _, blockers = without_label_filters(snippet, label)
-            snippet, _, more = keeping_row_index(snippet)
+            snippet, changes, blockers = without_label_filters(snippet, label)
+            snippet, more_changes, more = keeping_row_index(snippet)
             parts.blockers += blockers + more
+            parts.changes += changes + more_changes
         parts.helpers.append(snippet)
     for_classes = module.closure(used & classes)
     parts.constants = [
@@ -83,8 +84,6 @@ def module_parts(
         for s in _in_order({id(s): s for n, s in module.constants.items() if n in for_classes})
     ]
     parts.used = used | for_classes
-    kept = [*plan.source.ingest, *plan.prep, *plan.model_code, *definitions]
-    parts.blockers += kept_code_blockers(check_notebook(plan.notebook).findings, kept)
     return parts
 
 
