@@ -1,26 +1,27 @@
-"""Notebook conversion: `shipml notebook convert` vs Soorgeon (`soorgeon refactor`), side by side.
+"""Notebook conversion on notebooks written the way Kaggle notebooks are: this tree's
+`shipml notebook convert`, the converter of main's commit 3b850dd, and Soorgeon, side by side.
 
-Both tools get the same two clean notebooks (tests/notebooks/fixtures/clean_classification and
-clean_regression: sections Load data / Preprocess / Features / Train / Predict, a CSV beside
-each), each copied into a fresh directory. For each tool and notebook the script records
-whether the conversion succeeds, whether its output pipeline runs, how long that takes, and
-what the output contains (typed contracts, tests, data validation, ML roles).
+The twelve notebooks of tests/notebooks/fixtures/kaggle (Titanic twice, House Prices twice,
+heart disease twice, Telco churn, Palmer penguins, and scikit-learn's iris, wine, breast cancer
+and diabetes datasets; saved execution counts, in-place pandas, splits and fits in sections of
+their own, several models, submissions and pickles written, `!pip`/`!conda` lines, plots,
+classes defined in the notebook) are copied fresh for each tool. Notebook by notebook, the
+tools take turns:
 
-- shipml: `shipml notebook convert NB --out DIR` (which runs the new project's own tests),
-  then `shipml train --promote champion` and `shipml run --start ... --end ...` (one batch
-  window) in the new project.
-- Soorgeon 0.0.x: `soorgeon refactor NB`, then `ploomber build` in its output. Three variants:
-  the notebook as it is; the notebook with the one edit Soorgeon's error asks for (the list
-  constant its `featurize` reads moved into the function); and `--single-task`, the fallback
-  Soorgeon suggests (the whole notebook as one task).
+- shipml (this tree, and main's commit 3b850dd checked out with `git archive` into the work
+  directory): `python -m shipml.cli notebook convert NB --out DIR` (which runs the new
+  project's own tests), then, in the project, `shipml train --promote champion` and `shipml run`
+  on its batch window.
+- Soorgeon 0.0.x: `soorgeon refactor NB`, then `ploomber build` in its output, in a virtualenv
+  of its own (benchmarks/.venv-soorgeon, made on first use with soorgeon, ploomber, pandas,
+  scikit-learn and matplotlib).
 
-Soorgeon and Ploomber run in their own virtualenv (they pin packages of their own), made on
-first use together with the packages the notebooks import:
+Recorded per tool and notebook: converts (as written, no edits), its own tests pass (for this
+tree: they include the notebook's rows through the batch flow giving the notebook's
+predictions), trains, scores a window (Soorgeon: `ploomber build` runs), seconds, and the
+first line of the reason when something fails.
 
-    python3.11 -m venv benchmarks/.venv-soorgeon
-    benchmarks/.venv-soorgeon/bin/pip install soorgeon ploomber pandas scikit-learn
-
-Usage: python benchmarks/notebook.py [--work DIR] [--skip-soorgeon] [--skip-training]
+Usage: python benchmarks/notebook.py [--work DIR] [--skip-soorgeon] [--only NAME ...]
 Re-runnable: every run starts from fresh copies (in a temporary directory unless --work is
 given, which is emptied first). The last line printed is one JSON object with the results.
 """
@@ -28,7 +29,6 @@ given, which is emptied first). The last line printed is one JSON object with th
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import re
@@ -37,59 +37,52 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FIXTURES = HERE.parent / "tests" / "notebooks" / "fixtures"
-NOTEBOOKS = {
-    "churn (classification)": FIXTURES / "clean_classification" / "churn.ipynb",
-    "house_prices (regression)": FIXTURES / "clean_regression" / "house_prices.ipynb",
-}
+REPOSITORY = HERE.parent
+KAGGLE = REPOSITORY / "tests" / "notebooks" / "fixtures" / "kaggle"
+NOTEBOOKS = sorted(KAGGLE.glob("*/*.ipynb"))
+OLD_COMMIT = "3b850dd"
 SOORGEON_VENV = HERE / ".venv-soorgeon"
-SOORGEON_REQUIREMENTS = ("soorgeon", "ploomber", "pandas", "scikit-learn")
+SOORGEON_REQUIREMENTS = ("soorgeon", "ploomber", "pandas", "scikit-learn", "matplotlib")
 WINDOW = ("2026-01-05T09:00:00Z", "2026-01-05T09:15:00Z")
 TIMEOUT = 900
-_CONSTANT = re.compile(r"^(?P<name>[A-Z][A-Z0-9_]*) = (?P<value>\[.*\])\n+", re.MULTILINE)
 
 
 @dataclass
 class Outcome:
-    """One tool (and variant) on one notebook."""
+    """One tool on one notebook."""
 
     tool: str
     notebook: str
-    converted: bool = False
-    runs: bool = False
+    converts: bool = False
+    tests: bool | None = None
+    trains: bool | None = None
+    scores: bool | None = None
     convert_s: float | None = None
     run_s: float | None = None
-    error: str | None = None
-    tasks: int = 0
-    typed_contracts: int = 0
-    tests: int = 0
-    validation: str = "none"
-    roles: str = "none"
-    notes: list[str] = field(default_factory=list)
+    reason: str | None = None
 
 
 def main() -> None:
-    """Run every tool on every notebook; print a table and the results as JSON."""
+    """Every tool on every notebook, in turns; a table, then the results as JSON."""
     arguments = _arguments()
     work = Path(arguments.work) if arguments.work else Path(tempfile.mkdtemp(prefix="nbconv-"))
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    outcomes: list[Outcome] = []
+    old_src = _old_checkout(work / "shipml-3b850dd")
     soorgeon = None if arguments.skip_soorgeon else _soorgeon_environment()
-    for label, notebook in NOTEBOOKS.items():
-        outcomes.append(
-            _shipml(label, notebook, work / "shipml", train=not arguments.skip_training)
-        )
-        if soorgeon is not None and soorgeon.error is None:
-            for variant in ("as is", "constant moved into the function", "--single-task"):
-                outcomes.append(_soorgeon(label, notebook, work / "soorgeon", variant))
-    if soorgeon is not None and soorgeon.error is not None:
-        outcomes.append(soorgeon)
+    notebooks = [n for n in NOTEBOOKS if not arguments.only or n.stem in arguments.only]
+    outcomes: list[Outcome] = []
+    for notebook in notebooks:
+        outcomes.append(_shipml("shipml (this tree)", notebook, work / "new", REPOSITORY / "src"))
+        outcomes.append(_shipml(f"shipml ({OLD_COMMIT})", notebook, work / "old", old_src))
+        if soorgeon is not None:
+            outcomes.append(_soorgeon(notebook, work / "soorgeon", soorgeon))
     print(_table(outcomes))
+    print(_summary(outcomes))
     print(f"work directory: {work}; load average: {os.getloadavg()[0]:.1f}")
     print(json.dumps({"outcomes": [asdict(o) for o in outcomes]}))
 
@@ -98,19 +91,23 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", help="Directory for the copies and outputs (emptied first).")
     parser.add_argument("--skip-soorgeon", action="store_true", help="Run shipml only.")
-    parser.add_argument(
-        "--skip-training", action="store_true", help="Convert only: no train, no batch window."
-    )
+    parser.add_argument("--only", nargs="*", help="Notebook names (file stems) to run.")
     return parser.parse_args()
 
 
-def _run(command: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+def _run(
+    command: list[str], cwd: Path, extra: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], float]:
     environment = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1",
-                   "PLOOMBER_STATS_ENABLED": "false", "OMP_NUM_THREADS": "1"}  # fmt: skip
+                   "PLOOMBER_STATS_ENABLED": "false", "OMP_NUM_THREADS": "1",
+                   "MPLBACKEND": "Agg", **(extra or {})}  # fmt: skip
     started = time.perf_counter()
-    completed = subprocess.run(
-        command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=TIMEOUT
-    )
+    try:
+        completed = subprocess.run(
+            command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        completed = subprocess.CompletedProcess(command, 124, "", f"timed out after {TIMEOUT} s")
     return completed, round(time.perf_counter() - started, 1)
 
 
@@ -119,171 +116,138 @@ def _copy(notebook: Path, directory: Path) -> Path:
     return directory / notebook.name
 
 
-# -- shipml ---------------------------------------------------------------------------------
+# -- shipml, this tree and main's commit 3b850dd ---------------------------------------------
 
 
-def _shipml(label: str, notebook: Path, work: Path, *, train: bool) -> Outcome:
-    outcome = Outcome("shipml notebook convert", label)
+def _old_checkout(target: Path) -> Path:
+    """The source tree of commit 3b850dd (`git archive`), to run its converter."""
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPOSITORY), "archive", OLD_COMMIT, "src"],
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target / "src"
+
+
+def _shipml(tool: str, notebook: Path, work: Path, source: Path) -> Outcome:
+    outcome = Outcome(tool, notebook.stem)
     copy = _copy(notebook, work / notebook.stem)
     project = work / f"{notebook.stem}-project"
     shipml = [sys.executable, "-m", "shipml.cli"]
-    converted, outcome.convert_s = _run([*shipml, "notebook", "convert", str(copy), "--out",
-                                         str(project)], work)  # fmt: skip
-    outcome.converted = converted.returncode == 0
-    if not outcome.converted:
-        outcome.error = _last_line(converted)
+    path = {"PYTHONPATH": str(source)}
+    converted, outcome.convert_s = _run(
+        [*shipml, "notebook", "convert", str(copy), "--out", str(project)], work, path
+    )
+    outcome.converts = project.is_dir() and (project / "pipeline.py").is_file()
+    if not outcome.converts:
+        outcome.reason = _reason(converted)
         return outcome
     tests = re.search(r"tests: (.+)", converted.stdout)
-    outcome.notes.append(f"its own tests when converted: {tests.group(1) if tests else '?'}")
-    _describe_shipml(project, outcome)
-    if train:
-        trained, train_s = _run([*shipml, "train", "--promote", "champion", "--json"], project)
-        scored, window_s = _run(
-            [*shipml, "run", "--start", WINDOW[0], "--end", WINDOW[1], "--json"], project
-        )
-        outcome.runs = trained.returncode == 0 and scored.returncode == 0
-        outcome.run_s = round(train_s + window_s, 1)
-        outcome.error = (
-            None if outcome.runs else _last_line(trained if trained.returncode else scored)
-        )
+    outcome.tests = converted.returncode == 0 and bool(tests) and "failed" not in tests.group(1)
+    if not outcome.tests:
+        outcome.reason = f"its tests: {tests.group(1) if tests else _reason(converted)}"
+    trained, train_s = _run([*shipml, "train", "--promote", "champion", "--json"], project, path)
+    outcome.trains = trained.returncode == 0
+    scored, window_s = _run(
+        [*shipml, "run", "--start", WINDOW[0], "--end", WINDOW[1], "--json"], project, path
+    )
+    outcome.scores = scored.returncode == 0
+    outcome.run_s = round(train_s + window_s, 1)
+    if not outcome.trains:
+        outcome.reason = f"shipml train: {_reason(trained)}"
+    elif not outcome.scores:
+        outcome.reason = f"shipml run: {_reason(scored)}"
     return outcome
 
 
-def _describe_shipml(project: Path, outcome: Outcome) -> None:
-    contracts = ast.parse((project / "contracts.py").read_text())
-    outcome.typed_contracts = sum(isinstance(n, ast.ClassDef) for n in contracts.body)
-    outcome.tests = sum(_test_functions(path) for path in (project / "tests").glob("test_*.py"))
-    steps = (project / "steps.py").read_text()
-    outcome.tasks = steps.count("@step")
-    outcome.validation = f"every step boundary ({steps.count('Table[')} Table[...] annotations)"
-    pipeline = (project / "pipeline.py").read_text()
-    roles = [r for r in ("transforms", "train", "predict") if f"{r}=" in pipeline]
-    outcome.roles = ", ".join(roles) + "; data file + batch window source"
+# -- Soorgeon ---------------------------------------------------------------------------------
 
 
-# -- Soorgeon -------------------------------------------------------------------------------
-
-
-def _soorgeon_environment() -> Outcome | None:
-    """The virtualenv with Soorgeon and Ploomber, made on first use."""
+def _soorgeon_environment() -> Path | None:
+    """The virtualenv with Soorgeon and Ploomber, made on first use; None when it cannot be."""
     python = SOORGEON_VENV / "bin" / "python"
-    outcome = Outcome("soorgeon (install)", "-")
     if not python.exists():
         made, _ = _run([sys.executable, "-m", "venv", str(SOORGEON_VENV)], HERE)
         if made.returncode != 0:
-            outcome.error = f"virtualenv: {_last_line(made)}"
-            return outcome
-    installed, seconds = _run(
-        [str(python), "-m", "pip", "install", "-q", *SOORGEON_REQUIREMENTS], HERE
-    )
+            print(f"soorgeon: no virtualenv: {_reason(made)}", file=sys.stderr)
+            return None
+    installed, _ = _run([str(python), "-m", "pip", "install", "-q", *SOORGEON_REQUIREMENTS], HERE)
     if installed.returncode != 0:
-        outcome.error = f"pip install failed: {_last_line(installed)}"
-        return outcome
-    outcome.notes.append(f"pip install checked in {seconds} s")
-    return outcome
+        print(f"soorgeon: pip install failed: {_reason(installed)}", file=sys.stderr)
+        return None
+    return SOORGEON_VENV / "bin"
 
 
-def _soorgeon(label: str, notebook: Path, work: Path, variant: str) -> Outcome:
-    outcome = Outcome(f"soorgeon refactor ({variant})", label)
-    slug = re.sub(r"\W+", "-", variant).strip("-")
-    copy = _copy(notebook, work / f"{notebook.stem}-{slug}")
-    if variant == "constant moved into the function":
-        outcome.notes.append(_move_constants_into_functions(copy))
-    bin_dir = SOORGEON_VENV / "bin"
-    command = [str(bin_dir / "soorgeon"), "refactor", copy.name]
-    if variant == "--single-task":
-        command.append("--single-task")
-    refactored, outcome.convert_s = _run(command, copy.parent)
-    outcome.converted = refactored.returncode == 0 and (copy.parent / "pipeline.yaml").exists()
-    if not outcome.converted:
-        outcome.error = _soorgeon_error(refactored)
+def _soorgeon(notebook: Path, work: Path, bin_dir: Path) -> Outcome:
+    outcome = Outcome("soorgeon", notebook.stem)
+    copy = _copy(notebook, work / notebook.stem)
+    refactored, outcome.convert_s = _run([str(bin_dir / "soorgeon"), "refactor", copy.name],
+                                         copy.parent)  # fmt: skip
+    outcome.converts = refactored.returncode == 0 and (copy.parent / "pipeline.yaml").exists()
+    if not outcome.converts:
+        outcome.reason = _soorgeon_reason(refactored)
         return outcome
     built, outcome.run_s = _run([str(bin_dir / "ploomber"), "build"], copy.parent)
-    outcome.runs = built.returncode == 0
-    if not outcome.runs:
-        outcome.error = _last_line(built)
-    _describe_soorgeon(copy.parent, outcome)
+    outcome.scores = built.returncode == 0
+    if not outcome.scores:
+        outcome.reason = f"ploomber build: {_reason(built)}"
     return outcome
 
 
-def _move_constants_into_functions(notebook: Path) -> str:
-    """Move each list constant a function reads into that function's body (the edit Soorgeon's
-    "functions are using global variables" error asks for)."""
-    document = json.loads(notebook.read_text())
-    moved = []
-    for cell in document["cells"]:
-        source = "".join(cell["source"])
-        match = _CONSTANT.search(source)
-        if cell["cell_type"] != "code" or match is None or "def " not in source:
-            continue
-        source = source.replace(match.group(0), "", 1)
-        source = re.sub(
-            r'(def .*:\n    """.*"""\n)', rf"\1    {match.group(0).strip()}\n", source, count=1
-        )
-        cell["source"] = source
-        moved.append(match.group("name"))
-    notebook.write_text(json.dumps(document, indent=1))
-    return f"edited: {', '.join(moved)} moved into the function that reads it"
-
-
-def _describe_soorgeon(directory: Path, outcome: Outcome) -> None:
-    pipeline = (directory / "pipeline.yaml").read_text()
-    outcome.tasks = pipeline.count("- source:")
-    products = re.findall(r"output/\S+\.pkl", pipeline)
-    outcome.notes.append(f"{len(products)} pickled products between tasks")
-    sources = (
-        [p.read_text() for p in (directory / "tasks").glob("*")]
-        if (directory / "tasks").is_dir()
-        else []
-    )
-    typed = sum(len(re.findall(r"BaseModel|pandera|DataFrameModel|Schema", s)) for s in sources)
-    outcome.typed_contracts = typed
-    outcome.tests = sum(_test_functions(p) for p in directory.rglob("test_*.py"))
-    outcome.validation = "none" if typed == 0 else "present"
-    outcome.roles = (
-        "none (the whole notebook as one task)"
-        if outcome.tasks == 1
-        else "none (one task per H2 section; no train/predict roles)"
-    )
-
-
-def _soorgeon_error(completed: subprocess.CompletedProcess[str]) -> str:
+def _soorgeon_reason(completed: subprocess.CompletedProcess[str]) -> str:
     text = completed.stdout + completed.stderr
-    found = re.search(r"\* Function .*", text)
-    return found.group(0) if found else _last_line(completed)
+    for pattern in (r"\* Function .*", r"Error: .*", r"\w+Error: .*"):
+        found = re.search(pattern, text)
+        if found:
+            return found.group(0)[:200]
+    return _reason(completed)
 
 
-# -- helpers --------------------------------------------------------------------------------
+# -- report -----------------------------------------------------------------------------------
 
 
-def _test_functions(path: Path) -> int:
-    try:
-        tree = ast.parse(path.read_text())
-    except SyntaxError:
-        return 0
-    return sum(isinstance(n, ast.FunctionDef) and n.name.startswith("test") for n in tree.body)
+def _reason(completed: subprocess.CompletedProcess[str]) -> str:
+    lines = [line.strip() for line in (completed.stdout + completed.stderr).splitlines()]
+    for line in lines:
+        if re.match(r"cell \d+", line) or line.startswith("error:"):
+            return line[:200]
+    meaningful = [line for line in lines if line]
+    return meaningful[-1][:200] if meaningful else f"exit {completed.returncode}"
 
 
-def _last_line(completed: subprocess.CompletedProcess[str]) -> str:
-    lines = [line for line in (completed.stderr + completed.stdout).splitlines() if line.strip()]
-    return lines[-1][:200] if lines else f"exit {completed.returncode}"
+def _mark(value: bool | None) -> str:
+    return "-" if value is None else "yes" if value else "**no**"
 
 
 def _table(outcomes: list[Outcome]) -> str:
     rows = [
-        "| tool | notebook | converts | output runs | convert s | run s | steps/tasks "
-        "| typed contracts | tests | data validation | ML roles | notes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| notebook | tool | converts | its tests | trains | scores a window | convert s "
+        "| train + window s | reason |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
-        notes = "; ".join([*o.notes, *([f"error: {o.error}"] if o.error else [])])
         rows.append(
-            f"| {o.tool} | {o.notebook} | {'yes' if o.converted else 'no'} "
-            f"| {'yes' if o.runs else 'no'} | {o.convert_s or ''} | {o.run_s or ''} "
-            f"| {o.tasks} | {o.typed_contracts} | {o.tests} | {o.validation} | {o.roles} "
-            f"| {notes} |"
+            f"| {o.notebook} | {o.tool} | {_mark(o.converts)} | {_mark(o.tests)} "
+            f"| {_mark(o.trains)} | {_mark(o.scores)} | {o.convert_s or ''} | {o.run_s or ''} "
+            f"| {(o.reason or '').replace('|', '/')} |"
         )
     return "\n".join(rows)
+
+
+def _summary(outcomes: list[Outcome]) -> str:
+    lines = []
+    for tool in dict.fromkeys(o.tool for o in outcomes):
+        mine = [o for o in outcomes if o.tool == tool]
+        converts = sum(o.converts for o in mine)
+        whole = sum(bool(o.converts and o.tests is not False and o.trains is not False
+                         and o.scores) for o in mine)  # fmt: skip
+        lines.append(
+            f"{tool}: {converts}/{len(mine)} convert as written; {whole}/{len(mine)} convert, "
+            "pass their own tests (if any), train (if it can) and run"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -204,3 +204,25 @@ def test_a_syntax_error_is_a_finding_not_a_crash(write_notebook) -> None:
     findings = findings_of(path)
     assert summary(findings) == [(1, 2, "syntax_error", [])]
     assert findings[0].message.startswith("the cell is not valid Python:")
+
+
+def test_a_cell_reading_many_names_bound_below_is_one_finding_listing_them(
+    write_notebook,
+) -> None:
+    path = write_notebook(
+        [
+            ("frame = pd.DataFrame({'a': np.arange(3)})\nplt.plot(frame['a'])\n"
+             "model = LinearRegression()", 2),
+            ("import numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt\n"
+             "from sklearn.linear_model import LinearRegression", 1),
+        ]
+    )  # fmt: skip
+
+    findings = [f for f in findings_of(path) if f.kind.value == "used_before_definition"]
+
+    [grouped] = findings
+    assert (grouped.cell, grouped.line) == (1, 1)
+    assert grouped.names == ["LinearRegression", "np", "pd", "plt"]
+    assert grouped.message.startswith(
+        "4 names: `LinearRegression`, `np`, `pd`, `plt` are read here before a cell binds them"
+    )

@@ -51,6 +51,9 @@ class FindingKind(StrEnum):
     LABEL_TRANSFORMED = "label_transformed"
     LABEL_FILTER = "label_filter"
     CLASS_MOVED = "class_moved"
+    LABEL_DROPPED = "label_dropped"
+    ROWS_RENUMBERED = "rows_renumbered"
+    ROWS_PICKED = "rows_picked"
     NO_TRAINING_DATA = "no_training_data"
     NO_SCORING = "no_scoring"
 

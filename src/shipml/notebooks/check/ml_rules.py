@@ -75,7 +75,23 @@ def _plan_notes(plan: Plan, make: FindingMaker) -> Iterator[Finding]:
                 line=statement.line,
             )
         use = plan.label_uses.get(id(statement))
-        if use == "transforms":
+        if _renumbers(statement.node):
+            yield make(
+                FindingKind.ROWS_RENUMBERED,
+                statement.cell,
+                "`.reset_index(drop=True)` renumbers the rows: convert takes it out so that each "
+                "row keeps the index its label and its prediction are joined by",
+                line=statement.line,
+            )
+        if use == "drops":
+            yield make(
+                FindingKind.LABEL_DROPPED,
+                statement.cell,
+                f"drops the label `{plan.label}`: convert adds `errors=\"ignore\"` (rows to score "
+                "have no label)",
+                line=statement.line,
+            )
+        elif use == "transforms":
             yield make(
                 FindingKind.LABEL_TRANSFORMED,
                 statement.cell,
@@ -101,6 +117,24 @@ def _plan_notes(plan: Plan, make: FindingMaker) -> Iterator[Finding]:
             "on all the rows it gets",
             line=plan.split.statement.line,
         )
+    used_functions = plan.module.closure(n for s in plan.prep for n in s.reads)
+    for name, statement in plan.module.definitions.items():
+        if name in used_functions and _renumbers(statement.node):
+            yield make(
+                FindingKind.ROWS_RENUMBERED,
+                statement.cell,
+                f"`{name}` renumbers the rows (`.reset_index(drop=True)`): convert takes it out "
+                "so that each row keeps the index its label and its prediction are joined by",
+                line=statement.line,
+            )
+    if _picks_rows(plan):
+        yield make(
+            FindingKind.ROWS_PICKED,
+            plan.scoring.cell,
+            "the last predictions are cut by position (`[:10]`, `.head()`): convert's predict "
+            "step scores every row it gets",
+            line=plan.scoring.statement.line,
+        )
     others = sorted({f.model for f in plan.fits} - {plan.model})
     if others:
         yield make(
@@ -123,6 +157,27 @@ def _plan_notes(plan: Plan, make: FindingMaker) -> Iterator[Finding]:
                 line=statement.line,
                 names=[name],
             )
+
+
+def _renumbers(node: ast.AST) -> bool:
+    """A `.reset_index(drop=True)` call in `node`."""
+    return any(
+        method_name(call) == "reset_index"
+        and any(k.arg == "drop" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in call.keywords)
+        for call in calls_in(node)
+    )  # fmt: skip
+
+
+def _picks_rows(plan: Plan) -> bool:
+    """The last scoring call's result cut by position: `model.predict(X)[:10]`, `.head()`."""
+    call = plan.scoring.call
+    for node in ast.walk(plan.scoring.statement.node):
+        if isinstance(node, ast.Subscript) and node.value is call:
+            return isinstance(node.slice, ast.Slice)
+        if isinstance(node, ast.Attribute) and node.value is call:
+            return node.attr in ("head", "tail")
+    return False
 
 
 def _file_writes(flows: Sequence[CellFlow], make: FindingMaker) -> Iterator[Finding]:

@@ -262,6 +262,7 @@ class _Run:
                 "expected": np.asarray(expected),
                 "cell": call["cell"],
                 "fit_rows": call.get("part") == "train",
+                "model_input": _pickled(call["rows"]),
             }
             self.result["refit"] = _refit_reproduces(model, self.result["fit"], call["rows"], method)
         fit = self.result["fit"]

@@ -39,9 +39,12 @@ class Change:
     cell: int
     line: int
     description: str
+    kind: str = ""
+    """The name `shipml notebook check` gives it (a FindingKind value)."""
 
     def __str__(self) -> str:
-        return f"cell {self.cell} line {self.line}: {self.description}"
+        named = f" ({self.kind})" if self.kind else ""
+        return f"cell {self.cell} line {self.line}: {self.description}{named}"
 
 
 def without_label_filters(
@@ -53,6 +56,7 @@ def without_label_filters(
         lambda text, tree: _label_filter_edits(text, tree, label),
         f"label-presence filter on `{label}` taken out: transforms never see the label; "
         "data/train.csv holds only labelled rows",
+        "label_filter",
     )
     blockers = [
         Blocker(
@@ -73,6 +77,7 @@ def keeping_row_index(snippet: Snippet) -> tuple[Snippet, list[Change], list[Blo
         snippet,
         _reset_index_edits,
         "`.reset_index(drop=True)` taken out: shipml joins each row's label by its index",
+        "rows_renumbered",
     )
     blockers = []
     for node in ast.walk(edited.tree()):
@@ -99,7 +104,9 @@ def with_names_replaced(snippet: Snippet, replacements: Mapping[str, str]) -> Sn
     return snippet.with_text(replace(snippet.text, edits))
 
 
-def _rewrite(snippet: Snippet, find: Finder, description: str) -> tuple[Snippet, list[Change]]:
+def _rewrite(
+    snippet: Snippet, find: Finder, description: str, kind: str = ""
+) -> tuple[Snippet, list[Change]]:
     """Apply the outermost edits `find` proposes until it proposes none."""
     changes: list[Change] = []
     current = snippet
@@ -113,7 +120,7 @@ def _rewrite(snippet: Snippet, find: Finder, description: str) -> tuple[Snippet,
             key=lambda e: (getattr(e.node, "lineno", 1), getattr(e.node, "col_offset", 0)),
         )
         changes += [
-            Change(snippet.cell, current.cell_line(getattr(e.node, "lineno", 1)), description)
+            Change(snippet.cell, current.cell_line(getattr(e.node, "lineno", 1)), description, kind)
             for e in edits
         ]
         current = current.with_text(replace(current.text, edits))

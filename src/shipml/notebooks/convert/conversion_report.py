@@ -21,7 +21,11 @@ def conversion_markdown(design: Design, verification: str | None) -> str:
         ),
         _listed(
             "Not carried over",
-            [f"cell {d.cell} line {d.line}: `{d.text}` — {d.reason}" for d in design.dropped],
+            [
+                f"cell {d.cell} line {d.line}: `{d.text}` — {d.reason}"
+                + (f" ({d.kind})" if d.kind else "")
+                for d in design.dropped
+            ],
             "Nothing: every statement is part of a step.",
         ),
         _tests(design, verification),

@@ -115,6 +115,11 @@ def design_project(plan: Plan, captured: Captured, name: str) -> Design:
     parts = module_parts(plan, code, _texts(transforms), label)
     d.blockers += parts.blockers
     d.changes += parts.changes
+    for snippet in parts.classes:
+        d.changes.append(Change(snippet.cell, snippet.line,
+                                f"class `{_class_name(snippet.text)}` moved into notebook_code.py, "
+                                "which steps.py imports and the saved model loads from",
+                                "class_moved"))  # fmt: skip
     d.stop_if_blocked()
     contracts = [
         ContractSpec(raw_contract, raw.drop(columns=[label]), f"A row of `{_data_name(plan)}`, as read."),
@@ -204,7 +209,8 @@ def _training_rows(d: _Designer, raw: pd.DataFrame, label: str) -> pd.DataFrame:
         for statement in transforms:
             d.changes.append(Change(statement.cell, statement.line,
                                     f"the label `{label}` transformed in place: applied once to "
-                                    "data/train.csv, which holds the label as the model learns it"))  # fmt: skip
+                                    "data/train.csv, which holds the label as the model learns it",
+                                    "label_transformed"))  # fmt: skip
     return training[training[label].notna()]
 
 
@@ -334,17 +340,20 @@ def _prepare(
         for site in plan.sites.get(id(statement), []):
             d.changes.append(Change(statement.cell, int(site.key.split("line ")[1].split()[0]),
                                     f"`{_site_text(statement, site)}` learned from the training rows "
-                                    "and kept in the model (a batch to score gets the same value)"))  # fmt: skip
+                                    "and kept in the model (a batch to score gets the same value)",
+                                    "learned_from_data"))  # fmt: skip
         if use == "drops":
             text = _ignoring_missing_label(statement, text, label)
             d.changes.append(Change(statement.cell, statement.line,
-                                    f"drops the label `{label}` with `errors=\"ignore\"`: rows to score have none"))  # fmt: skip
+                                    f"drops the label `{label}` with `errors=\"ignore\"`: rows to score have none",
+                                    "label_dropped"))  # fmt: skip
         snippet, changes, blockers = keeping_row_index(Snippet(statement.cell, statement.line, text))
         d.changes += changes
         d.blockers += blockers
         if use == "filters":
             d.changes.append(Change(statement.cell, statement.line,
-                                    f"keeps training rows by the label `{label}`: runs while training only"))  # fmt: skip
+                                    f"keeps training rows by the label `{label}`: runs while training only",
+                                    "label_filter"))  # fmt: skip
         emit(snippet.text, fitting_only=use == "filters")
     emit("")
     lines = [line for line in lines if line]
@@ -426,7 +435,7 @@ def _split_replacement(d: _Designer) -> tuple[list[tuple[str, bool]], str | None
     d.changes.append(Change(split.statement.cell, split.statement.line,
                             "train/test split taken out: `train` fits on all the rows it gets; "
                             "shipml holds out [training] holdout_fraction of the data itself and "
-                            "evaluates on it"))  # fmt: skip
+                            "evaluates on it", "split_replaced"))  # fmt: skip
     return lines, index
 
 
@@ -490,7 +499,7 @@ def _predict(
     if scoring_expression(plan) is not scoring.call and _positional(plan):
         d.changes.append(Change(scoring.cell, scoring.statement.line,
                                 "rows picked by position from the scores (`[:10]`, `.head()`) taken "
-                                "out: predict scores every row it gets"))  # fmt: skip
+                                "out: predict scores every row it gets", "rows_picked"))  # fmt: skip
     labels = reference["labels"]
     expected = pd.DataFrame({c: raw[c].loc[labels].to_numpy() for c in ids})
     expected[column] = expected_values
@@ -549,8 +558,19 @@ def _evidence(
         model_repr=str(captured.model_info.get("repr", "")),
         positions=positions,
         expected=expected,
+        model_input=_model_input(d, captured),
         fit_rows=fit_rows,
     )
+
+
+def _model_input(d: _Designer, captured: Captured) -> bytes:
+    payload = captured.reference["model_input"] if captured.reference else None
+    if not isinstance(payload, bytes):
+        d.block(d.plan.scoring.cell, None,
+                "the rows the notebook's model scored cannot be saved (pickled)")  # fmt: skip
+        d.stop_if_blocked()
+    assert isinstance(payload, bytes)
+    return payload
 
 
 def _learns_before_split(plan: Plan) -> bool:
@@ -668,6 +688,11 @@ def _raw_name(plan: Plan) -> str:
 
 def _data_name(plan: Plan) -> str:
     return plan.source.names[0] if plan.source.kind == "file" else f"{plan.source.what}()"
+
+
+def _class_name(text: str) -> str:
+    node = ast.parse(text).body[0]
+    return node.name if isinstance(node, ast.ClassDef) else "?"
 
 
 def _indent(text: str) -> str:

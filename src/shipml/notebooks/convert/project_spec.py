@@ -112,6 +112,8 @@ class Evidence:
     """Positions, in the window file, of the rows whose predictions are compared."""
     expected: pd.DataFrame
     """The predict step's output the notebook's own model and preparation give for them."""
+    model_input: bytes
+    """The notebook's model's input for them, pickled (a frame or an array)."""
     fit_rows: pd.DataFrame | None
     """The rows the notebook's model was fitted on, label included, when fitting the pipeline
     on them reproduces the notebook's model exactly."""
@@ -125,6 +127,8 @@ class Dropped:
     line: int
     text: str
     reason: str
+    kind: str = ""
+    """The name `shipml notebook check` gives it, when it gives it one."""
 
 
 @dataclass

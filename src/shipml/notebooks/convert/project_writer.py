@@ -111,6 +111,7 @@ def _write_evidence(design: Design, directory: Path) -> list[Path]:
     files["model.pkl"] = evidence.model
     files["learned.pkl"] = evidence.learned
     files["predictions.pkl"] = pickle.dumps(evidence.expected.rename(columns=renames))
+    files["model_input.pkl"] = evidence.model_input
     if evidence.fit_rows is not None:
         files["fit_rows.pkl"] = pickle.dumps(evidence.fit_rows.rename(columns=renames))
     written = []

@@ -28,6 +28,7 @@ def evidence_files(design: Design) -> dict[str, str]:
         "which rows of the batch window file the notebook scored (its test rows)"
     )
     files["predictions.pkl"] = "what the notebook's model and preparation predict for them"
+    files["model_input.pkl"] = "what the notebook gave its model for them (after its preparation)"
     if design.evidence.fit_rows is not None:
         files["fit_rows.pkl"] = "the rows the notebook's model was fitted on, with the label"
     return files
@@ -55,6 +56,7 @@ def notebook_tests_source(design: Design, window: str) -> str:
     tests = [piece("test_transform.py.tmpl", step=step) for step in steps]
     if design.transforms:
         tests.append(piece("test_labels.py.tmpl", suffix=".csv"))
+    tests.append(piece("test_model_input.py.tmpl"))
     tests.append(piece("test_scoring.py.tmpl"))
     fraction = design.holdout_fraction if design.holdout_fraction is not None else 0.2
     tests.append(piece("test_holdout.py.tmpl", suffix=".csv", fraction=fraction))
@@ -69,13 +71,14 @@ def notebook_tests_source(design: Design, window: str) -> str:
         "import pickle",
         "from pathlib import Path",
         "from typing import Any",
+        "import numpy as np",
         "import pandas as pd",
         "from shipml.contracts.reading import read_table",
-        from_import("shipml.pipeline", ["Flow", "run_flow"] if steps else ["run_flow"]),
+        from_import("shipml.pipeline", ["Flow", "run_flow"]),
         "from learned import NotebookModel",
         "from pipeline import pipeline",
     ]
-    statements.append(from_import("steps", [*steps, "LABEL"]))
+    statements.append(from_import("steps", [*steps, "LABEL", "prepare"]))
     return render(
         "test_notebook.py.tmpl",
         notebook=design.notebook.name,

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import ast
 
+from shipml.notebooks.check.ml_rules import FILE_WRITERS
 from shipml.notebooks.check.plan import Plan
 from shipml.notebooks.check.roles import pandas_reader
 from shipml.notebooks.check.statements import Statement, calls_in, method_name
 from shipml.notebooks.convert.modules import ModuleParts
 from shipml.notebooks.convert.project_spec import Dropped
 
-FILE_WRITERS = frozenset(
-    {"to_csv", "to_parquet", "to_pickle", "to_excel", "to_json", "to_feather", "to_hdf",
-     "to_sql", "savefig", "dump", "save", "savez", "savetxt", "write_text", "write_bytes"}
-)  # fmt: skip
 PLOTTERS = frozenset({"plot", "hist", "boxplot", "scatter", "show", "bar", "pie", "heatmap",
                       "pairplot", "countplot", "imshow", "title", "xlabel", "ylabel", "figure",
                       "subplots", "legend"})  # fmt: skip
@@ -32,12 +29,13 @@ def dropped_statements(plan: Plan, parts: ModuleParts) -> list[Dropped]:
     for flow in plan.flows:
         for line in flow.ipython:
             what = "a shell command" if line.kind == "shell" else "IPython syntax"
-            dropped.append(
-                Dropped(flow.cell, line.line, line.text,
-                        f"{what}: not part of a pipeline (dependencies go in the project's "
-                        "requirements)" if line.command in ("!pip", "%pip", "!conda", "%conda")
-                        else f"{what}: not part of a pipeline")
-            )  # fmt: skip
+            kind = "shell_command" if line.kind == "shell" else "magic"
+            reason = f"{what}: not part of a pipeline" + (
+                " (dependencies go in the project's requirements)"
+                if line.command in ("!pip", "%pip", "!conda", "%conda")
+                else ""
+            )
+            dropped.append(Dropped(flow.cell, line.line, line.text, reason, kind))
     for statement in plan.statements:
         if id(statement) in kept or statement.kind == "import":
             continue
@@ -50,7 +48,14 @@ def dropped_statements(plan: Plan, parts: ModuleParts) -> list[Dropped]:
             continue
         else:
             reason = _reason(plan, statement, other_reads)
-        dropped.append(Dropped(statement.cell, statement.line, statement.first_line_text, reason))
+        kind = (
+            "file_write" if reason.startswith("writes a file")
+            else "other_models" if reason.startswith("fits `")
+            else ""
+        )  # fmt: skip
+        dropped.append(
+            Dropped(statement.cell, statement.line, statement.first_line_text, reason, kind)
+        )
     return sorted(dropped, key=lambda d: (d.cell, d.line))
 
 
