@@ -98,9 +98,15 @@ def _arguments() -> argparse.Namespace:
 def _run(
     command: list[str], cwd: Path, extra: dict[str, str] | None = None
 ) -> tuple[subprocess.CompletedProcess[str], float]:
-    environment = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1",
-                   "PLOOMBER_STATS_ENABLED": "false", "OMP_NUM_THREADS": "1",
-                   "MPLBACKEND": "Agg", **(extra or {})}  # fmt: skip
+    environment = {
+        **os.environ,
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "1",
+        "PLOOMBER_STATS_ENABLED": "false",
+        "OMP_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        **(extra or {}),
+    }
     started = time.perf_counter()
     try:
         completed = subprocess.run(
@@ -183,8 +189,9 @@ def _soorgeon_environment() -> Path | None:
 def _soorgeon(notebook: Path, work: Path, bin_dir: Path) -> Outcome:
     outcome = Outcome("soorgeon", notebook.stem)
     copy = _copy(notebook, work / notebook.stem)
-    refactored, outcome.convert_s = _run([str(bin_dir / "soorgeon"), "refactor", copy.name],
-                                         copy.parent)  # fmt: skip
+    refactored, outcome.convert_s = _run(
+        [str(bin_dir / "soorgeon"), "refactor", copy.name], copy.parent
+    )
     outcome.converts = refactored.returncode == 0 and (copy.parent / "pipeline.yaml").exists()
     if not outcome.converts:
         outcome.reason = _soorgeon_reason(refactored)
@@ -241,8 +248,10 @@ def _summary(outcomes: list[Outcome]) -> str:
     for tool in dict.fromkeys(o.tool for o in outcomes):
         mine = [o for o in outcomes if o.tool == tool]
         converts = sum(o.converts for o in mine)
-        whole = sum(bool(o.converts and o.tests is not False and o.trains is not False
-                         and o.scores) for o in mine)  # fmt: skip
+        whole = sum(
+            bool(o.converts and o.tests is not False and o.trains is not False and o.scores)
+            for o in mine
+        )
         lines.append(
             f"{tool}: {converts}/{len(mine)} convert as written; {whole}/{len(mine)} convert, "
             "pass their own tests (if any), train (if it can) and run"

@@ -8,10 +8,10 @@ from ..helpers import findings_of, summary
 def test_builtins_and_every_kind_of_binding_are_defined(write_notebook) -> None:
     path = write_notebook(
         [
-            ("import numpy as np\nfor i in range(3):\n    pass\nwith open('data.csv') as f:\n"
-             "    pass", None),
-            ("try:\n    pass\nexcept ValueError as error:\n    pass\n"
-             "squares = [v * v for v in range(4)]\nif (n := len(squares)):\n    pass", None),
+            (("import numpy as np\nfor i in range(3):\n    pass\nwith open('data.csv') as f:\n"
+             "    pass"), None),
+            (("try:\n    pass\nexcept ValueError as error:\n    pass\n"
+             "squares = [v * v for v in range(4)]\nif (n := len(squares)):\n    pass"), None),
             ("def g():\n    return 1\nclass K:\n    pass", None),
             ("print(np, i, f, error, squares, n, g, K, len, sorted)", None),
         ]
@@ -112,11 +112,13 @@ def test_a_function_reading_a_global_frame(write_notebook) -> None:
             ("df = pd.DataFrame({'a': [1.0]})", None),
             ("def helper(x):\n    return x", None),
             (
-                "def select(frame):\n"
-                "    picked = helper(frame[columns])\n"
-                "    return picked[picked.a > threshold].sample(random_state=SEED)\n"
-                "def summarize():\n"
-                "    return pd.Series(df.a).mean()",
+                (
+                    "def select(frame):\n"
+                    "    picked = helper(frame[columns])\n"
+                    "    return picked[picked.a > threshold].sample(random_state=SEED)\n"
+                    "def summarize():\n"
+                    "    return pd.Series(df.a).mean()"
+                ),
                 None,
             ),
         ]
@@ -154,11 +156,13 @@ def test_functions_that_change_globals(write_notebook) -> None:
         [
             ("import matplotlib.pyplot as plt\nseen = []\ncount = 0", None),
             (
-                "def remember(x):\n"
-                "    global count\n"
-                "    count += 1\n"
-                "    seen.append(x)\n"
-                "    plt.rcParams['figure.dpi'] = 100\n",
+                (
+                    "def remember(x):\n"
+                    "    global count\n"
+                    "    count += 1\n"
+                    "    seen.append(x)\n"
+                    "    plt.rcParams['figure.dpi'] = 100\n"
+                ),
                 None,
             ),
         ]
@@ -211,10 +215,10 @@ def test_a_cell_reading_many_names_bound_below_is_one_finding_listing_them(
 ) -> None:
     path = write_notebook(
         [
-            ("frame = pd.DataFrame({'a': np.arange(3)})\nplt.plot(frame['a'])\n"
-             "model = LinearRegression()", 2),
-            ("import numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt\n"
-             "from sklearn.linear_model import LinearRegression", 1),
+            (("frame = pd.DataFrame({'a': np.arange(3)})\nplt.plot(frame['a'])\n"
+             "model = LinearRegression()"), 2),
+            (("import numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt\n"
+             "from sklearn.linear_model import LinearRegression"), 1),
         ]
     )  # fmt: skip
 

@@ -55,8 +55,10 @@ def _write(tmp_path, content: str | bytes):
             "cell 1: source is neither a string nor a list of strings",
         ),
         (
-            '{"nbformat": 4, "cells": [{"cell_type": "code", "source": "", '
-            '"execution_count": "3"}]}',
+            (
+                '{"nbformat": 4, "cells": [{"cell_type": "code", "source": "", '
+                '"execution_count": "3"}]}'
+            ),
             "cell 1: execution_count '3' is not an integer",
         ),
         (

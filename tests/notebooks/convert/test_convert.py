@@ -63,8 +63,8 @@ def test_a_notebook_with_tagged_cells_becomes_a_project_that_passes_its_tests(
             (LOAD, 1, ["step:load"]),
             ('enriched = readings.assign(per_hour=readings["load"] / readings["hours"])', 2,
              ["step:enrich"]),
-            ('X = enriched[["load", "hours", "per_hour"]]\ny = enriched["energy"]\n'
-             "model = LinearRegression().fit(X, y)", 3, ["step:fit"]),
+            (('X = enriched[["load", "hours", "per_hour"]]\ny = enriched["energy"]\n'
+             "model = LinearRegression().fit(X, y)"), 3, ["step:fit"]),
             ("predicted = model.predict(X.head(10))\npredicted", 4, ["step:score"]),
         ],
         name="meters.ipynb",
@@ -161,8 +161,8 @@ def test_a_transform_that_reads_the_label_is_refused(
             "## Prepare",
             ('prepared = readings.assign(ratio=readings["energy"] / readings["hours"])', 2),
             "## Fit",
-            ('model = LinearRegression().fit(prepared[["ratio"]], prepared["energy"])\n'
-             'scores = model.predict(prepared[["ratio"]])', 3),
+            (('model = LinearRegression().fit(prepared[["ratio"]], prepared["energy"])\n'
+             'scores = model.predict(prepared[["ratio"]])'), 3),
         ]
     )  # fmt: skip
 
@@ -179,11 +179,11 @@ def test_a_scaler_fitted_outside_a_pipeline_is_learned_inside_the_model(
         [
             (LOAD + "\nfrom sklearn.preprocessing import StandardScaler", 1),
             "## Scale",
-            ('scaler = StandardScaler().fit(readings[["load"]])\n'
-             'scaled = readings.assign(load=scaler.transform(readings[["load"]])[:, 0])', 2),
+            (('scaler = StandardScaler().fit(readings[["load"]])\n'
+             'scaled = readings.assign(load=scaler.transform(readings[["load"]])[:, 0])'), 2),
             "## Fit",
-            ('model = LinearRegression().fit(scaled[["load"]], scaled["energy"])\n'
-             'scores = model.predict(scaled[["load"]])', 3),
+            (('model = LinearRegression().fit(scaled[["load"]], scaled["energy"])\n'
+             'scores = model.predict(scaled[["load"]])'), 3),
         ]
     )  # fmt: skip
 

@@ -10,6 +10,7 @@ binary metrics until issue 13 lands, so their training test is marked as failing
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,8 +19,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from shipml.notebooks import Conversion, NotConvertible, check_notebook, convert_notebook
-from shipml.notebooks import read_notebook
+from shipml.notebooks import (
+    Conversion,
+    NotConvertible,
+    check_notebook,
+    convert_notebook,
+    read_notebook,
+)
 from shipml.pipeline.batch import run_window
 from shipml.pipeline.project import Project
 from shipml.pipeline.training import train
@@ -152,10 +158,45 @@ def test_the_equivalence_test_fails_when_the_pipeline_drops_a_transformation(
 def test_every_rewrite_and_refusal_has_a_check_finding_of_the_same_name(
     conversions: dict[str, Conversion], out: Path
 ) -> None:
-    for name in ("titanic/titanic", "house_prices/house_prices", "breast_cancer/breast_cancer_grid"):
+    for name in (
+        "titanic/titanic",
+        "house_prices/house_prices",
+        "breast_cancer/breast_cancer_grid",
+    ):
         conversion = converted(name, conversions, out)
         report = check_notebook(read_notebook(KAGGLE / f"{name}.ipynb"))
         named = {f.kind.value for f in [*report.findings, *report.notes]}
         design = conversion.design
         kinds = {c.kind for c in design.changes} | {d.kind for d in design.dropped}
         assert kinds - {""} <= named, name
+
+
+def test_the_commands_of_the_generated_readme_work_as_written(
+    conversions: dict[str, Conversion], out: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "heart"
+    shutil.copytree(converted("heart_disease/heart_disease", conversions, out).directory, project)
+    readme = (project / "README.md").read_text()
+    block = readme.split("```sh\n")[1].split("```")[0]
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    environment = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DVC_NO_ANALYTICS": "1",
+    }
+
+    for command in commands:
+        done = subprocess.run(
+            command,
+            shell=True,
+            cwd=project,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, f"{command}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+    programs = [c.split()[0] for c in commands]
+    assert programs == ["shipml", "shipml", "shipml", "pytest", "git", "dvc"]
+    assert (project / "metrics.json").is_file()  # written by `dvc repro` through shipml train

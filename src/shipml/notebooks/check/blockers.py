@@ -53,7 +53,5 @@ def kept_code_blockers(findings: Iterable[Finding], kept: Iterable[Statement]) -
         lines = spans.get(finding.cell, [])
         star_used = finding.kind == FindingKind.STAR_IMPORT and set(finding.names) & read
         if star_used or any(start <= (finding.line or start) <= end for start, end in lines):
-            found.append(
-                Blocker(finding.cell, finding.line, finding.message, finding.kind.value)
-            )
+            found.append(Blocker(finding.cell, finding.line, finding.message, finding.kind.value))
     return found

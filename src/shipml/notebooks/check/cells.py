@@ -106,8 +106,9 @@ def _kernel_language(metadata: Any) -> str | None:
         return None
     for section, key in (("kernelspec", "language"), ("language_info", "name")):
         block = metadata.get(section)
-        if isinstance(block, dict) and isinstance(block.get(key), str):
-            return block[key]
+        value = block.get(key) if isinstance(block, dict) else None
+        if isinstance(value, str):
+            return value
     return None
 
 

@@ -150,5 +150,5 @@ def _first_lines(node: ast.AST, names: set[str], any_context: bool = False) -> d
         ):
             lines[child.id] = min(lines.get(child.id, child.lineno), child.lineno)
     for name in names - lines.keys():  # only bound via `global`: point at the definition
-        lines[name] = node.lineno
+        lines[name] = getattr(node, "lineno", 1)
     return dict(sorted(lines.items(), key=lambda item: (item[1], item[0])))

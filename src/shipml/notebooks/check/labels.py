@@ -35,7 +35,11 @@ def label_use(statement: ast.stmt, label: str, frames: frozenset[str]) -> LabelU
 def label_line(statement: ast.stmt, label: str) -> int:
     """The first line (of the statement's cell code) that names the label."""
     return min(
-        (n.lineno for n in ast.walk(statement) if _names_label(n, label)),
+        (
+            n.lineno
+            for n in ast.walk(statement)
+            if isinstance(n, ast.expr) and _names_label(n, label)
+        ),
         default=statement.lineno,
     )
 
@@ -99,7 +103,9 @@ def _drop_calls(statement: ast.stmt) -> list[ast.Call]:
 
 def _transforms_label(statement: ast.stmt, label: str) -> bool:
     """`df["y"] = df["y"].map(...)`: the label column rebound from itself."""
-    if not isinstance(statement, ast.Assign | ast.AugAssign) or isinstance(statement, ast.AnnAssign):
+    if not isinstance(statement, ast.Assign | ast.AugAssign) or isinstance(
+        statement, ast.AnnAssign
+    ):
         return False
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
     return len(targets) == 1 and _is_label_subscript(targets[0], label)

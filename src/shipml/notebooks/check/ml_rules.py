@@ -21,9 +21,24 @@ from shipml.notebooks.check.trace import trace_uses
 from shipml.notebooks.errors import NotConvertible
 
 FILE_WRITERS = frozenset(
-    {"to_csv", "to_parquet", "to_pickle", "to_excel", "to_json", "to_feather", "to_hdf",
-     "to_sql", "savefig", "dump", "save", "savez", "savetxt", "write_text", "write_bytes"}
-)  # fmt: skip
+    {
+        "to_csv",
+        "to_parquet",
+        "to_pickle",
+        "to_excel",
+        "to_json",
+        "to_feather",
+        "to_hdf",
+        "to_sql",
+        "savefig",
+        "dump",
+        "save",
+        "savez",
+        "savetxt",
+        "write_text",
+        "write_bytes",
+    }
+)
 _NOTE_KINDS = frozenset({FindingKind.NO_TRAINING_DATA, FindingKind.NO_SCORING})
 
 
@@ -37,7 +52,7 @@ def ml_findings(
     try:
         plan = plan_notebook(notebook)
     except NotConvertible as refusal:
-        findings = []
+        findings: list[Finding] = []
         for blocker in refusal.blockers:
             try:
                 kind = FindingKind(blocker.kind)
@@ -53,10 +68,18 @@ def ml_findings(
 
 # Blockers that repeat a finding the other rules already report (syntax errors, names).
 _CHECKED_ELSEWHERE = frozenset(
-    {FindingKind.SYNTAX_ERROR, FindingKind.UNDEFINED_NAME, FindingKind.USED_BEFORE_DEFINITION,
-     FindingKind.USED_AFTER_DELETE, FindingKind.IPYTHON_NAME, FindingKind.FUNCTION_READS_GLOBAL,
-     FindingKind.FUNCTION_MUTATES_GLOBAL, FindingKind.ABSOLUTE_PATH, FindingKind.STAR_IMPORT}
-)  # fmt: skip
+    {
+        FindingKind.SYNTAX_ERROR,
+        FindingKind.UNDEFINED_NAME,
+        FindingKind.USED_BEFORE_DEFINITION,
+        FindingKind.USED_AFTER_DELETE,
+        FindingKind.IPYTHON_NAME,
+        FindingKind.FUNCTION_READS_GLOBAL,
+        FindingKind.FUNCTION_MUTATES_GLOBAL,
+        FindingKind.ABSOLUTE_PATH,
+        FindingKind.STAR_IMPORT,
+    }
+)
 
 
 def _plan_notes(plan: Plan, make: FindingMaker) -> Iterator[Finding]:
@@ -87,7 +110,7 @@ def _plan_notes(plan: Plan, make: FindingMaker) -> Iterator[Finding]:
             yield make(
                 FindingKind.LABEL_DROPPED,
                 statement.cell,
-                f"drops the label `{plan.label}`: convert adds `errors=\"ignore\"` (rows to score "
+                f'drops the label `{plan.label}`: convert adds `errors="ignore"` (rows to score '
                 "have no label)",
                 line=statement.line,
             )
@@ -163,10 +186,12 @@ def _renumbers(node: ast.AST) -> bool:
     """A `.reset_index(drop=True)` call in `node`."""
     return any(
         method_name(call) == "reset_index"
-        and any(k.arg == "drop" and isinstance(k.value, ast.Constant) and k.value.value is True
-                for k in call.keywords)
+        and any(
+            k.arg == "drop" and isinstance(k.value, ast.Constant) and k.value.value is True
+            for k in call.keywords
+        )
         for call in calls_in(node)
-    )  # fmt: skip
+    )
 
 
 def _picks_rows(plan: Plan) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from shipml.notebooks.check.analysis import CellFlow
 from shipml.notebooks.check.definitions import DefinitionFlow
-from shipml.notebooks.check.events import StarImport
+from shipml.notebooks.check.events import Action, StarImport
 from shipml.notebooks.check.findings import Finding, FindingKind, FindingMaker
 from shipml.notebooks.check.names import NameIndex, is_ipython_name
 from shipml.notebooks.check.trace import ALWAYS_DEFINED, Use, trace_uses
@@ -200,7 +200,7 @@ class _NameChecks:
         return self._make(kind, use.cell, message, line=use.line, names=[use.name])
 
 
-_CHANGES = ("write", "mutate", "delete")
+_CHANGES: tuple[Action, ...] = ("write", "mutate", "delete")
 
 
 def _ipython_message(name: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from shipml.notebooks.check.analysis import CellFlow, analyse_notebook
 from shipml.notebooks.check.blockers import kept_code_blockers, syntax_blockers
@@ -42,9 +43,23 @@ from shipml.notebooks.errors import Blocker, NotConvertible
 
 # Names the generated steps module binds itself; the notebook's kept code must leave them free.
 GENERATED_NAMES = frozenset(
-    {"LABEL", "FEATURE_COLUMNS", "FIELD_NAMES", "NOTEBOOK_NAMES", "Table", "step", "Any",
-     "learned", "prepare", "Learned", "NotebookModel", "Prepared", "train", "predict"}
-)  # fmt: skip
+    {
+        "LABEL",
+        "FEATURE_COLUMNS",
+        "FIELD_NAMES",
+        "NOTEBOOK_NAMES",
+        "Table",
+        "step",
+        "Any",
+        "learned",
+        "prepare",
+        "Learned",
+        "NotebookModel",
+        "Prepared",
+        "train",
+        "predict",
+    }
+)
 
 
 @dataclass
@@ -122,14 +137,31 @@ def plan_notebook(notebook: Notebook) -> Plan:
     after_source = ordered[ordered.index(source.ingest[-1]) + 1 :]
     fits = find_fits(after_source)
     if not fits:
-        _refuse(first_cell, None, "no cell fits a model (`model.fit(X, y)`): nothing to train",
-                FindingKind.NO_SCORING)  # fmt: skip
+        _refuse(
+            first_cell,
+            None,
+            "no cell fits a model (`model.fit(X, y)`): nothing to train",
+            FindingKind.NO_SCORING,
+        )
     scorings = [s for s in find_scorings(after_source) if _after(s.statement, fits[0].statement)]
     model, scoring = _kept_model(fits, scorings, ordered)
     fit = _fit_of(fits, model, scoring, ordered)
     window = [s for s in after_source if _position(ordered, s) <= _position(ordered, fit.statement)]
-    plan = _sliced(notebook, flows, groups, ordered, index, imports, module, source, fits, fit,
-                   model, scoring, window)  # fmt: skip
+    plan = _sliced(
+        notebook,
+        flows,
+        groups,
+        ordered,
+        index,
+        imports,
+        module,
+        source,
+        fits,
+        fit,
+        model,
+        scoring,
+        window,
+    )
     plan.scorings = scorings
     _assign_sections(plan)
     kept = [*source.ingest, *plan.prep, *plan.model_code]
@@ -170,8 +202,13 @@ def _sliced(
         arrays = {p for name, (p, _) in split.parts.items() if name in needed}
         names = {n.id for a in arrays for n in ast.walk(split.arrays[a]) if isinstance(n, ast.Name)}
         call = split.statement.node.value  # type: ignore[attr-defined]
-        settings = {n.id for k in call.keywords if k.arg != "stratify"
-                    for n in ast.walk(k.value) if isinstance(n, ast.Name)}  # fmt: skip
+        settings = {
+            n.id
+            for k in call.keywords
+            if k.arg != "stratify"
+            for n in ast.walk(k.value)
+            if isinstance(n, ast.Name)
+        }
         return frozenset(names | settings)
 
     x_slice = slice_statements(before_fit, x_needs, reads_for)
@@ -186,9 +223,13 @@ def _sliced(
     unknown = (x_slice.needs | y_slice.needs) - set(source.names) - module.names - ALWAYS_DEFINED
     for name in sorted(unknown):
         blockers.append(
-            Blocker(fit.statement.cell, fit.statement.line,
-                    f"the model's input needs `{name}`, which does not come from the data read in "
-                    f"cell {source.statement.cell}", FindingKind.INPUT_NOT_FROM_DATA.value)  # fmt: skip
+            Blocker(
+                fit.statement.cell,
+                fit.statement.line,
+                f"the model's input needs `{name}`, which does not come from the data read in "
+                f"cell {source.statement.cell}",
+                FindingKind.INPUT_NOT_FROM_DATA.value,
+            )
         )
     model_code = [s for s in model_slice.kept if id(s) not in prep_ids] + [fit.statement]
     prep_bound = {n for s in prep for n in s.binds | s.changes}
@@ -196,35 +237,60 @@ def _sliced(
         shared = sorted((statement.reads & prep_bound) - {model} - _free(fit.x) - _free(fit.y))
         if shared and statement is not fit.statement:
             blockers.append(
-                Blocker(statement.cell, statement.line,
-                        f"the model is built from {', '.join(f'`{n}`' for n in shared)}, computed "
-                        "from the data: build it from settings alone (shipml trains it on new data)",
-                        FindingKind.MODEL_BUILT_FROM_DATA.value)
-            )  # fmt: skip
-    for name in sorted(model_slice.needs - module.names - ALWAYS_DEFINED - prep_bound - set(source.names)):
+                Blocker(
+                    statement.cell,
+                    statement.line,
+                    f"the model is built from {', '.join(f'`{n}`' for n in shared)}, computed "
+                    "from the data: build it from settings alone (shipml trains it on new data)",
+                    FindingKind.MODEL_BUILT_FROM_DATA.value,
+                )
+            )
+    for name in sorted(
+        model_slice.needs - module.names - ALWAYS_DEFINED - prep_bound - set(source.names)
+    ):
         blockers.append(
-            Blocker(fit.statement.cell, fit.statement.line,
-                    f"the model needs `{name}`, which no cell before the fit binds",
-                    FindingKind.INPUT_NOT_FROM_DATA.value)
-        )  # fmt: skip
+            Blocker(
+                fit.statement.cell,
+                fit.statement.line,
+                f"the model needs `{name}`, which no cell before the fit binds",
+                FindingKind.INPUT_NOT_FROM_DATA.value,
+            )
+        )
     data_names = _data_names(source, window)
     splits = find_splits(prep)
     label = _label(prep, y_slice.kept, source, data_names, fit)
     plan = Plan(
-        notebook=notebook, flows=flows, groups=groups, statements=ordered, index=index,
-        imports=imports, module=module, source=source, fits=fits, fit=fit, model=model,
-        scoring=scoring, scorings=[], label=label, prep=prep, model_code=model_code,
-        split=splits[-1] if splits else None, data_names=data_names,
-    )  # fmt: skip
+        notebook=notebook,
+        flows=flows,
+        groups=groups,
+        statements=ordered,
+        index=index,
+        imports=imports,
+        module=module,
+        source=source,
+        fits=fits,
+        fit=fit,
+        model=model,
+        scoring=scoring,
+        scorings=[],
+        label=label,
+        prep=prep,
+        model_code=model_code,
+        split=splits[-1] if splits else None,
+        data_names=data_names,
+    )
     plan.label_only = {id(s) for s in prep if id(s) not in x_ids}
     for statement in prep:
         blockers += _statement_blockers(plan, statement, imports, id(statement) in x_ids)
     for split in splits[:-1]:
         blockers.append(
-            Blocker(split.statement.cell, split.statement.line,
-                    "a second train/test split before the fit: shipml holds out its rows once",
-                    FindingKind.SPLIT_TWICE.value)
-        )  # fmt: skip
+            Blocker(
+                split.statement.cell,
+                split.statement.line,
+                "a second train/test split before the fit: shipml holds out its rows once",
+                FindingKind.SPLIT_TWICE.value,
+            )
+        )
     if blockers:
         raise NotConvertible(sorted(blockers, key=lambda b: (b.cell, b.line or 0)))
     return plan
@@ -246,19 +312,26 @@ def _statement_blockers(
         plan.label_uses[id(statement)] = use
         if use == "computes":
             blockers.append(
-                Blocker(statement.cell, label_line(statement.node, plan.label),
-                        f"reads the label column {plan.label!r} to compute the model's input: "
-                        "rows to score have no label (a feature made from it leaks the answer)",
-                        FindingKind.LABEL_IN_FEATURES.value)
-            )  # fmt: skip
+                Blocker(
+                    statement.cell,
+                    label_line(statement.node, plan.label),
+                    f"reads the label column {plan.label!r} to compute the model's input: "
+                    "rows to score have no label (a feature made from it leaks the answer)",
+                    FindingKind.LABEL_IN_FEATURES.value,
+                )
+            )
     if feeds_input:
         for line in _positional_rows(statement):
             blockers.append(
-                Blocker(statement.cell, line,
-                        "takes rows by position (`[:n]`, `.head(n)`, `.iloc[:n]`) before the fit: "
-                        "a batch to score would lose rows; use train_test_split, which shipml "
-                        "replaces by its own holdout", FindingKind.ROWS_BY_POSITION.value)
-            )  # fmt: skip
+                Blocker(
+                    statement.cell,
+                    line,
+                    "takes rows by position (`[:n]`, `.head(n)`, `.iloc[:n]`) before the fit: "
+                    "a batch to score would lose rows; use train_test_split, which shipml "
+                    "replaces by its own holdout",
+                    FindingKind.ROWS_BY_POSITION.value,
+                )
+            )
     return blockers
 
 
@@ -351,14 +424,22 @@ def _kept_model(
     raise AssertionError  # unreachable: _refuse raises
 
 
-def _fit_of(fits: list[ModelFit], model: str, scoring: Scoring, ordered: list[Statement]) -> ModelFit:
+def _fit_of(
+    fits: list[ModelFit], model: str, scoring: Scoring, ordered: list[Statement]
+) -> ModelFit:
     before = [
-        f for f in fits
-        if f.model == model and _position(ordered, f.statement) <= _position(ordered, scoring.statement)
-    ]  # fmt: skip
+        f
+        for f in fits
+        if f.model == model
+        and _position(ordered, f.statement) <= _position(ordered, scoring.statement)
+    ]
     if not before:
-        _refuse(scoring.cell, None, f"`{model}` scores rows but no cell before fits it",
-                FindingKind.NO_SCORING)  # fmt: skip
+        _refuse(
+            scoring.cell,
+            None,
+            f"`{model}` scores rows but no cell before fits it",
+            FindingKind.NO_SCORING,
+        )
     fit = before[-1]
     if fit.in_loop:
         _refuse(
@@ -385,10 +466,10 @@ def _model_passed_to(scoring: Scoring, fitted: set[str], ordered: list[Statement
                 and isinstance(node.func, ast.Name)
                 and node.func.id == function.name
                 and len(node.args) > position
-                and isinstance(node.args[position], ast.Name)
-                and node.args[position].id in fitted  # type: ignore[attr-defined]
             ):
-                return node.args[position].id  # type: ignore[attr-defined]
+                argument = node.args[position]
+                if isinstance(argument, ast.Name) and argument.id in fitted:
+                    return argument.id
     return None
 
 
@@ -407,7 +488,9 @@ def _alias_of(
     return None
 
 
-def _last_binding(name: str | None, before: Statement, ordered: list[Statement]) -> Statement | None:
+def _last_binding(
+    name: str | None, before: Statement, ordered: list[Statement]
+) -> Statement | None:
     limit = _position(ordered, before)
     binders = [s for s in ordered[:limit] if name in s.binds]
     return binders[-1] if binders else None
@@ -431,7 +514,9 @@ def _label(
         if not statement.binds & wanted:
             continue
         value = statement.node.value if isinstance(statement.node, ast.Assign) else statement.node
-        if isinstance(statement.node, ast.Assign) and isinstance(statement.node.targets[0], ast.Tuple):
+        if isinstance(statement.node, ast.Assign) and isinstance(
+            statement.node.targets[0], ast.Tuple
+        ):
             value = _split_part(statement.node, wanted) or value
         for node in ast.walk(value):
             column = _column_of(node, data_names)
@@ -448,15 +533,23 @@ def _split_part(node: ast.Assign, wanted: set[str]) -> ast.expr | None:
     if not isinstance(call, ast.Call) or not isinstance(target, ast.Tuple):
         return None
     for position, element in enumerate(target.elts):
-        if isinstance(element, ast.Name) and element.id in wanted and position // 2 < len(call.args):
+        if (
+            isinstance(element, ast.Name)
+            and element.id in wanted
+            and position // 2 < len(call.args)
+        ):
             return call.args[position // 2]
     return None
 
 
 def _column_of(node: ast.AST, frames: frozenset[str]) -> str | None:
-    if isinstance(node, ast.Subscript) and _root_name(node.value) in frames:
-        if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-            return node.slice.value
+    if (
+        isinstance(node, ast.Subscript)
+        and _root_name(node.value) in frames
+        and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, str)
+    ):
+        return node.slice.value
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -479,10 +572,32 @@ def _column_of(node: ast.AST, frames: frozenset[str]) -> str | None:
 
 
 _FRAME_ATTRIBUTES = frozenset(
-    {"values", "index", "columns", "shape", "dtypes", "T", "loc", "iloc", "at", "iat", "str",
-     "dt", "cat", "size", "ndim", "empty", "name", "array", "data", "target", "frame",
-     "feature_names", "target_names"}
-)  # fmt: skip
+    {
+        "values",
+        "index",
+        "columns",
+        "shape",
+        "dtypes",
+        "T",
+        "loc",
+        "iloc",
+        "at",
+        "iat",
+        "str",
+        "dt",
+        "cat",
+        "size",
+        "ndim",
+        "empty",
+        "name",
+        "array",
+        "data",
+        "target",
+        "frame",
+        "feature_names",
+        "target_names",
+    }
+)
 
 
 def _data_names(source: DataSource, window: Sequence[Statement]) -> frozenset[str]:
@@ -527,7 +642,5 @@ def _position(ordered: list[Statement], statement: Statement) -> int:
     return next(i for i, s in enumerate(ordered) if s is statement)
 
 
-def _refuse(cell: int, line: int | None, reason: str, kind: FindingKind) -> None:
+def _refuse(cell: int, line: int | None, reason: str, kind: FindingKind) -> NoReturn:
     raise NotConvertible([Blocker(cell, line, reason, kind.value)])
-
-

@@ -25,15 +25,56 @@ from typing import Literal
 SiteKind = Literal["value", "fit", "fit_transform", "columns"]
 
 REDUCERS = frozenset(
-    {"mean", "median", "mode", "std", "var", "min", "max", "sum", "quantile", "nunique",
-     "unique", "value_counts", "count", "idxmax", "idxmin", "prod", "skew", "kurt",
-     "kurtosis", "sem", "describe", "corr", "cov"}
-)  # fmt: skip
+    {
+        "mean",
+        "median",
+        "mode",
+        "std",
+        "var",
+        "min",
+        "max",
+        "sum",
+        "quantile",
+        "nunique",
+        "unique",
+        "value_counts",
+        "count",
+        "idxmax",
+        "idxmin",
+        "prod",
+        "skew",
+        "kurt",
+        "kurtosis",
+        "sem",
+        "describe",
+        "corr",
+        "cov",
+    }
+)
 NUMPY_REDUCERS = frozenset(
-    {"mean", "median", "std", "var", "min", "max", "sum", "percentile", "quantile", "nanmean",
-     "nanmedian", "nanstd", "nanvar", "nanmin", "nanmax", "nanpercentile", "unique", "average",
-     "amin", "amax"}
-)  # fmt: skip
+    {
+        "mean",
+        "median",
+        "std",
+        "var",
+        "min",
+        "max",
+        "sum",
+        "percentile",
+        "quantile",
+        "nanmean",
+        "nanmedian",
+        "nanstd",
+        "nanvar",
+        "nanmin",
+        "nanmax",
+        "nanpercentile",
+        "unique",
+        "average",
+        "amin",
+        "amax",
+    }
+)
 FIT_METHODS = {"fit": "fit", "fit_transform": "fit_transform", "fit_predict": "fit_transform"}
 _ROWWISE_AXES = (1, "columns")
 
@@ -73,7 +114,9 @@ def find_sites(
             if kind is not None:
                 found.append((node, kind))
     nodes = {id(node) for node, _ in found}
-    outermost = [(n, k) for n, k in found if not any(id(a) in nodes for a in _ancestors(n, parents))]
+    outermost = [
+        (n, k) for n, k in found if not any(id(a) in nodes for a in _ancestors(n, parents))
+    ]
     outermost.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
     sites: list[Site] = []
     per_line: dict[int, int] = {}
@@ -85,7 +128,9 @@ def find_sites(
     return sites
 
 
-def batch_dependent(tree: ast.AST, first_line: int, modules: Mapping[str, str]) -> list[BatchDependent]:
+def batch_dependent(
+    tree: ast.AST, first_line: int, modules: Mapping[str, str]
+) -> list[BatchDependent]:
     """Computations whose result for a row depends on the other rows of the batch."""
     found = []
     for node in ast.walk(tree):
@@ -94,8 +139,13 @@ def batch_dependent(tree: ast.AST, first_line: int, modules: Mapping[str, str]) 
         method, receiver = node.func.attr, node.func.value
         line = first_line + node.lineno - 1
         if method in ("transform", "apply", "fillna") and _is_groupby(receiver):
-            found.append(BatchDependent(line, f"`groupby(...).{method}(...)` computes each row "
-                                              "from the other rows of its group in the batch"))  # fmt: skip
+            found.append(
+                BatchDependent(
+                    line,
+                    f"`groupby(...).{method}(...)` computes each row "
+                    "from the other rows of its group in the batch",
+                )
+            )
         elif _module_call(node, modules, "pandas", "qcut"):
             found.append(BatchDependent(line, "`pd.qcut(...)` cuts at the quantiles of the batch"))
         elif _module_call(node, modules, "pandas", "cut") and _integer_bins(node):
@@ -107,7 +157,9 @@ def batch_dependent(tree: ast.AST, first_line: int, modules: Mapping[str, str]) 
     return found
 
 
-def _kind(call: ast.Call, data_names: frozenset[str], modules: Mapping[str, str]) -> SiteKind | None:
+def _kind(
+    call: ast.Call, data_names: frozenset[str], modules: Mapping[str, str]
+) -> SiteKind | None:
     if _module_call(call, modules, "pandas", "get_dummies"):
         return "columns" if _reads(call, data_names) else None
     if isinstance(call.func, ast.Attribute):

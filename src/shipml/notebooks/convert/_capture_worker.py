@@ -81,7 +81,11 @@ class _Run:
                 self._run_cell(number, cell["code"])
                 self._adopt_classes()
         except _CellError as error:
-            self.result["error"] = {"cell": error.cell, "line": error.line, "message": error.message}
+            self.result["error"] = {
+                "cell": error.cell,
+                "line": error.line,
+                "message": error.message,
+            }
         finally:
             self._unwrap()
 
@@ -222,9 +226,14 @@ class _Run:
             output = original(model, *args, **kwargs)
             if model is run.wrapped and args and len(run.result["calls"]) < _MAX_CALLS:
                 run.result["calls"].append(
-                    {"cell": run.position[0], "statement": run.position[1], "method": method,
-                     "rows": args[0], "output": output}
-                )  # fmt: skip
+                    {
+                        "cell": run.position[0],
+                        "statement": run.position[1],
+                        "method": method,
+                        "rows": args[0],
+                        "output": output,
+                    }
+                )
             return output
 
         return recorder
@@ -264,13 +273,16 @@ class _Run:
                 "fit_rows": call.get("part") == "train",
                 "model_input": _pickled(call["rows"]),
             }
-            self.result["refit"] = _refit_reproduces(model, self.result["fit"], call["rows"], method)
+            self.result["refit"] = _refit_reproduces(
+                model, self.result["fit"], call["rows"], method
+            )
         fit = self.result["fit"]
         if fit is not None:
             self.result["fit_labels"] = _labels_of(fit["x"], split, "train", raw)
         self.result["fit"] = None  # the fit's and the calls' arrays are not needed back
-        self.result["calls"] = [{"cell": c["cell"], "method": c["method"]} for c in self.result["calls"]]
-
+        self.result["calls"] = [
+            {"cell": c["cell"], "method": c["method"]} for c in self.result["calls"]
+        ]
 
     def _raw_frame(self) -> Any:
         """The training data as read, label included (a dataset's X and y put together)."""
@@ -296,12 +308,18 @@ class _Run:
             y_name = next((n for n, v in saved.items() if np.ndim(_array(v)) == 1), None)
             x, y = saved.get(x_name), saved.get(y_name)
             names = _feature_names(saved, x)
-            features = x if isinstance(x, pd.DataFrame) else pd.DataFrame(np.asarray(x), columns=names)
+            features = (
+                x if isinstance(x, pd.DataFrame) else pd.DataFrame(np.asarray(x), columns=names)
+            )
             label = getattr(y, "name", None) or "target"
             raw = features.assign(**{str(label): np.asarray(y)})
-            self.result.update(label=str(label), x_name=x_name, y_name=y_name,
-                               x_array=not isinstance(x, pd.DataFrame),
-                               y_array=not isinstance(y, pd.Series))  # fmt: skip
+            self.result.update(
+                label=str(label),
+                x_name=x_name,
+                y_name=y_name,
+                x_array=not isinstance(x, pd.DataFrame),
+                y_array=not isinstance(y, pd.Series),
+            )
         self.result["raw"] = _pickled(raw)
         return raw
 
@@ -372,8 +390,12 @@ def _model_info(model: Any) -> dict[str, Any]:
     except ImportError:
         classifier = hasattr(model, "predict_proba")
     cls = type(model)
-    return {"class": cls.__name__, "module": cls.__module__, "classifier": classifier,
-            "repr": repr(model)}  # fmt: skip
+    return {
+        "class": cls.__name__,
+        "module": cls.__module__,
+        "classifier": classifier,
+        "repr": repr(model),
+    }
 
 
 def main(arguments: list[str]) -> int:

@@ -96,11 +96,15 @@ def _data(design: Design) -> str:
     )
     lines = [
         f"- `data/train.csv`: {origin} ({kept}).",
-        f"- Label `{design.label}`: the column the model learns (`.fit(...)` in cell "
-        f"{design.fit_cell}); task: {design.task}; prediction column: "
-        f"`{design.prediction_column}`; holdout fraction {holdout}.",
-        f"- `{window}`: all {len(frame)} rows without the label, as one batch window: "
-        f"`shipml run --start {start} --end {end}`.",
+        (
+            f"- Label `{design.label}`: the column the model learns (`.fit(...)` in cell "
+            f"{design.fit_cell}); task: {design.task}; prediction column: "
+            f"`{design.prediction_column}`; holdout fraction {holdout}."
+        ),
+        (
+            f"- `{window}`: all {len(frame)} rows without the label, as one batch window: "
+            f"`shipml run --start {start} --end {end}`."
+        ),
     ]
     return "## Data\n\n" + "\n".join(lines)
 
@@ -133,11 +137,15 @@ def conversion_summary(design: Design, directory: str, verification: str | None)
     lines = [
         f"converted {design.notebook} -> {directory} (project {design.name})",
         f"  steps: {' -> '.join(steps)}",
-        f"  data: data/train.csv (label {design.label}), batch window "
-        f"{window_path(design).format(start=WINDOW_START)}",
+        (
+            f"  data: data/train.csv (label {design.label}), batch window "
+            f"{window_path(design).format(start=WINDOW_START)}"
+        ),
         f"  contracts: {', '.join(spec.name for spec in design.contracts)}",
-        f"  changed: {len(design.changes)} statement(s); left out: "
-        f"{len(design.dropped)} statement(s) (CONVERSION.md lists them)",
+        (
+            f"  changed: {len(design.changes)} statement(s); left out: "
+            f"{len(design.dropped)} statement(s) (CONVERSION.md lists them)"
+        ),
         f"  tests: {verification or 'not run'}",
         "TODO (also in CONVERSION.md):",
         *(f"  - {item}" for item in design.todo),

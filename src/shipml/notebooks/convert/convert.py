@@ -30,7 +30,7 @@ from shipml.notebooks.convert.instrument import capture_request, plain_request
 from shipml.notebooks.convert.project_spec import Design
 from shipml.notebooks.convert.project_writer import write_project
 from shipml.notebooks.defaults import CONVERT_TIMEOUT
-from shipml.notebooks.errors import NotConvertible, OutputUnusable
+from shipml.notebooks.errors import Blocker, NotConvertible, OutputUnusable
 from shipml.scaffold import ScaffoldError, check_new_project
 
 TESTS_TIMEOUT = 600.0
@@ -82,8 +82,23 @@ def convert_notebook(
         captured = capture_notebook(path.resolve().parent, capture_request(plan), timeout=timeout)
     except ExecutionFailed as failure:
         raise NotConvertible([failure.blocker]) from None
-    design = design_project(plan, captured, project_name)
-    _write_in_place(design, out)
+    try:
+        design = design_project(plan, captured, project_name)
+        _write_in_place(design, out)
+    except NotConvertible:
+        raise
+    except Exception as error:  # a case the converter does not handle: a refusal, not a crash
+        fit = plan.fit.statement
+        raise NotConvertible(
+            [
+                Blocker(
+                    fit.cell,
+                    fit.line,
+                    f"shipml cannot convert this notebook ({type(error).__name__}: {error}); "
+                    "this is a gap in the converter: please report it with the notebook",
+                )
+            ]
+        ) from error
     verification = run_project_tests(out) if verify else None
     summary = verification.summary if verification else None
     (out / "CONVERSION.md").write_text(conversion_markdown(design, summary), encoding="utf-8")
@@ -93,7 +108,9 @@ def convert_notebook(
 def _runs_through(path: Path, notebook: Notebook, timeout: float) -> None:
     """NotConvertible naming the cell, when the notebook does not run top to bottom."""
     try:
-        capture_notebook(path.resolve().parent, plain_request(analyse_notebook(notebook)), timeout=timeout)
+        capture_notebook(
+            path.resolve().parent, plain_request(analyse_notebook(notebook)), timeout=timeout
+        )
     except ExecutionFailed as failure:
         raise NotConvertible([failure.blocker]) from None
 

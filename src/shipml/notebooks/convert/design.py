@@ -63,7 +63,9 @@ class _Designer:
         self.changes: list[Change] = []
         self.taken: set[str] = set(plan.module.names) | GENERATED_NAMES
 
-    def block(self, cell: int, line: int | None, reason: str, kind: str = "not_convertible") -> None:
+    def block(
+        self, cell: int, line: int | None, reason: str, kind: str = "not_convertible"
+    ) -> None:
         """Note a reason the notebook cannot be converted."""
         self.blockers.append(Blocker(cell, line, reason, kind))
 
@@ -85,13 +87,19 @@ def design_project(plan: Plan, captured: Captured, name: str) -> Design:
     label = plan.label or captured.label
     fit = plan.fit.statement
     if not isinstance(raw, pd.DataFrame):
-        d.block(plan.source.statement.cell, plan.source.statement.line,
-                "the data read here is not a pandas DataFrame")  # fmt: skip
+        d.block(
+            plan.source.statement.cell,
+            plan.source.statement.line,
+            "the data read here is not a pandas DataFrame",
+        )
     elif label is None or label not in raw.columns:
         found = f" ({label!r} is not a column of the data)" if label else ""
-        d.block(fit.cell, fit.line,
-                f"cannot tell which column of the data the model learns{found}: fit on a column "
-                'of the data as read (`y = df["target"]`)')  # fmt: skip
+        d.block(
+            fit.cell,
+            fit.line,
+            f"cannot tell which column of the data the model learns{found}: fit on a column "
+            'of the data as read (`y = df["target"]`)',
+        )
     d.stop_if_blocked()
     assert label is not None
     training = _training_rows(d, raw, label)
@@ -110,34 +118,55 @@ def design_project(plan: Plan, captured: Captured, name: str) -> Design:
     train_input = _unique(d, f"Labelled{stage_contracts[-1]}") if transforms else labelled
     prepare = _prepare(d, label, transforms, ids, renames)
     train = _train(d, train_input, renames)
-    expected, prediction_column, predict = _predict(d, raw, label, ids, transforms, renames, raw_contract)
+    expected, prediction_column, predict = _predict(
+        d, raw, label, ids, transforms, renames, raw_contract
+    )
     code = [*prepare.lines, *train.lines, predict.scoring]
     parts = module_parts(plan, code, _texts(transforms), label)
     d.blockers += parts.blockers
     d.changes += parts.changes
     for snippet in parts.classes:
-        d.changes.append(Change(snippet.cell, snippet.line,
-                                f"class `{_class_name(snippet.text)}` moved into notebook_code.py, "
-                                "which steps.py imports and the saved model loads from",
-                                "class_moved"))  # fmt: skip
+        d.changes.append(
+            Change(
+                snippet.cell,
+                snippet.line,
+                f"class `{_class_name(snippet.text)}` moved into notebook_code.py, "
+                "which steps.py imports and the saved model loads from",
+                "class_moved",
+            )
+        )
     d.stop_if_blocked()
     contracts = [
-        ContractSpec(raw_contract, raw.drop(columns=[label]), f"A row of `{_data_name(plan)}`, as read."),
-        ContractSpec(labelled, training[[label]],
-                     f"A training row: a row of `{_data_name(plan)}` with its label.", base=raw_contract),
-    ]  # fmt: skip
+        ContractSpec(
+            raw_contract, raw.drop(columns=[label]), f"A row of `{_data_name(plan)}`, as read."
+        ),
+        ContractSpec(
+            labelled,
+            training[[label]],
+            f"A training row: a row of `{_data_name(plan)}` with its label.",
+            base=raw_contract,
+        ),
+    ]
     previous = raw_contract
     for spec, frame in zip(transforms, frames, strict=True):
         contracts.append(
-            ContractSpec(spec.output_contract, frame, f"A row of `{spec.output}` (section {spec.section!r}).")
-        )  # fmt: skip
+            ContractSpec(
+                spec.output_contract, frame, f"A row of `{spec.output}` (section {spec.section!r})."
+            )
+        )
         previous = spec.output_contract
     if transforms:
         contracts.append(
-            ContractSpec(train_input, training[[label]], f"A row `train` takes: {previous} with the label.",
-                         base=previous)
-        )  # fmt: skip
-    contracts.append(ContractSpec(predict.output_contract, expected, "A scored row, as the notebook scores it."))
+            ContractSpec(
+                train_input,
+                training[[label]],
+                f"A row `train` takes: {previous} with the label.",
+                base=previous,
+            )
+        )
+    contracts.append(
+        ContractSpec(predict.output_contract, expected, "A scored row, as the notebook scores it.")
+    )
     evidence = _evidence(d, raw, training, label, transforms, expected)
     d.stop_if_blocked()
     info = captured.model_info
@@ -145,12 +174,16 @@ def design_project(plan: Plan, captured: Captured, name: str) -> Design:
         name=name,
         notebook=plan.notebook.path,
         label=label,
-        task="classification" if info.get("classifier") or predict.method == "predict_proba" else "regression",
+        task="classification"
+        if info.get("classifier") or predict.method == "predict_proba"
+        else "regression",
         holdout_fraction=plan.split.test_size if plan.split else None,
         prediction_column=prediction_column,
         raw=RawData(
             name=_data_name(plan),
-            source=(plan.notebook.path.parent / plan.source.what).resolve() if plan.source.kind == "file" else None,
+            source=(plan.notebook.path.parent / plan.source.what).resolve()
+            if plan.source.kind == "file"
+            else None,
             loader=plan.source.what if plan.source.kind == "dataset" else None,
             frame=raw,
             training=training,
@@ -177,7 +210,7 @@ def design_project(plan: Plan, captured: Captured, name: str) -> Design:
         learned_sites=sum(len(plan.sites.get(id(s), [])) for s in plan.in_model),
         other_models=sorted({f.model for f in plan.fits} - {plan.model}),
         changes=d.changes,
-    )  # fmt: skip
+    )
     design.dropped = dropped_statements(plan, parts)
     design.todo = _todo(design, ids)
     return design
@@ -201,16 +234,24 @@ def _training_rows(d: _Designer, raw: pd.DataFrame, label: str) -> pd.DataFrame:
         pairs = pd.DataFrame({"raw": raw[label].loc[frame.index], "learned": frame[label]})
         mapping = pairs.drop_duplicates().set_index("raw")["learned"]
         if mapping.index.has_duplicates:
-            d.block(last.cell, last.line,
-                    f"transforms the label {label!r} in a way that is not value by value: "
-                    "make the label a column of the data as the model should learn it")  # fmt: skip
+            d.block(
+                last.cell,
+                last.line,
+                f"transforms the label {label!r} in a way that is not value by value: "
+                "make the label a column of the data as the model should learn it",
+            )
             d.stop_if_blocked()
         training[label] = raw[label].map(mapping)
         for statement in transforms:
-            d.changes.append(Change(statement.cell, statement.line,
-                                    f"the label `{label}` transformed in place: applied once to "
-                                    "data/train.csv, which holds the label as the model learns it",
-                                    "label_transformed"))  # fmt: skip
+            d.changes.append(
+                Change(
+                    statement.cell,
+                    statement.line,
+                    f"the label `{label}` transformed in place: applied once to "
+                    "data/train.csv, which holds the label as the model learns it",
+                    "label_transformed",
+                )
+            )
     return training[training[label].notna()]
 
 
@@ -256,8 +297,11 @@ def _transforms(
         output = next(iter({n for s in later for n in s.reads} & produced & plan.data_names))
         value = d.value("after", statements[-1], output)
         if not isinstance(value, pd.DataFrame):
-            d.block(statements[-1].cell, statements[-1].line,
-                    f"`{output}` is not a pandas DataFrame: steps pass tables")  # fmt: skip
+            d.block(
+                statements[-1].cell,
+                statements[-1].line,
+                f"`{output}` is not a pandas DataFrame: steps pass tables",
+            )
             d.stop_if_blocked()
         frame = value.drop(columns=[label], errors="ignore")
         carried = []
@@ -275,11 +319,19 @@ def _transforms(
         group = plan.groups[position]
         name = _unique_step(snake_case(group.name or f"section_{number + 1}"), taken)
         specs.append(
-            TransformSpec(name=name, section=group.name or f"cells {group.cells[0]}-{group.cells[-1]}",
-                          cells=tuple(sorted({s.cell for s in statements})), parameter=parameter,
-                          output=output, input_contract="", output_contract="", body=body,
-                          carried=tuple(carried), copies=copies)
-        )  # fmt: skip
+            TransformSpec(
+                name=name,
+                section=group.name or f"cells {group.cells[0]}-{group.cells[-1]}",
+                cells=tuple(sorted({s.cell for s in statements})),
+                parameter=parameter,
+                output=output,
+                input_contract="",
+                output_contract="",
+                body=body,
+                carried=tuple(carried),
+                copies=copies,
+            )
+        )
         frames.append(frame)
         previous = frame
         parameter = output
@@ -291,9 +343,14 @@ def _chained(specs: list[TransformSpec], raw: str, outputs: list[str]) -> list[T
     chained = []
     for number, spec in enumerate(specs):
         chained.append(
-            TransformSpec(**{**spec.__dict__, "input_contract": outputs[number - 1] if number else raw,
-                             "output_contract": outputs[number]})
-        )  # fmt: skip
+            TransformSpec(
+                **{
+                    **spec.__dict__,
+                    "input_contract": outputs[number - 1] if number else raw,
+                    "output_contract": outputs[number],
+                }
+            )
+        )
     return chained
 
 
@@ -301,7 +358,11 @@ def _chained(specs: list[TransformSpec], raw: str, outputs: list[str]) -> list[T
 
 
 def _prepare(
-    d: _Designer, label: str, transforms: list[TransformSpec], ids: list[str], renames: dict[str, str]
+    d: _Designer,
+    label: str,
+    transforms: list[TransformSpec],
+    ids: list[str],
+    renames: dict[str, str],
 ) -> PrepareSpec:
     """The preparation inside the model, from the rows `train`/`predict` get to the fit's input."""
     plan = d.plan
@@ -338,22 +399,39 @@ def _prepare(
             continue
         text = learning_text(plan, statement)
         for site in plan.sites.get(id(statement), []):
-            d.changes.append(Change(statement.cell, int(site.key.split("line ")[1].split()[0]),
-                                    f"`{_site_text(statement, site)}` learned from the training rows "
-                                    "and kept in the model (a batch to score gets the same value)",
-                                    "learned_from_data"))  # fmt: skip
+            d.changes.append(
+                Change(
+                    statement.cell,
+                    int(site.key.split("line ")[1].split()[0]),
+                    f"`{_site_text(statement, site)}` learned from the training rows "
+                    "and kept in the model (a batch to score gets the same value)",
+                    "learned_from_data",
+                )
+            )
         if use == "drops":
             text = _ignoring_missing_label(statement, text, label)
-            d.changes.append(Change(statement.cell, statement.line,
-                                    f"drops the label `{label}` with `errors=\"ignore\"`: rows to score have none",
-                                    "label_dropped"))  # fmt: skip
-        snippet, changes, blockers = keeping_row_index(Snippet(statement.cell, statement.line, text))
+            d.changes.append(
+                Change(
+                    statement.cell,
+                    statement.line,
+                    f'drops the label `{label}` with `errors="ignore"`: rows to score have none',
+                    "label_dropped",
+                )
+            )
+        snippet, changes, blockers = keeping_row_index(
+            Snippet(statement.cell, statement.line, text)
+        )
         d.changes += changes
         d.blockers += blockers
         if use == "filters":
-            d.changes.append(Change(statement.cell, statement.line,
-                                    f"keeps training rows by the label `{label}`: runs while training only",
-                                    "label_filter"))  # fmt: skip
+            d.changes.append(
+                Change(
+                    statement.cell,
+                    statement.line,
+                    f"keeps training rows by the label `{label}`: runs while training only",
+                    "label_filter",
+                )
+            )
         emit(snippet.text, fitting_only=use == "filters")
     emit("")
     lines = [line for line in lines if line]
@@ -378,7 +456,9 @@ def _restored(
     ingest = d.captured
     if ingest.frame_name is None and ingest.x_name and ingest.y_name:
         x_name, y_name = ingest.x_name, ingest.y_name
-        x = "rows.drop(columns=[LABEL], errors=\"ignore\")" + (".to_numpy()" if ingest.x_array else "")
+        x = 'rows.drop(columns=[LABEL], errors="ignore")' + (
+            ".to_numpy()" if ingest.x_array else ""
+        )
         y = "rows[LABEL]" + (".to_numpy()" if ingest.y_array else "")
         return [(f"{x_name} = {x}", False), (f"{y_name} = {y}", True)]
     frame = transforms[-1].output if transforms else (ingest.frame_name or plan.source.names[-1])
@@ -396,9 +476,12 @@ def _restored(
         if id(statement) in plan.label_only and plan.group_of(statement) in plan.transform_groups:
             target = _simple_label_read(statement, label)
             if target is None:
-                d.block(statement.cell, statement.line,
-                        "takes the label out in a section that reshapes rows: take it as "
-                        f'`y = df["{label}"]` where the model is fitted')  # fmt: skip
+                d.block(
+                    statement.cell,
+                    statement.line,
+                    "takes the label out in a section that reshapes rows: take it as "
+                    f'`y = df["{label}"]` where the model is fitted',
+                )
                 continue
             restored.append((f"{target} = rows[LABEL]", True))
     return restored
@@ -412,10 +495,11 @@ def _split_replacement(d: _Designer) -> tuple[list[tuple[str, bool]], str | None
     label_names = {n for s in plan.prep if id(s) in plan.label_only for n in s.binds}
     label_names |= {d.captured.y_name} if d.captured.y_name else set()
     label_names |= {
-        n for s in plan.prep
+        n
+        for s in plan.prep
         if id(s) in plan.label_only and plan.group_of(s) in plan.transform_groups
         for n in s.binds
-    }  # fmt: skip
+    }
     lines: list[tuple[str, bool]] = []
     index = None
     first = split.arrays[0]
@@ -431,11 +515,19 @@ def _split_replacement(d: _Designer) -> tuple[list[tuple[str, bool]], str | None
             continue
         array = split.arrays[position]
         reads = {n.id for n in ast.walk(array) if isinstance(n, ast.Name)}
-        lines.append((f"{name} = {_source(split.statement, array)}", bool(reads) and reads <= label_names))
-    d.changes.append(Change(split.statement.cell, split.statement.line,
-                            "train/test split taken out: `train` fits on all the rows it gets; "
-                            "shipml holds out [training] holdout_fraction of the data itself and "
-                            "evaluates on it", "split_replaced"))  # fmt: skip
+        lines.append(
+            (f"{name} = {_source(split.statement, array)}", bool(reads) and reads <= label_names)
+        )
+    d.changes.append(
+        Change(
+            split.statement.cell,
+            split.statement.line,
+            "train/test split taken out: `train` fits on all the rows it gets; "
+            "shipml holds out [training] holdout_fraction of the data itself and "
+            "evaluates on it",
+            "split_replaced",
+        )
+    )
     return lines, index
 
 
@@ -475,31 +567,46 @@ def _predict(
     scoring = plan.scoring
     reference = d.captured.reference
     if reference is None:
-        d.block(scoring.cell, None,
-                f"the notebook's predictions with `{plan.model}` cannot be matched with rows of "
-                "its data (score rows of the train/test split's test part, or rows of the data "
-                "frame, keeping their index)")  # fmt: skip
+        d.block(
+            scoring.cell,
+            None,
+            f"the notebook's predictions with `{plan.model}` cannot be matched with rows of "
+            "its data (score rows of the train/test split's test part, or rows of the data "
+            "frame, keeping their index)",
+        )
         d.stop_if_blocked()
     assert reference is not None
     expected_values = np.asarray(reference["expected"])
     if expected_values.ndim != 1:
-        d.block(scoring.cell, scoring.call.lineno + scoring.statement.line - 1,
-                f"the scores have shape {expected_values.shape}: keep one score per row "
-                "(`[:, 1]`: the probability of the positive class)")  # fmt: skip
+        d.block(
+            scoring.cell,
+            scoring.call.lineno + scoring.statement.line - 1,
+            f"the scores have shape {expected_values.shape}: keep one score per row "
+            "(`[:, 1]`: the probability of the positive class)",
+        )
         d.stop_if_blocked()
     naming = prediction_naming(plan, label)
     score_name, column = naming.score, naming.column
     expression = with_call_replaced(plan, f"model.estimator.{scoring.method}({X_NAME})")
     unknown = free_names(expression) - {"model", X_NAME} - plan.module.names
     if unknown:
-        d.block(scoring.cell, scoring.statement.line,
-                f"the scoring here also reads {', '.join(f'`{n}`' for n in sorted(unknown))}, "
-                "which a predict step (given the prepared rows and the model) does not have")  # fmt: skip
+        d.block(
+            scoring.cell,
+            scoring.statement.line,
+            f"the scoring here also reads {', '.join(f'`{n}`' for n in sorted(unknown))}, "
+            "which a predict step (given the prepared rows and the model) does not have",
+        )
     d.stop_if_blocked()
     if scoring_expression(plan) is not scoring.call and _positional(plan):
-        d.changes.append(Change(scoring.cell, scoring.statement.line,
-                                "rows picked by position from the scores (`[:10]`, `.head()`) taken "
-                                "out: predict scores every row it gets", "rows_picked"))  # fmt: skip
+        d.changes.append(
+            Change(
+                scoring.cell,
+                scoring.statement.line,
+                "rows picked by position from the scores (`[:10]`, `.head()`) taken "
+                "out: predict scores every row it gets",
+                "rows_picked",
+            )
+        )
     labels = reference["labels"]
     expected = pd.DataFrame({c: raw[c].loc[labels].to_numpy() for c in ids})
     expected[column] = expected_values
@@ -531,16 +638,23 @@ def _evidence(
 ) -> Evidence:
     captured = d.captured
     if captured.learned is None or captured.model is None:
-        d.block(d.plan.fit.statement.cell, d.plan.fit.statement.line,
-                "the fitted model or what the preparation learned cannot be saved (pickled)")  # fmt: skip
+        d.block(
+            d.plan.fit.statement.cell,
+            d.plan.fit.statement.line,
+            "the fitted model or what the preparation learned cannot be saved (pickled)",
+        )
         d.stop_if_blocked()
     assert captured.learned is not None and captured.model is not None and captured.reference
     positions = raw.index.get_indexer(captured.reference["labels"]).tolist()
     cases = []
     previous = raw[raw[label].notna()].drop(columns=[label])
     for spec in transforms:
-        statements = [s for s in d.plan.prep if s.cell in spec.cells and id(s) not in d.plan.label_only]
-        output = d.value("after", statements[-1], spec.output).drop(columns=[label], errors="ignore")
+        statements = [
+            s for s in d.plan.prep if s.cell in spec.cells and id(s) not in d.plan.label_only
+        ]
+        output = d.value("after", statements[-1], spec.output).drop(
+            columns=[label], errors="ignore"
+        )
         for column in spec.carried:
             output = output.assign(**{column: previous[column].loc[output.index]})
         cases.append((spec.name, previous, output))
@@ -566,8 +680,11 @@ def _evidence(
 def _model_input(d: _Designer, captured: Captured) -> bytes:
     payload = captured.reference["model_input"] if captured.reference else None
     if not isinstance(payload, bytes):
-        d.block(d.plan.scoring.cell, None,
-                "the rows the notebook's model scored cannot be saved (pickled)")  # fmt: skip
+        d.block(
+            d.plan.scoring.cell,
+            None,
+            "the rows the notebook's model scored cannot be saved (pickled)",
+        )
         d.stop_if_blocked()
     assert isinstance(payload, bytes)
     return payload
@@ -586,11 +703,15 @@ def _learns_before_split(plan: Plan) -> bool:
 def _todo(design: Design, ids: list[str]) -> list[str]:
     """What the user should check or decide, in the words of CONVERSION.md."""
     todo = [
-        "Review the contracts in contracts.py: inferred from the rows the notebook produced "
-        f"({len(design.raw.frame)} rows read); tighten them (bounds, patterns) where you know "
-        "more.",
-        "No postprocess step: the notebook has none; add one to `pipeline.py` if consumers of "
-        "the predictions need another shape.",
+        (
+            "Review the contracts in contracts.py: inferred from the rows the notebook produced "
+            f"({len(design.raw.frame)} rows read); tighten them (bounds, patterns) where you know "
+            "more."
+        ),
+        (
+            "No postprocess step: the notebook has none; add one to `pipeline.py` if consumers of "
+            "the predictions need another shape."
+        ),
     ]
     if not ids:
         todo.append(
@@ -649,7 +770,14 @@ def _ignoring_missing_label(statement: Statement, text: str, label: str) -> str:
         if ignoring_missing(call):
             continue
         inner = ast.get_source_segment(text, call) or ""
-        edits.append(Edit(call, inner[:-1].rstrip() + (", " if call.args or call.keywords else "") + 'errors="ignore")'))
+        edits.append(
+            Edit(
+                call,
+                inner[:-1].rstrip()
+                + (", " if call.args or call.keywords else "")
+                + 'errors="ignore")',
+            )
+        )
     return replace(text, edits) if edits else text
 
 

@@ -61,7 +61,9 @@ def capture_request(plan: Plan) -> dict[str, Any]:
     save("after", ingest, list(plan.source.names))
     for position in plan.transform_groups:
         statements = [s for s in plan.in_group(position) if id(s) not in plan.label_only]
-        frames = sorted({n for s in statements for n in s.reads | s.binds | s.changes} & plan.data_names)
+        frames = sorted(
+            {n for s in statements for n in s.reads | s.binds | s.changes} & plan.data_names
+        )
         save("before", statements[0], frames)
         save("after", statements[-1], frames)
     in_model = plan.in_model
@@ -74,20 +76,26 @@ def capture_request(plan: Plan) -> dict[str, Any]:
     if plan.split is not None:
         place = where(plan, plan.split.statement)
         split_key = f"{place.cell}:{place.position}"
-        names = sorted({n.id for a in plan.split.arrays for n in ast.walk(a) if isinstance(n, ast.Name)})
+        names = sorted(
+            {n.id for a in plan.split.arrays for n in ast.walk(a) if isinstance(n, ast.Name)}
+        )
         save("before", plan.split.statement, names)
     fit = where(plan, plan.fit.statement)
     text = plan.fit.statement.code
     scoring = plan.scoring
     naming = prediction_naming(plan, plan.label)
     return {
-        "cells": [{"number": flow.cell, "code": _cell_code(plan, flow.cell, flow.code)} for flow in plan.flows],
+        "cells": [
+            {"number": flow.cell, "code": _cell_code(plan, flow.cell, flow.code)}
+            for flow in plan.flows
+        ],
         "classes_module": CLASSES_MODULE,
         "learned": {"source": render("learned.py.tmpl"), "label": plan.label},
         "snapshots": snapshots,
         "split_key": split_key,
         "reference_statements": [
-            [place.cell, place.position] for place in (where(plan, s) for s in reference_statements(plan))
+            [place.cell, place.position]
+            for place in (where(plan, s) for s in reference_statements(plan))
         ],
         "ingest": _ingest(plan),
         "fit": {
@@ -110,7 +118,8 @@ def capture_request(plan: Plan) -> dict[str, Any]:
 def reference_statements(plan: Plan) -> list[Statement]:
     """Statements whose scoring calls score rows of the training data (not another file's)."""
     source = plan.source.statement
-    ours, others = set(plan.source.names), set()
+    ours: set[str] = set(plan.source.names)
+    others: set[str] = set()
     eligible = []
     for statement in plan.statements:
         if statement is source or statement in plan.source.ingest:
@@ -221,9 +230,26 @@ def with_call_replaced(plan: Plan, replacement: str) -> str:
 
 ELEMENTWISE_METHODS = frozenset({"round", "astype", "clip", "ravel", "flatten", "squeeze"})
 ELEMENTWISE_FUNCTIONS = frozenset(
-    {"expm1", "exp", "round", "rint", "clip", "floor", "ceil", "abs", "exp2", "power", "square",
-     "sqrt", "ravel", "squeeze", "asarray", "array", "where"}
-)  # fmt: skip
+    {
+        "expm1",
+        "exp",
+        "round",
+        "rint",
+        "clip",
+        "floor",
+        "ceil",
+        "abs",
+        "exp2",
+        "power",
+        "square",
+        "sqrt",
+        "ravel",
+        "squeeze",
+        "asarray",
+        "array",
+        "where",
+    }
+)
 
 
 def scoring_expression(plan: Plan) -> ast.expr:
@@ -289,8 +315,12 @@ def _without_row_picks(expression: ast.expr, call: ast.Call) -> ast.expr:
 
 def _ingest(plan: Plan) -> dict[str, Any]:
     last = where(plan, plan.source.ingest[-1])
-    return {"cell": last.cell, "statement": last.position, "names": list(plan.source.names),
-            "kind": plan.source.kind}  # fmt: skip
+    return {
+        "cell": last.cell,
+        "statement": last.position,
+        "names": list(plan.source.names),
+        "kind": plan.source.kind,
+    }
 
 
 def _cell_code(plan: Plan, cell: int, code: str) -> str:

@@ -72,8 +72,7 @@ def module_parts(
         parts.helpers.append(snippet)
     for_classes = module.closure(used & classes)
     parts.constants = [
-        _snippet(s)
-        for s in _in_order({id(s): s for n, s in module.constants.items() if n in used})
+        _snippet(s) for s in _in_order({id(s): s for n, s in module.constants.items() if n in used})
     ]
     imports = _in_order({id(s): s for s in module.imports.values()})
     parts.imports = [line for s in imports if (line := import_source(s, used)) is not None]

@@ -59,9 +59,7 @@ def classes_source(design: Design) -> str | None:
         return None
     parts = [import_block(design.class_imports)] if design.class_imports else []
     parts += [c.text.rstrip() for c in design.classes]
-    return render(
-        "notebook_code.py.tmpl", notebook=design.notebook.name, body="\n\n\n".join(parts)
-    )
+    return render("notebook_code.py.tmpl", notebook=design.notebook.name, body="\n\n\n".join(parts))
 
 
 def _imports(design: Design) -> list[str]:
@@ -78,7 +76,9 @@ def _imports(design: Design) -> list[str]:
         "from shipml import Table, step",
     ]
     if design.classes:
-        statements.append(from_import(CLASSES_MODULE, [_class_name(c.text) for c in design.classes]))
+        statements.append(
+            from_import(CLASSES_MODULE, [_class_name(c.text) for c in design.classes])
+        )
     return [import_block(statements)]
 
 
@@ -108,7 +108,9 @@ def _transform(design: Design, spec: TransformSpec) -> str:
     if _renamed(design, spec.input_contract):
         lines.append(f"{spec.parameter} = {spec.parameter}.rename(columns=NOTEBOOK_NAMES)")
     if spec.copies:
-        lines.append(f"{spec.parameter} = {spec.parameter}.copy()  # the notebook changes it in place")
+        lines.append(
+            f"{spec.parameter} = {spec.parameter}.copy()  # the notebook changes it in place"
+        )
     lines += [s.text.rstrip() for s in spec.body]
     if spec.carried:
         lines.append(f"{spec.output} = {spec.output}.assign({_carried(spec)})  # names the rows")

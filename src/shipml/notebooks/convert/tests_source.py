@@ -47,7 +47,9 @@ def contract_tests_source(design: Design) -> str:
         ]
     )
     suffix = ".csv"
-    return render("test_contracts.py.tmpl", imports=imports, suffix=suffix, labelled=labelled, raw=raw)
+    return render(
+        "test_contracts.py.tmpl", imports=imports, suffix=suffix, labelled=labelled, raw=raw
+    )
 
 
 def notebook_tests_source(design: Design, window: str) -> str:

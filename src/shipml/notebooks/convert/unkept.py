@@ -16,9 +16,27 @@ from shipml.notebooks.check.statements import Statement, calls_in, method_name
 from shipml.notebooks.convert.modules import ModuleParts
 from shipml.notebooks.convert.project_spec import Dropped
 
-PLOTTERS = frozenset({"plot", "hist", "boxplot", "scatter", "show", "bar", "pie", "heatmap",
-                      "pairplot", "countplot", "imshow", "title", "xlabel", "ylabel", "figure",
-                      "subplots", "legend"})  # fmt: skip
+PLOTTERS = frozenset(
+    {
+        "plot",
+        "hist",
+        "boxplot",
+        "scatter",
+        "show",
+        "bar",
+        "pie",
+        "heatmap",
+        "pairplot",
+        "countplot",
+        "imshow",
+        "title",
+        "xlabel",
+        "ylabel",
+        "figure",
+        "subplots",
+        "legend",
+    }
+)
 
 
 def dropped_statements(plan: Plan, parts: ModuleParts) -> list[Dropped]:
@@ -42,17 +60,22 @@ def dropped_statements(plan: Plan, parts: ModuleParts) -> list[Dropped]:
         if statement.kind in ("definition", "constant"):
             if statement.binds & parts.used:
                 continue
-            reason = "a function or class no step uses" if statement.kind == "definition" else (
-                "a constant no step uses")  # fmt: skip
+            reason = (
+                "a function or class no step uses"
+                if statement.kind == "definition"
+                else ("a constant no step uses")
+            )
         elif _is_pass(statement):
             continue
         else:
             reason = _reason(plan, statement, other_reads)
         kind = (
-            "file_write" if reason.startswith("writes a file")
-            else "other_models" if reason.startswith("fits `")
+            "file_write"
+            if reason.startswith("writes a file")
+            else "other_models"
+            if reason.startswith("fits `")
             else ""
-        )  # fmt: skip
+        )
         dropped.append(
             Dropped(statement.cell, statement.line, statement.first_line_text, reason, kind)
         )
