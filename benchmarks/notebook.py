@@ -199,14 +199,14 @@ def _soorgeon(notebook: Path, work: Path, bin_dir: Path) -> Outcome:
     built, outcome.run_s = _run([str(bin_dir / "ploomber"), "build"], copy.parent)
     outcome.scores = built.returncode == 0
     if not outcome.scores:
-        outcome.reason = f"ploomber build: {_reason(built)}"
+        outcome.reason = f"ploomber build: {_soorgeon_reason(built)}"
     return outcome
 
 
 def _soorgeon_reason(completed: subprocess.CompletedProcess[str]) -> str:
     text = completed.stdout + completed.stderr
-    for pattern in (r"\* Function .*", r"Error: .*", r"\w+Error: .*"):
-        found = re.search(pattern, text)
+    for pattern in (r"\* Function .*", r"^\w+Error: .*", r"Error: .*"):
+        found = re.search(pattern, text, re.MULTILINE)
         if found:
             return found.group(0)[:200]
     return _reason(completed)

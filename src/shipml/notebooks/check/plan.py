@@ -20,6 +20,8 @@ from shipml.notebooks.check.analysis import CellFlow, analyse_notebook
 from shipml.notebooks.check.blockers import kept_code_blockers, syntax_blockers
 from shipml.notebooks.check.cells import Notebook
 from shipml.notebooks.check.findings import FindingKind, FindingMaker
+from shipml.notebooks.check.kept_model import fit_of, kept_model
+from shipml.notebooks.check.label_column import label_column
 from shipml.notebooks.check.labels import LabelUse, label_line, label_use
 from shipml.notebooks.check.name_rules import name_findings
 from shipml.notebooks.check.names import NameIndex
@@ -144,8 +146,8 @@ def plan_notebook(notebook: Notebook) -> Plan:
             FindingKind.NO_SCORING,
         )
     scorings = [s for s in find_scorings(after_source) if _after(s.statement, fits[0].statement)]
-    model, scoring = _kept_model(fits, scorings, ordered)
-    fit = _fit_of(fits, model, scoring, ordered)
+    model, scoring = kept_model(fits, scorings, ordered)
+    fit = fit_of(fits, model, scoring, ordered)
     window = [s for s in after_source if _position(ordered, s) <= _position(ordered, fit.statement)]
     plan = _sliced(
         notebook,
@@ -258,7 +260,7 @@ def _sliced(
         )
     data_names = _data_names(source, window)
     splits = find_splits(prep)
-    label = _label(prep, y_slice.kept, source, data_names, fit)
+    label = label_column(y_slice.kept, data_names, fit)
     plan = Plan(
         notebook=notebook,
         flows=flows,
@@ -383,221 +385,6 @@ def _stateless(plan: Plan, statements: list[Statement], frame: str) -> bool:
         and all(plan.label_uses.get(id(s), "none") == "none" for s in statements)
         and outside <= {frame}
     )
-
-
-def _kept_model(
-    fits: list[ModelFit], scorings: list[Scoring], ordered: list[Statement]
-) -> tuple[str, Scoring]:
-    """The model making the notebook's last predictions, and that scoring call."""
-    fitted = {f.model for f in fits}
-    last_fit = fits[-1]
-    if not scorings:
-        names = ", ".join(f"`{m}`" for m in dict.fromkeys(f.model for f in fits))
-        _refuse(
-            last_fit.statement.cell,
-            last_fit.statement.line,
-            f"no cell scores rows with a fitted model ({names} fitted; `.predict(...)` or "
-            "`.predict_proba(...)` on rows): the predict step is made from the notebook's own "
-            "scoring",
-            FindingKind.NO_SCORING,
-        )
-    final = scorings[-1]
-    if final.function is not None:
-        return _model_passed_to(final, fitted, ordered) or last_fit.model, final
-    receiver = final.receiver
-    if receiver in fitted:
-        return receiver, final
-    alias = _alias_of(receiver, final.statement, ordered, fitted)
-    if alias is not None:
-        return alias, final
-    binding = _last_binding(receiver, final.statement, ordered)
-    where = f" (bound in cell {binding.cell})" if binding else ""
-    _refuse(
-        final.cell,
-        final.call.lineno + final.statement.line - 1,
-        f"`{receiver}`{where}, which makes the notebook's last predictions, is picked among the "
-        f"models by code (fitted: {', '.join(f'`{m}`' for m in sorted(fitted))}): shipml cannot "
-        "tell which model to train; keep the one you want by name "
-        f"(`{receiver} = <the model>`), or choose it by cross-validation on the training rows",
-        FindingKind.MODEL_CHOSEN_BY_CODE,
-    )
-    raise AssertionError  # unreachable: _refuse raises
-
-
-def _fit_of(
-    fits: list[ModelFit], model: str, scoring: Scoring, ordered: list[Statement]
-) -> ModelFit:
-    before = [
-        f
-        for f in fits
-        if f.model == model
-        and _position(ordered, f.statement) <= _position(ordered, scoring.statement)
-    ]
-    if not before:
-        _refuse(
-            scoring.cell,
-            None,
-            f"`{model}` scores rows but no cell before fits it",
-            FindingKind.NO_SCORING,
-        )
-    fit = before[-1]
-    if fit.in_loop:
-        _refuse(
-            fit.statement.cell,
-            fit.call.lineno + fit.statement.line - 1,
-            f"`{model}` is fitted in a loop: fit the model you keep in a statement of its own",
-            FindingKind.MODEL_FITTED_IN_LOOP,
-        )
-    return fit
-
-
-def _model_passed_to(scoring: Scoring, fitted: set[str], ordered: list[Statement]) -> str | None:
-    """The fitted model a notebook function that scores rows is called with."""
-    function = scoring.function
-    assert function is not None
-    parameters = [a.arg for a in function.args.args]
-    if scoring.receiver not in parameters:
-        return None
-    position = parameters.index(scoring.receiver)
-    for statement in ordered:
-        for node in ast.walk(statement.node):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == function.name
-                and len(node.args) > position
-            ):
-                argument = node.args[position]
-                if isinstance(argument, ast.Name) and argument.id in fitted:
-                    return argument.id
-    return None
-
-
-def _alias_of(
-    name: str | None, before: Statement, ordered: list[Statement], fitted: set[str]
-) -> str | None:
-    """`rf` when `name` was last bound as `name = rf` or `name = rf.best_estimator_`."""
-    binding = _last_binding(name, before, ordered) if name else None
-    if binding is None or not isinstance(binding.node, ast.Assign):
-        return None
-    value = binding.node.value
-    if isinstance(value, ast.Attribute) and value.attr == "best_estimator_":
-        value = value.value
-    if isinstance(value, ast.Name) and value.id in fitted:
-        return value.id
-    return None
-
-
-def _last_binding(
-    name: str | None, before: Statement, ordered: list[Statement]
-) -> Statement | None:
-    limit = _position(ordered, before)
-    binders = [s for s in ordered[:limit] if name in s.binds]
-    return binders[-1] if binders else None
-
-
-def _label(
-    prep: list[Statement],
-    y_statements: list[Statement],
-    source: DataSource,
-    data_names: frozenset[str],
-    fit: ModelFit,
-) -> str | None:
-    """The label column: followed back from the fit's `y` to the column of a data frame it is
-    taken from (through the split's parts, `y = df["target"]`, `df.pop("target")`, ...)."""
-    for node in ast.walk(fit.y):
-        column = _column_of(node, data_names)
-        if column is not None:
-            return column
-    wanted = _free(fit.y)
-    for statement in reversed(y_statements):
-        if not statement.binds & wanted:
-            continue
-        value = statement.node.value if isinstance(statement.node, ast.Assign) else statement.node
-        if isinstance(statement.node, ast.Assign) and isinstance(
-            statement.node.targets[0], ast.Tuple
-        ):
-            value = _split_part(statement.node, wanted) or value
-        for node in ast.walk(value):
-            column = _column_of(node, data_names)
-            if column is not None:
-                return column
-        wanted = (wanted - statement.binds) | (_free(value) & data_names)
-    return None
-
-
-def _split_part(node: ast.Assign, wanted: set[str]) -> ast.expr | None:
-    """The array a split's part in `wanted` is cut from."""
-    call = node.value
-    target = node.targets[0]
-    if not isinstance(call, ast.Call) or not isinstance(target, ast.Tuple):
-        return None
-    for position, element in enumerate(target.elts):
-        if (
-            isinstance(element, ast.Name)
-            and element.id in wanted
-            and position // 2 < len(call.args)
-        ):
-            return call.args[position // 2]
-    return None
-
-
-def _column_of(node: ast.AST, frames: frozenset[str]) -> str | None:
-    if (
-        isinstance(node, ast.Subscript)
-        and _root_name(node.value) in frames
-        and isinstance(node.slice, ast.Constant)
-        and isinstance(node.slice.value, str)
-    ):
-        return node.slice.value
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "pop"
-        and _root_name(node.func.value) in frames
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-        and isinstance(node.args[0].value, str)
-    ):
-        return node.args[0].value
-    if (
-        isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id in frames
-        and isinstance(node.ctx, ast.Load)
-        and node.attr not in _FRAME_ATTRIBUTES
-    ):
-        return node.attr
-    return None
-
-
-_FRAME_ATTRIBUTES = frozenset(
-    {
-        "values",
-        "index",
-        "columns",
-        "shape",
-        "dtypes",
-        "T",
-        "loc",
-        "iloc",
-        "at",
-        "iat",
-        "str",
-        "dt",
-        "cat",
-        "size",
-        "ndim",
-        "empty",
-        "name",
-        "array",
-        "data",
-        "target",
-        "frame",
-        "feature_names",
-        "target_names",
-    }
-)
 
 
 def _data_names(source: DataSource, window: Sequence[Statement]) -> frozenset[str]:
