@@ -270,7 +270,7 @@ def _training_data(rows: int = 5000) -> pd.DataFrame:
 
 def _register(project_dir: Path) -> tuple[Any, str]:
     """Fit the model with the project's own train step, log it, make it champion."""
-    from shipml.pipeline.project import Project
+    from shipml.project.project import Project
 
     project = Project.load(project_dir)
     data = pd.read_csv(project_dir / "train.csv")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shipml.config import ConfigError, Settings, load_settings
-from shipml.pipeline.windows import Cron
+from shipml.windows import Cron
 
 MINIMAL = '[project]\nname = "sensors"\n'
 
@@ -154,10 +154,10 @@ def test_a_full_file_sets_every_section(tmp_path: Path) -> None:
     assert settings.tracking.uri == f"sqlite:///{home}/mlruns/tracking.db"
     assert settings.tracking.artifacts == home / "mlruns" / "artifacts"
     assert settings.store.url == "postgresql+psycopg://shipml:s3cret@db.internal/shipml"
-    rules = settings.monitoring.rules()
-    assert rules.k == 3.0 and rules.latency_budgets_seconds == {"total": 0.25}
-    assert rules.drift.method_for("temperature_c", "numeric") == ("ks", 0.3)
-    assert rules.drift.method_for("vibration", "numeric") == ("psi", 0.25)
+    rules = settings.monitoring
+    assert rules.k_sigma == 3.0 and rules.latency_budgets_seconds == {"total": 0.25}
+    assert rules.method_for("temperature_c", "numeric") == ("ks", 0.3)
+    assert rules.method_for("vibration", "numeric") == ("psi", 0.25)
     assert settings.monitoring.fail_on_critical is True
     assert settings.alerts.webhook_retries == 1
     assert (settings.serving.host, settings.serving.port, settings.serving.workers) == (

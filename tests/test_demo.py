@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from shipml.cli import app
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 
 
 def test_the_demo_reports_every_fault_and_nothing_on_clean_windows(tmp_path: Path) -> None:

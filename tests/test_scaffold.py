@@ -15,11 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from shipml.cli import app
-from shipml.pipeline.batch import run_window
-from shipml.pipeline.project import Project
-from shipml.pipeline.training import train
-from shipml.pipeline.windows import Window
+from shipml.project.batch import run_window
+from shipml.project.project import Project
+from shipml.project.training import train
 from shipml.scaffold import WINDOW_START, ScaffoldError, init_project
+from shipml.windows import Window
 
 DVC = [sys.executable, "-m", "dvc"]
 

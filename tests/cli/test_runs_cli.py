@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from shipml.cli import app
 from shipml.orchestration.locks import PipelineLock
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 
 WINDOW = ["--start", "2026-11-27T10:00Z", "--end", "2026-11-27T10:15Z"]
 

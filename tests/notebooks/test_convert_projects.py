@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from shipml.notebooks.convert import Conversion, convert_notebook
-from shipml.pipeline.batch import run_window
-from shipml.pipeline.project import Project
-from shipml.pipeline.training import train
-from shipml.pipeline.windows import Window
+from shipml.project.batch import run_window
+from shipml.project.project import Project
+from shipml.project.training import train
 from shipml.scaffold import WINDOW, WINDOW_START
+from shipml.windows import Window
 
 from .helpers import FIXTURES
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from _projects import SETTINGS, write_project
 from shipml.cli import app
 from shipml.orchestration.airflow import export_dag, render_dag
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 
 
 def _literal(source: str, name: str) -> object:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from _projects import write_project
 from shipml.orchestration.due import due_windows
-from shipml.pipeline.project import Project
-from shipml.pipeline.windows import Cron, Window
+from shipml.project.project import Project
+from shipml.windows import Cron, Window
 
 QUARTER = timedelta(minutes=15)
 NOW = datetime(2026, 11, 27, 12, 7, tzinfo=UTC)  # the latest complete window is 11:45-12:00

@@ -12,7 +12,7 @@ from _scheduled import input_file, recent_windows, write_inputs
 
 from _projects import fitted_model
 from shipml.orchestration.attempts import MISSING_INPUT, run_scheduled_window
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 
 
 def test_input_still_missing_after_the_retries_opens_a_critical_alert(

@@ -19,9 +19,9 @@ from _scheduled import (
     write_inputs,
 )
 
-from shipml.pipeline.project import Project
-from shipml.pipeline.windows import Window
+from shipml.project.project import Project
 from shipml.store import RunRecord
+from shipml.windows import Window
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -10,7 +10,7 @@ from _scheduled import recent_windows, write_inputs
 
 from _projects import write_project
 from shipml.orchestration.scheduler import WindowScheduler
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 
 
 def test_a_tick_runs_the_missed_windows_then_the_latest_one(scheduled_toy: Path) -> None:

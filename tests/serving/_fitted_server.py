@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for _pro
 
 from _projects import fitted_model
 from shipml.logs import logging_config
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 from shipml.serving import create_app
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 from shipml.serving import worker
 
 

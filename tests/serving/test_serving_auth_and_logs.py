@@ -13,7 +13,7 @@ from _server import running
 
 from _projects import fitted_model
 from shipml.logs import JsonFormatter, RequestIdFilter, request_context
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 from shipml.serving import create_app
 
 KEY = "k3y-that-must-never-be-logged-0123456789"

@@ -13,7 +13,7 @@ from _variants import toy_variant
 from fastapi import FastAPI
 
 from _projects import fitted_model
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 from shipml.serving import create_app
 
 

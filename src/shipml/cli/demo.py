@@ -18,18 +18,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from shipml.cli._common import console, fail
+from shipml.cli._common import command, console, fail
 from shipml.cli.monitor import report as write_report
-from shipml.monitoring.sinks import ALERT_LOGGER
-from shipml.pipeline.batch import CriticalAlert, WindowFailed, WindowOutcome, run_window
-from shipml.pipeline.project import Project
-from shipml.pipeline.training import train
-from shipml.pipeline.windows import Window
+
+if TYPE_CHECKING:
+    from shipml.project.batch import WindowOutcome
+    from shipml.project.project import Project
+    from shipml.windows import Window
 
 EXAMPLE = "sensors"
 INTERVAL = timedelta(minutes=15)
@@ -77,7 +77,7 @@ class WindowResult:
 
 def register(app: typer.Typer) -> None:
     """Add the demo command to `app`."""
-    app.command("demo")(demo)
+    command(app, "demo")(demo)
 
 
 def demo(
@@ -111,6 +111,8 @@ def demo(
 
 @contextmanager
 def _alert_log_lines_off() -> Iterator[None]:
+    from shipml.alerting.sinks import ALERT_LOGGER
+
     alerts = logging.getLogger(ALERT_LOGGER)
     level = alerts.level
     alerts.setLevel(logging.CRITICAL + 1)
@@ -158,6 +160,8 @@ def _scenarios() -> list[Scenario]:
 
 def _prepare(directory: Path) -> Project:
     """Copy the example project into `directory` and load it."""
+    from shipml.project.project import Project
+
     source = _example_directory()
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copytree(
@@ -186,6 +190,8 @@ def _simulator() -> Any:
 
 
 def _train(project: Project, simulator: Any) -> None:
+    from shipml.project.training import train
+
     with console.status("simulating 6 days of history and training..."):
         history = simulator.simulate(TRAINING_START, LIVE_START, machines=MACHINES, seed=SEED)
         data = project.settings.training.data
@@ -200,6 +206,10 @@ def _train(project: Project, simulator: Any) -> None:
 
 
 def _run_window(project: Project, simulator: Any, index: int, scenario: Scenario) -> WindowResult:
+    from shipml.errors import CriticalAlert, WindowFailed
+    from shipml.project.batch import run_window
+    from shipml.windows import Window
+
     start = LIVE_START + index * INTERVAL
     window = Window(start, start + INTERVAL)
     simulator.write_windows(

@@ -12,26 +12,22 @@ from rich.table import Table
 
 from shipml.cli._common import (
     EXIT_FAILED,
-    EXIT_UNUSABLE,
     JsonFlag,
     ProjectDir,
+    command,
     console,
     fail,
     open_project,
     print_json,
     step_progress,
 )
-from shipml.contracts import UnusableInput
-from shipml.pipeline.runner import FlowFailed
-from shipml.pipeline.training import TrainingError, train
-from shipml.versioning.tracking import RegistryError
 
 
 def register(app: typer.Typer) -> None:
     """Add `train`, `promote` and `models` to `app`."""
-    app.command("train")(train_command)
-    app.command("promote")(promote)
-    app.command("models")(models)
+    command(app, "train")(train_command)
+    command(app, "promote")(promote)
+    command(app, "models")(models)
 
 
 def train_command(
@@ -46,12 +42,13 @@ def train_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Train, evaluate on the holdout, log to MLflow and register a new model version."""
+    from shipml.errors import FlowFailed
+    from shipml.project.training import train
+
     project = open_project(project_dir)
     try:
         with step_progress("training") as progress:
             outcome = train(project, data=data, on_step=progress)
-    except (TrainingError, UnusableInput) as error:
-        fail(str(error), EXIT_UNUSABLE)
     except FlowFailed as error:
         fail(f"training failed at {error}", EXIT_FAILED)
     if promote_to:
@@ -78,20 +75,14 @@ def promote(
 ) -> None:
     """Point an alias (default: champion) at a model version."""
     project = open_project(project_dir)
-    try:
-        ref = project.tracker.promote(version, alias)
-    except RegistryError as error:
-        fail(str(error), EXIT_UNUSABLE)
+    ref = project.tracker.promote(version, alias)
     console.print(f"[bold green]✓[/] {ref.name}@{alias} -> v{ref.version}")
 
 
 def models(project_dir: ProjectDir = Path("."), json_output: JsonFlag = False) -> None:
     """List registered versions with their metrics, data versions and aliases."""
     project = open_project(project_dir)
-    try:
-        versions = project.tracker.versions()
-    except RegistryError as error:
-        fail(str(error), EXIT_UNUSABLE)
+    versions = project.tracker.versions()
     if json_output:
         print_json([dataclasses.asdict(v) for v in versions])
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,22 +14,18 @@ from shipml.cli._common import (
     EXIT_UNUSABLE,
     JsonFlag,
     ProjectDir,
+    command,
     console,
     fail,
     open_project,
     print_json,
 )
-from shipml.monitoring import (
-    DriftResult,
-    LatencySummary,
-    MonitoringBaseline,
-    MonitoringError,
-    ShiftResult,
-)
-from shipml.monitoring.history import MonitoredWindow, load_baseline, load_windows
-from shipml.monitoring.report import render_report
-from shipml.pipeline.project import Project
-from shipml.store import AlertRecord, StoreError
+
+if TYPE_CHECKING:
+    from shipml.monitoring import DriftResult, LatencySummary, MonitoringBaseline, ShiftResult
+    from shipml.project.history import MonitoredWindow
+    from shipml.project.project import Project
+    from shipml.store import AlertRecord
 
 DEFAULT_STATUS_WINDOWS = 10
 DEFAULT_REPORT_WINDOWS = 1000
@@ -42,10 +38,11 @@ monitor_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     """Add the `monitor` group (`status`, `report`) to `app`."""
+    command(monitor_app, "status")(status)
+    command(monitor_app, "report")(report)
     app.add_typer(monitor_app)
 
 
-@monitor_app.command("status")
 def status(
     project_dir: ProjectDir = Path("."),
     last: Annotated[
@@ -55,11 +52,8 @@ def status(
 ) -> None:
     """Latest windows, drift per column, prediction shift, latency and open alerts."""
     project = open_project(project_dir)
-    try:
-        _, windows = _monitored(project, last)
-        open_alerts = project.store.alerts(status="open", pipeline=project.name, limit=_MAX_ALERTS)
-    except (MonitoringError, StoreError) as error:
-        fail(str(error), EXIT_UNUSABLE)
+    _, windows = _monitored(project, last)
+    open_alerts = project.store.alerts(status="open", pipeline=project.name, limit=_MAX_ALERTS)
     if json_output:
         print_json(_status_json(project.name, windows, open_alerts))
         return
@@ -74,7 +68,6 @@ def status(
     console.print(_alerts_table(open_alerts))
 
 
-@monitor_app.command("report")
 def report(
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
         "report.html"
@@ -85,17 +78,18 @@ def report(
     ] = DEFAULT_REPORT_WINDOWS,
 ) -> None:
     """Write one self-contained HTML report (works offline) of the recent windows."""
+    from shipml.errors import MonitoringError
+    from shipml.project.report import render_report
+
     project = open_project(project_dir)
     if not out.parent.is_dir():
         fail(f"the directory for the report does not exist: {out.parent}", EXIT_UNUSABLE)
+    baseline, windows = _monitored(project, last)
+    alerts = _alerts_since(project, windows)
     try:
-        baseline, windows = _monitored(project, last)
-        alerts = _alerts_since(project, windows)
         page = render_report(project.name, baseline, windows, alerts)
-    except MonitoringError as error:
+    except MonitoringError as error:  # nothing to report on is a failed report, not bad input
         fail(str(error), EXIT_FAILED)
-    except StoreError as error:
-        fail(str(error), EXIT_UNUSABLE)
     out.write_text(page, encoding="utf-8")
     size = len(page.encode("utf-8")) / 1e6
     console.print(f"wrote {out} ({size:.1f} MB, {len(windows)} windows, {len(alerts)} alerts)")
@@ -105,8 +99,10 @@ def _monitored(
     project: Project, last: int
 ) -> tuple[MonitoringBaseline | None, list[MonitoredWindow]]:
     """The baseline and the last windows; windows stored without evaluation use its rules."""
+    from shipml.project.history import load_baseline, load_windows
+
     baseline = load_baseline(project.store, project.name)
-    rules = project.settings.monitoring.rules()
+    rules = project.settings.monitoring
     windows = load_windows(project.store, project.name, last=last, baseline=baseline, config=rules)
     return baseline, windows
 

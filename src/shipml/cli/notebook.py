@@ -10,29 +10,22 @@ cannot be converted (the reasons by cell; nothing written) or the new project's 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from shipml.notebooks.blockers import NotConvertible
-from shipml.notebooks.cells import read_notebook
-from shipml.notebooks.check import check_notebook, sorted_findings
-from shipml.notebooks.conversion_report import conversion_summary
-from shipml.notebooks.convert import DEFAULT_TIMEOUT, OutputUnusable, convert_notebook
-from shipml.notebooks.errors import NotebookRunUnavailable, UnreadableNotebook
-from shipml.notebooks.render import render_report
-from shipml.notebooks.run import DEFAULT_KERNEL, run_notebook
+from shipml.cli._common import EXIT_UNUSABLE, command, fail
 
 EXIT_FOUND = 1
-EXIT_UNUSABLE = 2
+DEFAULT_KERNEL = "python3"
+DEFAULT_TIMEOUT = 600.0
 
 
 def register(app: typer.Typer) -> None:
     """Add the `notebook` group (with `check` and `convert`) to `app`."""
     notebook_app = typer.Typer(help="Work with Jupyter notebooks.", no_args_is_help=True)
-    notebook_app.command("check")(check)
-    notebook_app.command("convert")(convert)
+    command(notebook_app, "check")(check)
+    command(notebook_app, "convert")(convert)
     app.add_typer(notebook_app, name="notebook")
 
 
@@ -53,16 +46,17 @@ def check(
     ),
 ) -> None:
     """Find out-of-order runs, hidden state, globals, magics and absolute paths in a notebook."""
-    try:
-        parsed = read_notebook(notebook)
-    except UnreadableNotebook as error:
-        _refuse(str(error))
+    from rich.console import Console
+
+    from shipml.notebooks.cells import read_notebook
+    from shipml.notebooks.check import check_notebook, sorted_findings
+    from shipml.notebooks.render import render_report
+    from shipml.notebooks.run import run_notebook
+
+    parsed = read_notebook(notebook)
     report = check_notebook(parsed)
     if run:
-        try:
-            failures, summary = run_notebook(parsed, timeout=timeout, kernel=kernel)
-        except (NotebookRunUnavailable, UnreadableNotebook) as error:
-            _refuse(str(error))
+        failures, summary = run_notebook(parsed, timeout=timeout, kernel=kernel)
         report.findings = sorted_findings([*report.findings, *failures])
         report.run = summary
     if json_output:
@@ -88,10 +82,14 @@ def convert(
     ] = True,
 ) -> None:
     """Turn a notebook into a shipml project: steps, contracts, data, tests and CONVERSION.md."""
+    from shipml.notebooks.blockers import NotConvertible
+    from shipml.notebooks.conversion_report import conversion_summary
+    from shipml.notebooks.convert import OutputUnusable, convert_notebook
+
     try:
         conversion = convert_notebook(notebook, out, name=name, timeout=timeout, verify=verify)
-    except (UnreadableNotebook, OutputUnusable) as error:
-        _refuse(str(error))
+    except OutputUnusable as error:
+        fail(str(error), EXIT_UNUSABLE)
     except NotConvertible as refusal:
         typer.echo(
             f"cannot convert {notebook}: {len(refusal.blockers)} reason(s) by cell, nothing "
@@ -109,8 +107,3 @@ def convert(
     if verification is not None and not verification.passed:
         typer.echo(f"the new project's tests fail:\n{verification.output}", err=True)
         raise typer.Exit(EXIT_FOUND)
-
-
-def _refuse(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(EXIT_UNUSABLE)

@@ -6,7 +6,7 @@ import dataclasses
 import threading
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -16,32 +16,27 @@ from shipml.cli._common import (
     EXIT_UNUSABLE,
     JsonFlag,
     ProjectDir,
+    command,
     console,
     fail,
     open_project,
     print_json,
     step_progress,
 )
-from shipml.orchestration.locks import PipelineLock
-from shipml.pipeline.batch import CriticalAlert, WindowFailed, WindowOutcome, run_window
-from shipml.pipeline.engines import ENGINE_NAMES, Engine, engine_by_name
-from shipml.pipeline.windows import (
-    Window,
-    WindowInputError,
-    latest_complete_window,
-    parse_datetime,
-    windows_between,
-)
-from shipml.store import RunNotFound
-from shipml.store.records import RunDetail, RunRecord
-from shipml.versioning.tracking import RegistryError
+from shipml.errors import WindowInputError
+
+if TYPE_CHECKING:
+    from shipml.project.batch import WindowOutcome
+    from shipml.project.engines import Engine
+    from shipml.store.records import RunDetail, RunRecord
+    from shipml.windows import Window
 
 
 def register(app: typer.Typer) -> None:
     """Add `run`, `runs` and `lineage` to `app`."""
-    app.command("run")(run)
-    app.command("runs")(runs)
-    app.command("lineage")(lineage)
+    command(app, "run")(run)
+    command(app, "runs")(runs)
+    command(app, "lineage")(lineage)
 
 
 def run(
@@ -51,9 +46,7 @@ def run(
     ),
     end: Annotated[str | None, typer.Option(help="Window end, ISO 8601 (UTC if naive).")] = None,
     force: Annotated[bool, typer.Option(help="Run windows that already succeeded again.")] = False,
-    engine: Annotated[
-        str, typer.Option(help=f"Where the flow runs: {' or '.join(ENGINE_NAMES)}.")
-    ] = "local",
+    engine: Annotated[str, typer.Option(help="Where the flow runs: local or dask.")] = "local",
     scheduler_address: Annotated[
         str | None,
         typer.Option(help="Dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)."),
@@ -61,17 +54,17 @@ def run(
     json_output: JsonFlag = False,
 ) -> None:
     """Run one batch window (default: the latest complete one) and write its output."""
+    from shipml.orchestration.locks import PipelineLock
+    from shipml.windows import latest_complete_window, parse_datetime, windows_between
+
     project = open_project(project_dir)
     cadence = project.settings.schedule.cadence()
-    try:
-        if (start is None) != (end is None):
-            raise WindowInputError("give both --start and --end, or neither")
-        if start is None or end is None:
-            windows = [latest_complete_window(cadence)]
-        else:
-            windows = windows_between(parse_datetime(start), parse_datetime(end), cadence)
-    except WindowInputError as error:
-        fail(str(error), EXIT_UNUSABLE)
+    if (start is None) != (end is None):
+        raise WindowInputError("give both --start and --end, or neither")
+    if start is None or end is None:
+        windows = [latest_complete_window(cadence)]
+    else:
+        windows = windows_between(parse_datetime(start), parse_datetime(end), cadence)
     with ExitStack() as cleanup:
         # One window at a time per pipeline, with schedulers and other `shipml run`s alike.
         cleanup.enter_context(PipelineLock(project).held(threading.Event()))
@@ -87,6 +80,8 @@ def run(
 
 def _engine(name: str, scheduler_address: str | None, cleanup: ExitStack) -> Engine:
     """The chosen engine, its cluster reached up front and closed by `cleanup`."""
+    from shipml.project.engines import engine_by_name
+
     try:
         engine = engine_by_name(name, scheduler_address=scheduler_address)
         if isinstance(engine, AbstractContextManager):
@@ -100,6 +95,9 @@ def _run_one(
     project: Any, window: Window, force: bool, engine: Engine, *, quiet: bool
 ) -> tuple[WindowOutcome, bool]:
     """Run one window; the outcome, and whether it counts as failed (the exit code)."""
+    from shipml.errors import CriticalAlert, WindowFailed
+    from shipml.project.batch import run_window
+
     try:
         with step_progress(f"window {window}") as progress:
             outcome = run_window(project, window, force=force, on_step=progress, engine=engine)
@@ -110,8 +108,6 @@ def _run_one(
         return failed.outcome, True
     except CriticalAlert as alert:
         outcome, critical = alert.outcome, True
-    except RegistryError as error:
-        fail(str(error), EXIT_UNUSABLE)
     else:
         critical = False
     if not quiet:
@@ -180,6 +176,8 @@ def lineage(
     json_output: JsonFlag = False,
 ) -> None:
     """Show one run: its versions, counts, step timings, validations and quarantine."""
+    from shipml.errors import RunNotFound
+
     project = open_project(project_dir)
     try:
         detail = project.store.run(_full_id(project, run_id))

@@ -7,13 +7,12 @@ from typing import Annotated
 
 import typer
 
-from shipml.cli._common import EXIT_UNUSABLE, console, fail
-from shipml.scaffold import ScaffoldError, init_project
+from shipml.cli._common import command, console
 
 
 def register(app: typer.Typer) -> None:
     """Add `init` to `app`."""
-    app.command("init")(init)
+    command(app, "init")(init)
 
 
 def init(
@@ -23,11 +22,10 @@ def init(
     ] = None,
 ) -> None:
     """Create a new shipml project with example data, tests and a DVC train stage."""
+    from shipml.scaffold import init_project
+
     target = directory or Path(name)
-    try:
-        init_project(target, name)
-    except ScaffoldError as error:
-        fail(str(error), EXIT_UNUSABLE)
+    init_project(target, name)
     console.print(
         f"[bold green]✓[/] created {target}/ — next: cd {target} && shipml train --promote champion"
     )

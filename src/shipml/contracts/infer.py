@@ -30,6 +30,7 @@ import pandas as pd
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shipml.contracts._columns import dtype_kind
+from shipml.errors import ContractInferenceError
 
 LITERAL_MAX_VALUES = 20
 LITERAL_MIN_REPEATS = 2
@@ -48,10 +49,6 @@ _OBJECT_KINDS = {
     "datetime64": "datetime",
     "date": "date",
 }
-
-
-class ContractInferenceError(ValueError):
-    """The data cannot yield a contract as it is (e.g. a column name is not a field name)."""
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from shipml.contracts._frame import ROW, FrameCheck, check_frame
 from shipml.contracts._small import AllValid, check_small_frame
 from shipml.contracts.baseline import Baseline
 from shipml.contracts.diagnose import diagnose
-from shipml.contracts.errors import ContractViolation
 from shipml.contracts.report import MAX_EXAMPLES, Example, RuleFailure, ValidationReport
+from shipml.errors import ContractViolation
 
 __all__ = ["REASONS_COLUMN", "ROW", "Policy", "ValidationResult", "validate"]
 

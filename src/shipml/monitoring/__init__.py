@@ -1,9 +1,10 @@
 """Monitoring math: mergeable profiles, drift metrics, the prediction-shift rule, latencies.
 
-Pure computation on pandas/numpy/scipy; every object is a Pydantic model that
-round-trips through JSON exactly, so the run store can keep it as JSON.
+Pure computation on pandas/numpy/scipy (no store, HTTP or HTML here); every object is a
+Pydantic model that round-trips through JSON exactly, so the run store can keep it as JSON.
 """
 
+from shipml.errors import MonitoringError
 from shipml.monitoring.alerts import (
     PREDICTION_SHIFT,
     CandidateAlert,
@@ -15,17 +16,19 @@ from shipml.monitoring.alerts import (
 from shipml.monitoring.baseline import MonitoringBaseline
 from shipml.monitoring.drift import (
     DEFAULT_THRESHOLDS,
+    DRIFT_METHODS,
     NULL_RATE,
     ColumnDriftRule,
     DriftConfig,
     DriftMethod,
+    DriftMethodSpec,
     DriftResult,
     detect_drift,
 )
-from shipml.monitoring.errors import MonitoringError
 from shipml.monitoring.latency import (
     DEFAULT_BOUNDS,
     END_TO_END,
+    PERCENTILES,
     LatencyHistogram,
     LatencyProfile,
     LatencySummary,
@@ -55,9 +58,11 @@ __all__ = [
     "DEFAULT_BOUNDS",
     "DEFAULT_K",
     "DEFAULT_THRESHOLDS",
+    "DRIFT_METHODS",
     "END_TO_END",
     "MIN_CHUNKS",
     "NULL_RATE",
+    "PERCENTILES",
     "PREDICTION_SHIFT",
     "CandidateAlert",
     "CategoricalColumnProfile",
@@ -65,6 +70,7 @@ __all__ = [
     "ColumnDriftRule",
     "DriftConfig",
     "DriftMethod",
+    "DriftMethodSpec",
     "DriftResult",
     "LatencyHistogram",
     "LatencyProfile",

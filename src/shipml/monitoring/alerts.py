@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from shipml.errors import MonitoringError
 from shipml.monitoring.drift import DriftResult
-from shipml.monitoring.errors import MonitoringError
 from shipml.monitoring.latency import PERCENTILES, LatencySummary
 from shipml.monitoring.shift import ShiftResult
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from shipml.monitoring.errors import MonitoringError
+from shipml.errors import MonitoringError
 from shipml.monitoring.profiles import CategoricalColumnProfile, Profile, profile
 from shipml.monitoring.shift import (
     DEFAULT_MAX_VALUES,

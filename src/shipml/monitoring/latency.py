@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shipml.monitoring.errors import MonitoringError
+from shipml.errors import MonitoringError
 
 END_TO_END = "total"
 DEFAULT_BOUNDS: tuple[float, ...] = tuple(1e-4 * 2 ** (i / 4) for i in range(78))

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from shipml.monitoring.errors import MonitoringError
+from shipml.errors import MonitoringError
 from shipml.monitoring.profiles import CategoricalColumnProfile, NumericColumnProfile, Profile
 
 logger = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shipml.errors import MonitoringError
 from shipml.monitoring._columns import category_counts, numeric_values
-from shipml.monitoring.errors import MonitoringError
 
 DEFAULT_BINS = 20
 DEFAULT_TOP_K = 20

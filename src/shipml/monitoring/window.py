@@ -9,21 +9,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from shipml.monitoring.alerts import CandidateAlert, drift_alerts, latency_alerts, shift_alerts
 from shipml.monitoring.baseline import MonitoringBaseline
 from shipml.monitoring.drift import DriftConfig, DriftResult, detect_drift
-from shipml.monitoring.latency import LatencyProfile, LatencySummary
+from shipml.monitoring.latency import END_TO_END, LatencyProfile, LatencySummary
 from shipml.monitoring.profiles import Profile
 from shipml.monitoring.shift import DEFAULT_K, MIN_CHUNKS, ShiftResult, prediction_shift
 
 
-class MonitoringConfig(BaseModel):
-    """Thresholds of all rules: drift, prediction shift (k), latency budgets per step."""
+class MonitoringConfig(DriftConfig):
+    """Thresholds of all rules: drift (inherited), prediction shift (k sigma), latency budgets.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    The keys are those of shipml.toml's `[monitoring]` table.
+    """
 
-    drift: DriftConfig = Field(default_factory=DriftConfig)
-    k: float = Field(default=DEFAULT_K, gt=0)
+    k_sigma: float = Field(default=DEFAULT_K, gt=0)
     min_chunks: int = Field(default=MIN_CHUNKS, ge=1)
-    latency_budgets_seconds: dict[str, float] = Field(default_factory=dict)
+    latency_p99_seconds: float = Field(default=1.0, gt=0)  # end to end
+    step_latency_p99_seconds: dict[str, float] = Field(default_factory=dict)
     latency_percentile: Literal["p50", "p95", "p99"] = "p99"
+
+    @property
+    def latency_budgets_seconds(self) -> dict[str, float]:
+        """The latency budget of the whole flow and of each step named."""
+        return {END_TO_END: self.latency_p99_seconds, **self.step_latency_p99_seconds}
 
 
 class WindowEvaluation(BaseModel):
@@ -45,7 +51,7 @@ def evaluate_window(
 ) -> WindowEvaluation:
     """Drift of every profiled column, the prediction-shift rule and latency budgets."""
     config = config or MonitoringConfig()
-    drift = detect_drift(baseline.profile, window, config.drift)
+    drift = detect_drift(baseline.profile, window, config)
     shift = _shift(baseline, window, config)
     summaries = latency.summaries() if latency is not None else {}
     alerts = [
@@ -62,4 +68,6 @@ def _shift(
     column = window.columns.get(baseline.predictions.column)
     if column is not None and column.rows == column.nulls:
         return None
-    return prediction_shift(baseline.predictions, window, k=config.k, min_chunks=config.min_chunks)
+    return prediction_shift(
+        baseline.predictions, window, k=config.k_sigma, min_chunks=config.min_chunks
+    )

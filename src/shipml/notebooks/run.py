@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipml.errors import NotebookRunUnavailable, UnreadableNotebook
 from shipml.notebooks.cells import Notebook
-from shipml.notebooks.errors import NotebookRunUnavailable, UnreadableNotebook
 from shipml.notebooks.findings import Finding, FindingKind, FindingMaker, RunSummary
 
 DEFAULT_KERNEL = "python3"

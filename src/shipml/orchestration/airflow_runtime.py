@@ -6,16 +6,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
+from shipml.errors import MissingInput, ScheduleChanged, WindowFailed
 from shipml.orchestration.attempts import alert_missing_input
 from shipml.orchestration.scheduler import describe
-from shipml.pipeline.batch import WindowFailed
-from shipml.pipeline.project import Project
-from shipml.pipeline.sources import MissingInput
-from shipml.pipeline.windows import Window, latest_complete_window
-
-
-class ScheduleChanged(Exception):
-    """The project's schedule is not the one its DAG file was exported with."""
+from shipml.project.project import Project
+from shipml.windows import Window, latest_complete_window
 
 
 def window_of_run(project: Project, context: Mapping[str, Any], exported: str) -> Window:

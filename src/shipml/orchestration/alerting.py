@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shipml.monitoring.alerting import raise_alerts
+from shipml.alerting.sinks import AlertSink
+from shipml.alerting.state import raise_alerts
 from shipml.monitoring.alerts import CandidateAlert
-from shipml.monitoring.sinks import sinks_from_settings
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 from shipml.store import AlertOutcome
 
 _SINK_FLUSH_SECONDS = 10.0
@@ -21,7 +21,7 @@ def raise_scheduler_alert(
     window_start: datetime | None,
 ) -> AlertOutcome:
     """Open (or refresh) one alert in the store and send it to the sinks when it is new."""
-    sinks = sinks_from_settings(project.settings.alerts)
+    sinks: list[AlertSink] = project.settings.alerts.sinks()
     try:
         [outcome] = raise_alerts(
             project.store,

@@ -13,13 +13,13 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shipml.errors import CriticalAlert, MissingInput, WindowFailed
 from shipml.monitoring.alerts import CandidateAlert
 from shipml.orchestration.alerting import raise_scheduler_alert
-from shipml.pipeline.batch import CriticalAlert, WindowFailed, WindowOutcome, run_window
-from shipml.pipeline.project import Project
-from shipml.pipeline.sources import MissingInput
-from shipml.pipeline.windows import Window
+from shipml.project.batch import WindowOutcome, run_window
+from shipml.project.project import Project
 from shipml.versioning.tracking import LoadedModel
+from shipml.windows import Window
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
-from shipml.pipeline.project import Project
-from shipml.pipeline.windows import Cadence, Window, latest_complete_window
-from shipml.store.schema import Run
+from shipml.project.project import Project
+from shipml.windows import Cadence, Window, latest_complete_window
 
 
 @dataclass(frozen=True)
@@ -49,17 +46,7 @@ def due_windows(
 
 def resume_point(project: Project) -> datetime | None:
     """Where missed windows start: after the last success, or at the first window tried."""
-    batch = (Run.pipeline == project.name, Run.kind == "batch", Run.window_start.is_not(None))
-    last_success = (
-        select(Run.window_end)
-        .where(*batch, Run.status == "succeeded")
-        .order_by(Run.window_start.desc())
-        .limit(1)
-    )
-    first_tried = select(Run.window_start).where(*batch).order_by(Run.window_start).limit(1)
-    with project.store.engine.connect() as connection:
-        found = connection.execute(last_success).scalar_one_or_none()
-        return found or connection.execute(first_tried).scalar_one_or_none()
+    return project.store.batch_resume_point(project.name)
 
 
 def _previous(window: Window, cadence: Cadence) -> Window:

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, create_engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from shipml.pipeline.project import HOME, Project
+from shipml.project.project import HOME, Project
 
 log = logging.getLogger(__name__)
 

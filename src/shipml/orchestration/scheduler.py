@@ -20,16 +20,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from shipml.errors import RegistryError
 from shipml.monitoring.alerts import CandidateAlert
 from shipml.orchestration.alerting import raise_scheduler_alert
 from shipml.orchestration.attempts import run_scheduled_window
 from shipml.orchestration.due import DueWindows, due_windows
 from shipml.orchestration.locks import PipelineLock
-from shipml.pipeline.batch import WindowOutcome
-from shipml.pipeline.project import Project
-from shipml.pipeline.windows import Cadence, latest_complete_window
+from shipml.project.batch import WindowOutcome
+from shipml.project.project import Project
 from shipml.store import StoreError
-from shipml.versioning.tracking import RegistryError
+from shipml.windows import Cadence, latest_complete_window
 
 log = logging.getLogger(__name__)
 

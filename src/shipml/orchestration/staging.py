@@ -28,11 +28,8 @@ from typing import Any
 import pandas as pd
 
 from shipml.contracts import Baseline, ValidationReport
-from shipml.pipeline.baselines import ModelBaselines
-from shipml.pipeline.batch import WindowOutcome, run_window
-from shipml.pipeline.observe import FEATURES, PREDICTIONS
+from shipml.errors import StagedStepError, StagingError
 from shipml.pipeline.pipeline import Flow
-from shipml.pipeline.project import HOME, Project
 from shipml.pipeline.runner import (
     BoundaryOutcome,
     FlowFailed,
@@ -43,20 +40,16 @@ from shipml.pipeline.runner import (
     run_flow,
 )
 from shipml.pipeline.step import Step
-from shipml.pipeline.windows import Window
+from shipml.project.baselines import ModelBaselines
+from shipml.project.batch import WindowOutcome, run_window
+from shipml.project.observe import FEATURES, PREDICTIONS
+from shipml.project.project import HOME, Project
 from shipml.versioning.tracking import LoadedModel
+from shipml.windows import Window
 
 INPUT_FILE = "input.parquet"
 MANIFEST_FILE = "manifest.json"
 _KEPT = (FEATURES, PREDICTIONS)
-
-
-class StagingError(Exception):
-    """A split window whose staged files are missing or do not fit together."""
-
-
-class StagedStepError(Exception):
-    """A step that failed in an earlier task; the message is that task's error."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from shipml.pipeline.runner import (
     FlowFailed,
     FlowResult,
     Policies,
+    StepObserver,
     StepTiming,
     run_flow,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "Policies",
     "Step",
     "StepDefinitionError",
+    "StepObserver",
     "StepTiming",
     "run_flow",
     "step",

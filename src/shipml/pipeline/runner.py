@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,9 +19,10 @@ from shipml.contracts import (
     ValidationReport,
     validate,
 )
+from shipml.errors import FlowFailed
+from shipml.fingerprints import frame_version
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.step import Step
-from shipml.versioning.lineage import frame_version
 
 
 @dataclass(frozen=True)
@@ -93,21 +93,6 @@ class FlowResult:
     def rows_out(self) -> int:
         """Rows in the flow's output (0 when it outputs a model)."""
         return len(self.output) if isinstance(self.output, pd.DataFrame) else 0
-
-
-class FlowFailed(Exception):
-    """A step raised or a boundary rejected its rows; `result` holds what happened before."""
-
-    def __init__(
-        self, step: str, error: BaseException, result: FlowResult, boundary: str | None = None
-    ) -> None:
-        self.step = step
-        self.error = error
-        self.boundary = boundary
-        self.result = result
-        self.traceback = "".join(traceback.format_exception(error))
-        where = f"boundary {boundary}" if boundary else f"step {step}"
-        super().__init__(f"{where} failed: {type(error).__name__}: {error}")
 
 
 StepObserver = Callable[[Step, int, int], None]

@@ -11,13 +11,10 @@ from typing import Any, get_type_hints
 from pydantic import BaseModel
 
 from shipml.contracts import contract_of
+from shipml.errors import StepDefinitionError
 
 # Parameters a step may declare besides its data; the runner passes them by name.
 CONTEXT_PARAMETERS = ("model", "params", "window")
-
-
-class StepDefinitionError(TypeError):
-    """A step's signature cannot be used as a pipeline step."""
 
 
 @dataclass(eq=False)

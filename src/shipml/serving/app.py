@@ -11,13 +11,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from shipml.alerting.state import raise_window_alerts
+from shipml.errors import ServingError
 from shipml.monitoring import WindowEvaluation
-from shipml.monitoring.alerting import raise_window_alerts
-from shipml.monitoring.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.pipeline import Pipeline
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
+from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.serving.batching import MicroBatcher
-from shipml.serving.errors import ServingError
 from shipml.serving.examples import example_record
 from shipml.serving.health import STORE, Health
 from shipml.serving.metrics import ServingMetrics
@@ -103,7 +103,7 @@ def _assemble(
         lineage=project.lineage(),
         flush_seconds=settings.monitor_flush_seconds,
         flush_requests=settings.monitor_flush_requests,
-        rules=project.settings.monitoring.rules(),
+        rules=project.settings.monitoring,
         on_evaluated=_alerting(project, gauges),
     )
     service = PredictionService(Scorer(project.pipeline), slot, metrics, monitor, column)

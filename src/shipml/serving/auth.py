@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import SecretStr
 
-from shipml.serving.errors import ApiError
+from shipml.errors import ApiError
 
 _bearer = HTTPBearer(
     auto_error=False,

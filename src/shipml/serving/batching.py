@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from shipml.errors import ApiError
 from shipml.serving.body import Record
-from shipml.serving.errors import ApiError
 from shipml.serving.scoring import Outcome
 
 log = logging.getLogger(__name__)

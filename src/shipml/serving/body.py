@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from shipml.serving.errors import ApiError
+from shipml.errors import ApiError
 
 Record = dict[str, Any]
 _SHOWN = 5

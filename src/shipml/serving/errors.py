@@ -1,4 +1,4 @@
-"""Errors of the server: at startup (one line for the user) and per request (a JSON answer)."""
+"""JSON answers of the server, its error answers (`ApiError`) included."""
 
 from __future__ import annotations
 
@@ -9,29 +9,9 @@ import pandas as pd
 import pydantic_core
 from starlette.responses import Response
 
+from shipml.errors import ApiError
+
 JSON = "application/json"
-
-
-class ServingError(Exception):
-    """The server cannot start: no model to serve, a registry that does not answer, ..."""
-
-
-class ApiError(Exception):
-    """A request that cannot be answered with predictions; it becomes a JSON error response."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        details: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.details = dict(details or {})
-        self.headers = dict(headers or {})
 
 
 def json_response(

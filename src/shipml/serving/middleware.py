@@ -9,8 +9,9 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shipml.errors import ApiError
 from shipml.logs import request_context
-from shipml.serving.errors import ApiError, error_response
+from shipml.serving.errors import error_response
 from shipml.serving.metrics import ServingMetrics
 
 log = logging.getLogger(__name__)

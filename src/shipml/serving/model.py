@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shipml.monitoring import MonitoringBaseline
-from shipml.pipeline.baselines import ModelBaselines
+from shipml.project.baselines import ModelBaselines
 from shipml.versioning.tracking import LoadedModel, ModelRef
 
 log = logging.getLogger(__name__)

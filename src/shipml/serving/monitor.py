@@ -38,8 +38,8 @@ from shipml.monitoring import (
     evaluate_window,
     profile,
 )
-from shipml.monitoring.history import EVALUATION, WINDOW
 from shipml.pipeline import StepTiming
+from shipml.project.history import EVALUATION, WINDOW
 from shipml.serving.probes import first_line
 from shipml.store import RunStore
 from shipml.versioning.tracking import ModelRef

@@ -15,11 +15,9 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Generic, TypeVar
 
+from shipml.errors import ProbeTimeout
+
 T = TypeVar("T")
-
-
-class ProbeTimeout(Exception):
-    """The call did not answer in time (it may still be running)."""
 
 
 def in_thread(function: Callable[[], T]) -> Future[T]:

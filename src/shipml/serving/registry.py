@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from shipml.pipeline.project import Project
-from shipml.serving.errors import ServingError
+from shipml.errors import RegistryError, ServingError
+from shipml.project.project import Project
 from shipml.serving.probes import ProbeTimeout, call_within, first_line, without_password
-from shipml.versioning.tracking import LoadedModel, ModelVersionInfo, RegistryError
+from shipml.versioning.tracking import LoadedModel, ModelVersionInfo
 
 # Loading downloads and unpickles the model: it may take this many times the timeout.
 LOAD_TIMEOUT_FACTOR = 4

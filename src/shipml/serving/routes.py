@@ -15,10 +15,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shipml.config import ServingSettings
+from shipml.errors import ApiError
 from shipml.logs import request_id_var
 from shipml.serving.auth import api_key_check, api_key_guard
 from shipml.serving.body import parse_records, read_body
-from shipml.serving.errors import ApiError, error_response, json_response
+from shipml.serving.errors import error_response, json_response
 from shipml.serving.health import Health
 from shipml.serving.metrics import CONTENT_TYPE, ServingMetrics
 from shipml.serving.model import ModelSlot

@@ -7,7 +7,7 @@ import os
 
 from fastapi import FastAPI
 
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 from shipml.serving.app import create_app
 
 PROJECT_VARIABLE = "SHIPML_SERVE_PROJECT"  # the project directory, set by `shipml serve`

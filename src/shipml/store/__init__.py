@@ -4,7 +4,7 @@ SQLite file by default (`<project>/.shipml/shipml.db`), PostgreSQL by URL. The s
 versioned with Alembic migrations shipped in this package and applied on open.
 """
 
-from shipml.store.errors import AlertNotFound, RunNotFound, StoreError, StoreUnavailable
+from shipml.errors import AlertNotFound, RunNotFound, StoreError, StoreUnavailable
 from shipml.store.records import (
     AlertOutcome,
     AlertRecord,

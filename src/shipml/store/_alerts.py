@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shipml.errors import AlertNotFound
 from shipml.store._checks import (
     check_choice,
     check_count,
@@ -15,7 +16,6 @@ from shipml.store._checks import (
     check_text,
 )
 from shipml.store._clock import to_utc_or_none, utc_now
-from shipml.store.errors import AlertNotFound
 from shipml.store.schema import Alert
 
 SEVERITIES = ("info", "warning", "critical")

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import ArgumentError
 
-from shipml.store.errors import StoreError
+from shipml.errors import StoreError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_OPTION = "shipml_write"

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shipml.errors import RunNotFound, StoreError
 from shipml.store._checks import check_choice, check_count, check_optional_text, check_text
 from shipml.store._clock import to_utc, to_utc_or_none, utc_now
-from shipml.store.errors import RunNotFound, StoreError
 from shipml.store.records import LINEAGE_KEYS
 from shipml.store.schema import Run, StepRun
 
@@ -130,6 +130,20 @@ def latest_window_run(
         .limit(1)
     )
     return session.scalars(query).first()
+
+
+def batch_resume_point(session: Session, pipeline: str) -> datetime | None:
+    """The end of the last window that succeeded, else the start of the first one tried."""
+    batch = (Run.pipeline == pipeline, Run.kind == "batch", Run.window_start.is_not(None))
+    last_success = (
+        select(Run.window_end)
+        .where(*batch, Run.status == "succeeded")
+        .order_by(Run.window_start.desc())
+        .limit(1)
+    )
+    first_tried = select(Run.window_start).where(*batch).order_by(Run.window_start).limit(1)
+    found = session.execute(last_success).scalar_one_or_none()
+    return found or session.execute(first_tried).scalar_one_or_none()
 
 
 def list_runs(session: Session, *, limit: int, pipeline: str | None, kind: str | None) -> list[Run]:

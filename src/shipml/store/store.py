@@ -16,11 +16,11 @@ from sqlalchemy import URL, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from shipml.errors import StoreUnavailable
 from shipml.store import _alerts, _profiles, _quarantine, _runs
 from shipml.store._convert import to_record
 from shipml.store._engine import create_store_engine, display_url, writer
 from shipml.store._migrate import VERSION_TABLE, upgrade_to_head
-from shipml.store.errors import StoreUnavailable
 from shipml.store.records import (
     AlertOutcome,
     AlertRecord,
@@ -191,6 +191,13 @@ class RunStore:
         with self._reading() as session:
             run = _runs.latest_window_run(session, pipeline, window_start, kind)
             return None if run is None else to_record(RunRecord, run)
+
+    def batch_resume_point(self, pipeline: str) -> datetime | None:
+        """Where a pipeline's missed batch windows start: the end of the last window that
+        succeeded, else the start of the first window tried (None before any batch run).
+        """
+        with self._reading() as session:
+            return _runs.batch_resume_point(session, pipeline)
 
     def runs(
         self, limit: int = 20, pipeline: str | None = None, kind: RunKind | None = None

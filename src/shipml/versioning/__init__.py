@@ -1,0 +1,16 @@
+"""Versions of everything a run used: MLflow tracking and registry, git, data, shipml."""
+
+from shipml.versioning.lineage import GitState, dvc_md5, file_version, git_state, shipml_version
+from shipml.versioning.tracking import LoadedModel, ModelRef, ModelVersionInfo, Tracker
+
+__all__ = [
+    "GitState",
+    "LoadedModel",
+    "ModelRef",
+    "ModelVersionInfo",
+    "Tracker",
+    "dvc_md5",
+    "file_version",
+    "git_state",
+    "shipml_version",
+]

@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from shipml.errors import RegistryError
+
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 BASELINE_ARTIFACT = "shipml/baseline.json"
 TAG_PREFIX = "shipml."
-
-
-class RegistryError(Exception):
-    """The model registry cannot be reached or has no such model, version or alias."""
 
 
 @dataclass(frozen=True)

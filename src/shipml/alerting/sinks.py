@@ -1,0 +1,264 @@
+"""Alert sinks: where a newly opened alert goes besides the run store.
+
+- `LogSink` writes one JSON line per alert on the "shipml.alerts" logger.
+- `WebhookSink` POSTs the alert as JSON (a Slack-compatible `text` field plus the
+  structured fields) from a background thread: `send` only puts the alert on a bounded
+  queue, so a slow or dead endpoint never blocks a batch window or a prediction.
+  Failed deliveries are retried with exponential backoff, then logged, never raised.
+  The thread ends after a second without work and starts again on the next alert. At
+  interpreter exit, queued alerts get one last chance: exit waits for them, as long as
+  their timeouts and retries can take but at most a minute. `flush(timeout)` waits for
+  them explicitly.
+
+The webhook URL is a secret (`SHIPML_ALERTS__WEBHOOK_URL`): it is never logged nor shown.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import queue
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from shipml._settings import Section
+from shipml.errors import MonitoringError
+from shipml.monitoring.alerts import Severity
+
+ALERT_LOGGER = "shipml.alerts"
+DEFAULT_MAX_QUEUED = 1000
+DEFAULT_BACKOFF_SECONDS = 0.5
+IDLE_SECONDS = 1.0  # a webhook thread without work for this long ends
+MAX_EXIT_WAIT_SECONDS = 60.0
+
+logger = logging.getLogger(__name__)
+_LOG_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "critical": logging.CRITICAL}
+_RETRYABLE_STATUS = 429
+
+
+class AlertNotice(BaseModel):
+    """What a sink receives about a newly opened alert."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pipeline: str
+    rule: str
+    column: str | None
+    severity: Severity
+    message: str
+    value: float | None = None
+    threshold: float | None = None
+    alert_id: int | None = None
+    run_id: str | None = None
+    window_start: datetime | None = None
+    opened_at: datetime | None = None
+
+    def text(self) -> str:
+        """One human-readable line, as a chat message."""
+        subject = self.rule if self.column is None else f"{self.rule} on '{self.column}'"
+        return f"[shipml] {self.severity.upper()} {self.pipeline}: {subject}: {self.message}"
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body: Slack's `text` plus every structured field."""
+        return {"text": self.text(), **self.model_dump(mode="json")}
+
+
+class AlertSink(Protocol):
+    """Somewhere alerts are delivered; `send` must return at once and never raise."""
+
+    def send(self, notice: AlertNotice) -> None:
+        """Deliver (or queue) one alert."""
+        ...
+
+    def flush(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for queued alerts; True when none is left."""
+        ...
+
+
+class LogSink:
+    """One JSON log line per alert on the "shipml.alerts" logger, at the alert's severity."""
+
+    def __init__(self, logger_name: str = ALERT_LOGGER) -> None:
+        self._logger = logging.getLogger(logger_name)
+
+    def send(self, notice: AlertNotice) -> None:
+        """Log the alert as one JSON object."""
+        line = json.dumps({"event": "alert", **notice.model_dump(mode="json")}, sort_keys=True)
+        self._logger.log(_LOG_LEVELS[notice.severity], line)
+
+    def flush(self, timeout: float) -> bool:
+        """Nothing is ever queued."""
+        return True
+
+
+class WebhookSink:
+    """JSON POSTs from a background thread, with timeout, retries and backoff."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_seconds: float = 5.0,
+        retries: int = 3,
+        backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
+        max_queued: int = DEFAULT_MAX_QUEUED,
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise MonitoringError("the alert webhook URL must start with http:// or https://")
+        if timeout_seconds <= 0 or retries < 0 or backoff_seconds < 0 or max_queued < 1:
+            raise MonitoringError(
+                "webhook timeout and queue size must be positive, retries and backoff not negative"
+            )
+        self._url = url
+        self._timeout = timeout_seconds
+        self._retries = retries
+        self._backoff = backoff_seconds
+        self._queue: queue.Queue[AlertNotice] = queue.Queue(maxsize=max_queued)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # guards starting and ending the thread
+        _webhooks.add(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"WebhookSink(url=<secret>, timeout_seconds={self._timeout}, retries={self._retries})"
+        )
+
+    @property
+    def longest_delivery_seconds(self) -> float:
+        """How long one alert can take: every attempt timing out, plus the backoffs."""
+        backoffs = sum(self._backoff * 2**attempt for attempt in range(self._retries))
+        return self._timeout * (self._retries + 1) + backoffs
+
+    @property
+    def pending(self) -> int:
+        """Alerts queued or being delivered."""
+        return self._queue.unfinished_tasks
+
+    def send(self, notice: AlertNotice) -> None:
+        """Queue the alert for delivery; when the queue is full, log that it is dropped."""
+        with self._lock:  # queued under the lock, so an ending thread cannot miss it
+            try:
+                self._queue.put_nowait(notice)
+            except queue.Full:
+                logger.error(
+                    "alert webhook queue is full (%d waiting); not sending %s alert %s on %s",
+                    self._queue.maxsize,
+                    notice.severity,
+                    notice.rule,
+                    notice.column,
+                )
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._work, name="shipml-alert-webhook", daemon=True
+                )
+                self._thread.start()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds until every queued alert was delivered or given up."""
+        deadline = time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(remaining)
+        return True
+
+    def _work(self) -> None:
+        with httpx.Client(timeout=self._timeout) as client:
+            while (notice := self._next()) is not None:
+                try:
+                    self._deliver(client, notice)
+                finally:
+                    self._queue.task_done()
+
+    def _next(self) -> AlertNotice | None:
+        """The next alert, or None when there was none for `IDLE_SECONDS` (the thread ends)."""
+        while True:
+            try:
+                return self._queue.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return None
+
+    def _deliver(self, client: httpx.Client, notice: AlertNotice) -> None:
+        attempts = self._retries + 1
+        for attempt in range(attempts):
+            problem = self._post(client, notice)
+            if problem is None:
+                return
+            if not problem.retryable or attempt == attempts - 1:
+                logger.error(
+                    "alert webhook failed for %s on %s after %d attempt(s): %s",
+                    notice.rule,
+                    notice.column,
+                    attempt + 1,
+                    problem.reason,
+                )
+                return
+            time.sleep(self._backoff * 2**attempt)
+
+    def _post(self, client: httpx.Client, notice: AlertNotice) -> _Problem | None:
+        try:
+            response = client.post(self._url, json=notice.payload())
+        except httpx.HTTPError as error:  # the message may name the URL: show only the kind
+            return _Problem(type(error).__name__, retryable=True)
+        if response.is_success:
+            return None
+        retryable = response.status_code >= 500 or response.status_code == _RETRYABLE_STATUS
+        return _Problem(f"HTTP {response.status_code}", retryable=retryable)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """Why one POST failed, and whether trying again may help."""
+
+    reason: str
+    retryable: bool
+
+
+_webhooks: weakref.WeakSet[WebhookSink] = weakref.WeakSet()
+
+
+@atexit.register
+def _deliver_queued_alerts() -> None:
+    """At interpreter exit, wait (bounded) for alerts still queued, which daemon threads hold."""
+    for sink in list(_webhooks):
+        waiting = sink.pending
+        if not waiting:
+            continue
+        longest = min(sink.longest_delivery_seconds * waiting, MAX_EXIT_WAIT_SECONDS)
+        if not sink.flush(longest):
+            logger.error("exiting with %d alert(s) not delivered to the webhook", sink.pending)
+
+
+class AlertsSettings(Section):
+    """[alerts]: the webhook's timeout and retries; its URL only from SHIPML_ALERTS__WEBHOOK_URL."""
+
+    webhook_url: SecretStr | None = None
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_retries: int = Field(default=3, ge=0)
+
+    def sinks(self) -> list[AlertSink]:
+        """The log sink, plus the webhook when SHIPML_ALERTS__WEBHOOK_URL is set."""
+        sinks: list[AlertSink] = [LogSink()]
+        if self.webhook_url is not None:
+            sinks.append(
+                WebhookSink(
+                    self.webhook_url.get_secret_value(),
+                    timeout_seconds=self.webhook_timeout_seconds,
+                    retries=self.webhook_retries,
+                )
+            )
+        return sinks
