@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-CONTRACT = '''
+CONTRACT = """
 from datetime import datetime
 from pydantic import BaseModel, Field
 
@@ -31,7 +31,7 @@ class Reading(BaseModel):
     machine_id: str
     ts: datetime
     temperature_c: float | None = Field(ge=-40, le=150)
-'''
+"""
 
 
 def _data(directory: Path) -> tuple[Path, Path]:
