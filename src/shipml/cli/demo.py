@@ -194,6 +194,7 @@ def _train(project: Project, simulator: Any) -> None:
 
     with console.status("simulating 6 days of history and training..."):
         history = simulator.simulate(TRAINING_START, LIVE_START, machines=MACHINES, seed=SEED)
+        assert project.settings.training is not None  # the example project trains
         data = project.settings.training.data
         history.to_parquet(data, index=False)
         outcome = train(project)

@@ -74,5 +74,5 @@ def step(func: Callable[..., Any]) -> Step:
         output=contract_of(hints.get("return")),
         context_parameters=tuple(context),
     )
-    functools.update_wrapper(built, func)  # type: ignore[arg-type]
+    functools.update_wrapper(built, func)
     return built

@@ -144,6 +144,7 @@ def _assemble(
 ) -> MonitoredWindow | None:
     profile = Profile.model_validate(window.payload)
     latency_profile = None if latency is None else LatencyProfile.model_validate(latency.payload)
+    evaluated: WindowEvaluation | None
     if evaluation is not None:
         evaluated = WindowEvaluation.model_validate(evaluation.payload)
     else:

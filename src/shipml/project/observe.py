@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -58,7 +59,7 @@ def observe_window(
     latency = latency_profile(result)
     evaluation = evaluate_window(baseline, window_profile, latency, project.settings.monitoring)
     store = project.store
-    common = {
+    common: dict[str, Any] = {
         "run_id": run_id,
         "window_start": window.start,
         "window_end": window.end,

@@ -67,12 +67,12 @@ def finish_run(
         raise StoreError(f"run {run_id} already finished with status {run.status!r}")
     run.status = status
     run.finished_at = utc_now()
-    for name, value in counts.items():
-        if value is not None:
-            setattr(run, name, check_count(value, name))
-    for name, value in outcome.items():
-        if value is not None:
-            setattr(run, name, check_text(value, name, _max_length(name), allow_empty=True))
+    for name, count in counts.items():
+        if count is not None:
+            setattr(run, name, check_count(count, name))
+    for name, text in outcome.items():
+        if text is not None:
+            setattr(run, name, check_text(text, name, _max_length(name), allow_empty=True))
     for name, value in _lineage_columns(lineage or {}).items():
         if value is not None:
             setattr(run, name, value)

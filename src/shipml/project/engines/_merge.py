@@ -39,11 +39,11 @@ from shipml.contracts import (
     ValidationReport,
 )
 from shipml.contracts.report import MAX_EXAMPLES
+from shipml.errors import FlowFailed
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.runner import (
     BoundaryOutcome,
     BoundaryPolicy,
-    FlowFailed,
     FlowResult,
     Policies,
     StepObserver,

@@ -27,8 +27,9 @@ import cloudpickle
 import pandas as pd
 from distributed import get_worker
 
+from shipml.errors import FlowFailed
 from shipml.pipeline.pipeline import Flow
-from shipml.pipeline.runner import BoundaryPolicy, FlowFailed, FlowResult, Policies, run_flow
+from shipml.pipeline.runner import BoundaryPolicy, FlowResult, Policies, run_flow
 
 # Partitions set every invalid row aside: the policy is applied to the whole window's counts.
 SET_ASIDE_ALL = Policies(default=BoundaryPolicy("quarantine", 1.0))
