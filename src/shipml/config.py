@@ -330,7 +330,19 @@ def load_settings(project_dir: Path) -> Settings:
         ) from None
     finally:
         _toml_file.reset(token)
-    return settings.resolved(project_dir)
+    resolved = settings.resolved(project_dir)
+    _check_source_fits_schedule(resolved, file)
+    return resolved
+
+
+def _check_source_fits_schedule(settings: Settings, file: Path) -> None:
+    """Raise unless each window of the schedule reads exactly the source's rows of it."""
+    if not isinstance(settings.source, FileSource):
+        return
+    try:
+        settings.source.check_schedule(settings.schedule.cadence())
+    except ValueError as error:
+        raise ConfigError(f"{_origin(('source', 'path'), file)}: source.path: {error}") from None
 
 
 def _read_toml(file: Path) -> dict[str, Any]:

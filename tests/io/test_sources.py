@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from shipml.config import ConfigError, load_settings
-from shipml.errors import UnusableInput
+from shipml.errors import EmptyInput, UnusableInput
 from shipml.fingerprints import frame_version
 from shipml.io.sources import (
     FileSource,
@@ -83,10 +83,25 @@ def test_a_missing_window_file_raises_missing_input_with_its_path(tmp_path: Path
     )
 
 
-def test_an_empty_window_file_gives_an_empty_frame(tmp_path: Path) -> None:
+def test_a_header_only_window_file_is_refused_like_shipml_validate_does(tmp_path: Path) -> None:
     (tmp_path / "20261127T1015.csv").write_text("ts,machine\n")
-    data = FileSource(path=tmp_path / "{start:%Y%m%dT%H%M}.csv").read(WINDOW)
+    with pytest.raises(EmptyInput, match=r"20261127T1015.csv has a header but no rows; set"):
+        FileSource(path=tmp_path / "{start:%Y%m%dT%H%M}.csv").read(WINDOW)
+
+
+def test_a_source_that_allows_empty_windows_reads_a_header_only_file(tmp_path: Path) -> None:
+    (tmp_path / "20261127T1015.csv").write_text("ts,machine\n")
+    source = FileSource(path=tmp_path / "{start:%Y%m%dT%H%M}.csv", allow_empty=True)
+    data = source.read(WINDOW)
     assert data.frame.empty and list(data.frame.columns) == ["ts", "machine"]
+
+
+def test_a_window_with_no_rows_in_the_file_is_refused_unless_allowed(tmp_path: Path) -> None:
+    file = write_csv(tmp_path / "all.csv", readings(TIMES[:1]))
+    with pytest.raises(EmptyInput, match=r"none of the 1 row\(s\) of .*all.csv lie in the window"):
+        FileSource(path=file, time_column="ts").read(WINDOW)
+    data = FileSource(path=file, time_column="ts", allow_empty=True).read(WINDOW)
+    assert data.frame.empty and data.rows_outside == 1
 
 
 def test_one_csv_is_cut_to_the_window_by_its_time_column(tmp_path: Path) -> None:
