@@ -45,6 +45,7 @@ from shipml._settings import (
     Duration,
     Section,
     absolute,
+    check_safe_name,
     show,
     sqlite_absolute,
 )
@@ -70,6 +71,11 @@ class ProjectSettings(Section):
 
     name: str = Field(min_length=1)
     pipeline: str = "pipeline:pipeline"
+
+    @field_validator("name")
+    @classmethod
+    def _usable_as_a_file_name(cls, value: str) -> str:
+        return check_safe_name(value)
 
     @field_validator("pipeline")
     @classmethod
