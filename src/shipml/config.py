@@ -193,9 +193,13 @@ class TrackingSettings(Section):
 
 
 class StoreSettings(Section):
-    """[store]: the database of runs, windows, profiles, alerts and quarantined rows."""
+    """[store]: the database of runs, windows, profiles, alerts and quarantined rows, and how
+    long to wait for it (a PostgreSQL server that is down or frozen fails the run in one line).
+    """
 
     url: DatabaseUrl | None = None
+    connect_timeout: Duration = timedelta(seconds=10)
+    statement_timeout: Duration = timedelta(seconds=30)
 
     def resolved(self, project_dir: Path) -> StoreSettings:
         """A copy with the default SQLite file under <project>/.shipml, paths made absolute."""

@@ -47,9 +47,14 @@ class Project:
 
     @cached_property
     def store(self) -> RunStore:
-        """The run store (migrated on first use)."""
-        assert self.settings.store.url is not None
-        return RunStore(self.settings.store.url)
+        """The run store (migrated on first use), with the `[store]` timeouts."""
+        settings = self.settings.store
+        assert settings.url is not None
+        return RunStore(
+            settings.url,
+            connect_timeout=settings.connect_timeout.total_seconds(),
+            statement_timeout=settings.statement_timeout.total_seconds(),
+        )
 
     @cached_property
     def tracker(self) -> Tracker:
