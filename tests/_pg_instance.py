@@ -7,6 +7,7 @@ refuses to run as root), with its data and socket in a temporary directory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -78,18 +79,21 @@ class PostgresInstance:
 
     def freeze(self) -> None:
         """Stop every process of the server (SIGSTOP): it accepts TCP but never answers."""
-        for process in self._processes():
-            process.send_signal(signal.SIGSTOP)
+        self._signal(signal.SIGSTOP)
 
     def thaw(self) -> None:
         """Let a frozen server go on (SIGCONT)."""
-        for process in self._processes():
-            process.send_signal(signal.SIGCONT)
+        self._signal(signal.SIGCONT)
 
     def remove(self) -> None:
         """Stop the server and delete its files."""
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _signal(self, number: signal.Signals) -> None:
+        for process in self._processes():
+            with contextlib.suppress(psutil.NoSuchProcess):  # a backend that just ended
+                process.send_signal(number)
 
     def _processes(self) -> list[psutil.Process]:
         pid_file = self.data / "postmaster.pid"

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from shipml.project.project import HOME, Project
-from shipml.store import create_store_engine, store_faults
+from shipml.store import StoreUnavailable, create_store_engine, store_faults
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +133,12 @@ def _try_advisory(connection: Connection, key: int) -> bool:
 
 
 def _advisory_unlock(connection: Connection, key: int) -> None:
-    with store_faults(connection.engine.url, "unlock the pipeline in"):
-        connection.execute(select(func.pg_advisory_unlock(key)))
-        connection.commit()
+    try:
+        with store_faults(connection.engine.url, "unlock the pipeline in"):
+            connection.execute(select(func.pg_advisory_unlock(key)))
+            connection.commit()
+    except StoreUnavailable as error:  # the lock ends with the lost session anyway
+        log.info("%s; the server releases the lock with the session", error)
 
 
 def _close_abandoned_runs(project: Project) -> None:
