@@ -295,7 +295,7 @@ def _with_window_columns(
         )
     rows = frame.reset_index(drop=True)
     # Typed explicitly so that a table created from an empty first window gets the right types.
-    identity = {
+    identity: dict[str, pd.Series] = {
         RUN_COLUMN: pd.Series(run_id, index=rows.index, dtype="str"),
         WINDOW_COLUMN: pd.Series(window.start, index=rows.index, dtype="datetime64[us, UTC]"),
         PIPELINE_COLUMN: pd.Series(pipeline, index=rows.index, dtype="str"),
@@ -312,7 +312,7 @@ def _window_rows(
     return (table.c[PIPELINE_COLUMN] == pipeline, table.c[WINDOW_COLUMN] == window.start)
 
 
-def _first_line(error: Exception) -> str:
+def _first_line(error: BaseException) -> str:
     """The database's own message, without the statement dumps pandas and SQLAlchemy add."""
     if isinstance(error, pd.errors.DatabaseError) and error.__cause__ is not None:
         error = error.__cause__  # pandas wraps SQLAlchemy's error

@@ -392,7 +392,7 @@ def _parquet_null_count(file: Path, column: str) -> int:
     for group in range(metadata.num_row_groups):
         statistics = metadata.row_group(group).column(position).statistics
         if statistics is None or not statistics.has_null_count:
-            return pq.read_table(file, columns=[column]).column(0).null_count
+            return int(pq.read_table(file, columns=[column]).column(0).null_count)
         total += statistics.null_count
     return total
 
@@ -437,7 +437,7 @@ def _refuse_null_times(file: Path, column: str, nulls: int) -> None:
         )
 
 
-def _database_problem(error: Exception) -> str:
+def _database_problem(error: BaseException) -> str:
     """The database's own message, without the statement dumps pandas and SQLAlchemy add."""
     if isinstance(error, pd.errors.DatabaseError) and error.__cause__ is not None:
         error = error.__cause__  # pandas wraps SQLAlchemy's error
