@@ -454,3 +454,20 @@ def test_the_same_template_is_accepted_when_files_are_cut_by_time(tmp_path: Path
     )
     assert settings.source is not None and settings.source.kind == "files"
     assert settings.source.time_format == "%d/%m/%Y %H:%M"
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b"])
+def test_shipml_run_with_a_name_that_is_a_path_says_so_in_one_line(
+    tmp_path: Path, name: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from shipml.cli import app
+
+    project(tmp_path, f'[project]\nname = "{name}"\n')
+    outcome = CliRunner().invoke(app, ["run", "--project", str(tmp_path)])
+    assert outcome.exit_code == 2
+    lines = outcome.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "project.name: expected letters, digits, '_', '-' and '.'" in lines[0]
+    assert not (tmp_path / "evil").exists() and not (tmp_path / "a").exists()

@@ -400,3 +400,9 @@ def test_a_window_of_the_wine_data_with_day_first_dates_reads_exactly_its_rows(
     assert len(data.frame) == 15 and data.rows_outside == len(wine) - 15
     assert data.frame["when"].iloc[0] == "27/11/2026 10:15"
     assert data.frame["cultivar"].tolist() == wine["cultivar"].iloc[15:30].tolist()
+
+
+def test_a_window_file_that_is_a_directory_is_named_as_one(tmp_path: Path) -> None:
+    (tmp_path / "20261127T1015.csv").mkdir()
+    with pytest.raises(UnusableInput, match=r"20261127T1015.csv is a directory, not a data file"):
+        FileSource(path=tmp_path / "{start:%Y%m%dT%H%M}.csv").read(WINDOW)

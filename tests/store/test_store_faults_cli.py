@@ -128,3 +128,24 @@ def test_a_run_that_loses_its_store_is_closed_as_failed_at_the_next_start(
     ]
     assert runs[1]["window_start"].startswith("2026-11-27 10:00")
     assert runs[1]["error"].startswith("abandoned: still marked running when the pipeline's lock")
+
+
+def test_an_emptied_sqlite_store_fails_shipml_run_in_one_line(
+    trained_project: Path, tmp_path: Path
+) -> None:
+    directory = tmp_path / "project"
+    shutil.copytree(trained_project, directory, ignore=shutil.ignore_patterns("outputs"))
+    store = directory / ".shipml" / "shipml.db"
+    for leftover in store.parent.glob("shipml.db*"):
+        leftover.unlink()
+    store.write_bytes(b"")
+    old = time.time() - 60
+    os.utime(store, (old, old))
+
+    line = one_line_error(shipml(directory, "run", *WINDOW))
+    assert line == (
+        f"error: the store file {store} is empty (0 bytes): its run history is gone, and shipml "
+        "does not start a new store over it; restore it from a backup, or delete it to start an "
+        "empty store"
+    )
+    assert store.stat().st_size == 0

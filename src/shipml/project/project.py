@@ -37,7 +37,12 @@ class Project:
         directory = Path(root).resolve()
         settings = load_settings(directory)
         pipeline = _import_pipeline(directory, settings.project.pipeline)
-        (directory / HOME).mkdir(exist_ok=True)
+        try:
+            (directory / HOME).mkdir(exist_ok=True)
+        except OSError as error:
+            raise ProjectError(
+                f"cannot create the project's state directory {directory / HOME}: {error.strerror}"
+            ) from None
         return cls(root=directory, settings=settings, pipeline=pipeline)
 
     @property
