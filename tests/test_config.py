@@ -471,3 +471,12 @@ def test_shipml_run_with_a_name_that_is_a_path_says_so_in_one_line(
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert "project.name: expected letters, digits, '_', '-' and '.'" in lines[0]
     assert not (tmp_path / "evil").exists() and not (tmp_path / "a").exists()
+
+
+def test_a_cadence_from_elsewhere_is_checked_against_the_source(tmp_path: Path) -> None:
+    settings = load_settings(
+        project(tmp_path, MINIMAL + '[source]\npath = "data/{start:%Y%m%dT%H%M}.csv"\n')
+    )
+    settings.check_source_fits(timedelta(minutes=30))  # reads two 15-minute files each
+    with pytest.raises(ConfigError, match=r"^source.path: .* names one file per minute but"):
+        settings.check_source_fits(timedelta(seconds=1))

@@ -285,6 +285,20 @@ class Settings(BaseSettings):
             )
         return self.source
 
+    def check_source_fits(self, cadence: Cadence, *, origin: str = "") -> None:
+        """Raise `ConfigError` unless each window of `cadence` reads exactly its rows.
+
+        Loading the settings checks the `[schedule]`; a cadence given another way (the
+        command line of `shipml schedule`) is checked with this.
+        """
+        if not isinstance(self.source, FileSource):
+            return
+        try:
+            self.source.check_schedule(cadence)
+        except ValueError as error:
+            where = f"{origin}: " if origin else ""
+            raise ConfigError(f"{where}source.path: {error}") from None
+
     @property
     def project_dir(self) -> Path:
         """The absolute project directory these settings were loaded from."""
@@ -341,18 +355,10 @@ def load_settings(project_dir: Path) -> Settings:
     finally:
         _toml_file.reset(token)
     resolved = settings.resolved(project_dir)
-    _check_source_fits_schedule(resolved, file)
+    resolved.check_source_fits(
+        resolved.schedule.cadence(), origin=_origin(("source", "path"), file)
+    )
     return resolved
-
-
-def _check_source_fits_schedule(settings: Settings, file: Path) -> None:
-    """Raise unless each window of the schedule reads exactly the source's rows of it."""
-    if not isinstance(settings.source, FileSource):
-        return
-    try:
-        settings.source.check_schedule(settings.schedule.cadence())
-    except ValueError as error:
-        raise ConfigError(f"{_origin(('source', 'path'), file)}: source.path: {error}") from None
 
 
 def _read_toml(file: Path) -> dict[str, Any]:

@@ -223,3 +223,19 @@ def test_rows_outside_a_window_are_counted_and_never_returned(
     assert data.frame["ts"].tolist() == ["2026-11-27T00:05:00"]
     assert data.rows_outside == 2
     assert "kept 1 row(s) of" in caplog.text and "2 row(s) outside the window" in caplog.text
+
+
+def test_shipml_schedule_refuses_a_cadence_the_files_cannot_follow(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from _projects import write_project
+    from shipml.cli import app
+
+    directory = write_project(tmp_path)
+    outcome = CliRunner().invoke(app, ["schedule", "--every", "1s", "--project", str(directory)])
+    assert outcome.exit_code == 2
+    lines = outcome.output.strip().splitlines()
+    assert len(lines) == 1
+    assert (
+        "source.path: " in lines[0] and "names one file per minute but windows are 1s" in lines[0]
+    )
