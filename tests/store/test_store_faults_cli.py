@@ -22,7 +22,7 @@ WINDOW = ["--start", "2026-11-27T10:00Z", "--end", "2026-11-27T10:15Z"]
 NEXT_WINDOW = ["--start", "2026-11-27T10:15Z", "--end", "2026-11-27T10:30Z"]
 # The toy project's featurize step, which first stops the store's server when asked to.
 LOSING_STEP = """
-import json, os, subprocess
+import json, os, subprocess, threading, time
 
 from contracts import Features, Reading
 from shipml import Table, step
@@ -34,7 +34,22 @@ def featurize(readings: Table[Reading]) -> Table[Features]:
     command = os.environ.get("TEST_STOP_STORE")
     if command:
         subprocess.run(json.loads(command), check=True, capture_output=True, timeout=60)
+    store = os.environ.get("TEST_LOCK_PROFILES")
+    if store:
+        locked = threading.Event()
+        threading.Thread(target=_lock_profiles, args=(store, locked), daemon=True).start()
+        locked.wait(30)
     return steps.featurize(readings)
+
+
+def _lock_profiles(url, locked):
+    # Another session holds the profiles table for 6 s: the run's next store write waits.
+    from sqlalchemy import create_engine, text
+
+    with create_engine(url).begin() as connection:
+        connection.execute(text("LOCK TABLE profiles IN ACCESS EXCLUSIVE MODE"))
+        locked.set()
+        time.sleep(6)
 """
 
 
@@ -149,3 +164,28 @@ def test_an_emptied_sqlite_store_fails_shipml_run_in_one_line(
         "empty store"
     )
     assert store.stat().st_size == 0
+
+
+def test_a_run_whose_store_write_times_out_is_marked_failed_when_the_store_can_be_written(
+    project: Path, server: PostgresInstance
+) -> None:
+    (project / "losing.py").write_text(LOSING_STEP)
+    pipeline = (project / "pipeline.py").read_text()
+    replaced = "from losing import featurize\nfrom steps import predict, train"
+    (project / "pipeline.py").write_text(
+        pipeline.replace("from steps import featurize, predict, train", replaced)
+    )
+    settings = (project / "shipml.toml").read_text()
+    url = settings.split('url = "', 1)[1].split('"', 1)[0]
+
+    result = shipml(project, "run", *WINDOW, TEST_LOCK_PROFILES=url)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    [run] = [
+        r for r in json.loads(shipml(project, "runs", "--json").stdout) if r["kind"] == "batch"
+    ]
+    assert run["status"] == "failed"
+    assert run["error"].startswith(
+        "StoreUnavailable: cannot use the store at postgresql+psycopg://"
+    )
+    assert "canceling statement due to statement timeout" in run["error"]

@@ -74,6 +74,9 @@ def create_store_engine(
     """
     try:
         parsed = make_url(url)
+        if parsed.get_backend_name() == "postgresql":
+            # A pooled connection may have died with a server restart: test it before use.
+            options.setdefault("pool_pre_ping", True)
         engine = create_engine(
             parsed,
             connect_args=_postgres_timeouts(parsed, connect_timeout, statement_timeout),
