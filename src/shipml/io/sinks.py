@@ -10,7 +10,6 @@ import fcntl
 import hashlib
 import logging
 import os
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -36,7 +35,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
-from shipml._settings import DatabaseUrl, Section, absolute, default_kind, sqlite_absolute
+from shipml._settings import (
+    DatabaseUrl,
+    Section,
+    absolute,
+    check_safe_name,
+    default_kind,
+    sqlite_absolute,
+)
 from shipml.errors import SinkError
 from shipml.windows import Window
 
@@ -45,7 +51,6 @@ log = logging.getLogger(__name__)
 PIPELINE_COLUMN = "pipeline"
 WINDOW_COLUMN = "window_start"
 RUN_COLUMN = "run_id"
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _TEMPORARY_SUFFIX = ".tmp"
 _NEW_FILE_MODE = 0o666  # what open() asks for; the umask takes away from it
 ORPHAN_AGE_SECONDS = 60.0  # a temporary file untouched this long, and unlocked, is an orphan
@@ -221,11 +226,13 @@ SinkSettings = Annotated[
 
 def _require_safe_name(pipeline: str) -> None:
     """Raise unless the pipeline name can be a directory name."""
-    if not _SAFE_NAME.fullmatch(pipeline) or ".." in pipeline:
+    try:
+        check_safe_name(pipeline)
+    except ValueError:
         raise SinkError(
             f"pipeline name {pipeline!r} cannot name an output directory; "
             "use letters, digits, '_', '-' and '.'"
-        )
+        ) from None
 
 
 def _remove_orphans(directory: Path) -> None:
