@@ -68,18 +68,37 @@ def test_a_frozen_server_is_given_up_on_after_the_connect_timeout(live: Postgres
     assert took < 2 + SLACK_SECONDS
 
 
-def test_a_server_frozen_while_in_use_is_given_up_on_after_the_statement_timeout(
+def test_a_server_frozen_while_in_use_is_given_up_on_within_the_timeouts(
     live: PostgresInstance,
 ) -> None:
     store = RunStore(live.url(), connect_timeout=2, statement_timeout=1)
     run_id = store.start_run("sensors", "batch")
     live.freeze()
+    # The pooled connection's ping waits out the answer deadline, then a new one the
+    # connect timeout.
     message, took = unavailable(lambda: store.finish_run(run_id, status="failed"))
-    assert f"the server did not answer within {1 + ANSWER_GRACE_SECONDS:g} s" in message
-    assert took < 1 + ANSWER_GRACE_SECONDS + SLACK_SECONDS
+    assert "the server does not answer ([store] connect_timeout)" in message
+    assert took < 1 + ANSWER_GRACE_SECONDS + 2 + SLACK_SECONDS
 
-    live.thaw()  # the store recovers: the abandoned connection was dropped from the pool
+    live.thaw()  # the store recovers: the abandoned connections were dropped from the pool
     assert store.finish_run(run_id, status="failed", error="store froze").status == "failed"
+    store.close()
+
+
+def test_a_statement_the_frozen_server_never_answers_is_given_up_on(
+    live: PostgresInstance,
+) -> None:
+    store = RunStore(live.url(), connect_timeout=2, statement_timeout=1)
+    with store.engine.connect() as connection:
+        connection.execute(text("select 1"))
+        live.freeze()
+        began = time.monotonic()
+        answer = f"the server did not answer within {1 + ANSWER_GRACE_SECONDS:g} s"
+        with pytest.raises(OperationalError, match=answer):
+            connection.execute(text("select 1"))
+        assert time.monotonic() - began < 1 + ANSWER_GRACE_SECONDS + SLACK_SECONDS
+        assert connection.invalidated  # never handed out again
+    live.thaw()
     store.close()
 
 
@@ -105,10 +124,10 @@ def test_a_run_that_lost_its_store_is_closed_at_the_next_start(live: PostgresIns
 
     live.start()
     with RunStore(url) as restarted:
-        reason = "abandoned: its process ended before recording how it finished"
+        reason = "was running when its store went away"
         assert restarted.close_abandoned_runs("sensors", reason) == [lost]
         run = restarted.run(lost).run
-        assert (run.status, run.error) == ("failed", reason)
+        assert (run.status, run.error) == ("failed", f"abandoned: attempt 1 {reason}")
         assert restarted.run(other).run.status == "running"  # another pipeline's
 
 

@@ -142,7 +142,9 @@ def test_a_run_that_loses_its_store_is_closed_as_failed_at_the_next_start(
         ("batch", "failed"),
     ]
     assert runs[1]["window_start"].startswith("2026-11-27 10:00")
-    assert runs[1]["error"].startswith("abandoned: still marked running when the pipeline's lock")
+    assert runs[1]["error"].startswith(
+        "abandoned: attempt 1 was still marked running when the pipeline's lock was next taken"
+    )
 
 
 def test_an_emptied_sqlite_store_fails_shipml_run_in_one_line(

@@ -145,8 +145,8 @@ def _close_abandoned_runs(project: Project) -> None:
     """Mark failed the pipeline's batch runs that earlier holders of the lock left running."""
     closed = project.store.close_abandoned_runs(
         project.name,
-        "abandoned: still marked running when the pipeline's lock was next taken (its process "
-        "died, or lost the store before recording how the run ended)",
+        "was still marked running when the pipeline's lock was next taken (its process died, "
+        "or lost the store before recording how the run ended)",
     )
     for run_id in closed:
         log.warning(

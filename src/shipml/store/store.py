@@ -204,22 +204,24 @@ class RunStore:
     def close_abandoned_runs(
         self, pipeline: str, reason: str, kind: RunKind = "batch"
     ) -> list[str]:
-        """Mark failed, with `reason`, every run of `pipeline` still `running`; their ids.
+        """Mark failed every run of `pipeline` still `running`; their ids.
 
-        For whoever holds the pipeline's lock: a run still running then is one whose process
-        died, or lost the store before it could record the end.
+        Each gets the error "abandoned: attempt N `reason`". For whoever holds the pipeline's
+        lock: a run still running then is one whose process died, or lost the store before
+        it could record the end.
         """
         with self._writing() as session:
             running = session.scalars(
-                select(Run.id).where(
+                select(Run).where(
                     Run.pipeline == pipeline, Run.kind == kind, Run.status == "running"
                 )
             ).all()
-            for run_id in running:
+            for run in running:
+                error = f"abandoned: attempt {run.attempt} {reason}"
                 _runs.finish_run(
-                    session, run_id, status="failed", counts={}, outcome={"error": reason}
+                    session, run.id, status="failed", counts={}, outcome={"error": error}
                 )
-            return list(running)
+            return [run.id for run in running]
 
     def latest_window_run(
         self, pipeline: str, window_start: datetime, kind: RunKind = "batch"
