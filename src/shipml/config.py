@@ -45,6 +45,7 @@ from shipml._settings import (
     Duration,
     Section,
     absolute,
+    check_safe_name,
     show,
     sqlite_absolute,
 )
@@ -70,6 +71,11 @@ class ProjectSettings(Section):
 
     name: str = Field(min_length=1)
     pipeline: str = "pipeline:pipeline"
+
+    @field_validator("name")
+    @classmethod
+    def _usable_as_a_file_name(cls, value: str) -> str:
+        return check_safe_name(value)
 
     @field_validator("pipeline")
     @classmethod
@@ -187,9 +193,13 @@ class TrackingSettings(Section):
 
 
 class StoreSettings(Section):
-    """[store]: the database of runs, windows, profiles, alerts and quarantined rows."""
+    """[store]: the database of runs, windows, profiles, alerts and quarantined rows, and how
+    long to wait for it (a PostgreSQL server that is down or frozen fails the run in one line).
+    """
 
     url: DatabaseUrl | None = None
+    connect_timeout: Duration = timedelta(seconds=10)
+    statement_timeout: Duration = timedelta(seconds=30)
 
     def resolved(self, project_dir: Path) -> StoreSettings:
         """A copy with the default SQLite file under <project>/.shipml, paths made absolute."""
@@ -275,6 +285,20 @@ class Settings(BaseSettings):
             )
         return self.source
 
+    def check_source_fits(self, cadence: Cadence, *, origin: str = "") -> None:
+        """Raise `ConfigError` unless each window of `cadence` reads exactly its rows.
+
+        Loading the settings checks the `[schedule]`; a cadence given another way (the
+        command line of `shipml schedule`) is checked with this.
+        """
+        if not isinstance(self.source, FileSource):
+            return
+        try:
+            self.source.check_schedule(cadence)
+        except ValueError as error:
+            where = f"{origin}: " if origin else ""
+            raise ConfigError(f"{where}source.path: {error}") from None
+
     @property
     def project_dir(self) -> Path:
         """The absolute project directory these settings were loaded from."""
@@ -330,7 +354,11 @@ def load_settings(project_dir: Path) -> Settings:
         ) from None
     finally:
         _toml_file.reset(token)
-    return settings.resolved(project_dir)
+    resolved = settings.resolved(project_dir)
+    resolved.check_source_fits(
+        resolved.schedule.cadence(), origin=_origin(("source", "path"), file)
+    )
+    return resolved
 
 
 def _read_toml(file: Path) -> dict[str, Any]:

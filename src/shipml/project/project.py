@@ -37,7 +37,12 @@ class Project:
         directory = Path(root).resolve()
         settings = load_settings(directory)
         pipeline = _import_pipeline(directory, settings.project.pipeline)
-        (directory / HOME).mkdir(exist_ok=True)
+        try:
+            (directory / HOME).mkdir(exist_ok=True)
+        except OSError as error:
+            raise ProjectError(
+                f"cannot create the project's state directory {directory / HOME}: {error.strerror}"
+            ) from None
         return cls(root=directory, settings=settings, pipeline=pipeline)
 
     @property
@@ -47,9 +52,14 @@ class Project:
 
     @cached_property
     def store(self) -> RunStore:
-        """The run store (migrated on first use)."""
-        assert self.settings.store.url is not None
-        return RunStore(self.settings.store.url)
+        """The run store (migrated on first use), with the `[store]` timeouts."""
+        settings = self.settings.store
+        assert settings.url is not None
+        return RunStore(
+            settings.url,
+            connect_timeout=settings.connect_timeout.total_seconds(),
+            statement_timeout=settings.statement_timeout.total_seconds(),
+        )
 
     @cached_property
     def tracker(self) -> Tracker:

@@ -5,6 +5,7 @@ versioned with Alembic migrations shipped in this package and applied on open.
 """
 
 from shipml.errors import AlertNotFound, RunNotFound, StoreError, StoreUnavailable
+from shipml.store._engine import create_store_engine, store_faults
 from shipml.store.records import (
     AlertOutcome,
     AlertRecord,
@@ -31,4 +32,6 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "ValidationRecord",
+    "create_store_engine",
+    "store_faults",
 ]

@@ -12,15 +12,21 @@ from typing import Any, Self
 import pandas as pd
 from alembic.runtime.migration import MigrationContext
 from pydantic import BaseModel
-from sqlalchemy import URL, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import URL, Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shipml.errors import StoreUnavailable
 from shipml.store import _alerts, _profiles, _quarantine, _runs
 from shipml.store._convert import to_record
-from shipml.store._engine import create_store_engine, display_url, writer
-from shipml.store._migrate import VERSION_TABLE, upgrade_to_head
+from shipml.store._engine import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_STATEMENT_TIMEOUT,
+    create_store_engine,
+    display_url,
+    store_faults,
+    writer,
+)
+from shipml.store._migrate import VERSION_TABLE, head_revision, upgrade_to_head
 from shipml.store.records import (
     AlertOutcome,
     AlertRecord,
@@ -33,6 +39,7 @@ from shipml.store.records import (
     Severity,
     StepRecord,
 )
+from shipml.store.schema import Run
 
 STORE_DIR = ".shipml"
 STORE_FILE = "shipml.db"
@@ -42,12 +49,23 @@ class RunStore:
     """Runs, step timings, validation reports, quarantined rows, profiles and alerts.
 
     Every method runs in its own short transaction and returns frozen records.
-    Opening a store brings its schema to the newest migration.
+    Opening a store brings its schema to the newest migration. A database that cannot be
+    reached, does not answer within the timeouts (seconds), is read-only or damaged raises
+    `StoreUnavailable` with one line naming the store (password masked) and the cause.
     """
 
-    def __init__(self, url: str | URL, *, migrate_on_open: bool = True) -> None:
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        migrate_on_open: bool = True,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+    ) -> None:
         self._url = url
-        self._engine = create_store_engine(url)
+        self._engine = create_store_engine(
+            url, connect_timeout=connect_timeout, statement_timeout=statement_timeout
+        )
         self._read = sessionmaker(self._engine, expire_on_commit=False)
         self._write = sessionmaker(writer(self._engine), expire_on_commit=False)
         if migrate_on_open:
@@ -71,16 +89,18 @@ class RunStore:
         return self._engine
 
     def migrate(self) -> None:
-        """Upgrade the schema to the newest revision shipped with shipml."""
-        try:
+        """Upgrade the schema to the newest revision shipped with shipml (if it is behind).
+
+        A store already at the newest revision is only read, so a read-only store can be read.
+        """
+        if self.schema_revision() == head_revision():
+            return
+        with store_faults(self._url, "open"):
             upgrade_to_head(writer(self._engine))
-        except OperationalError as error:
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise StoreUnavailable(f"cannot open the store at {self.url}: {reason}") from None
 
     def schema_revision(self) -> str | None:
         """The migration revision the database is at (None before the first migration)."""
-        with self._engine.connect() as connection:
+        with store_faults(self._url, "open"), self._engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
             return context.get_current_revision()
 
@@ -180,6 +200,28 @@ class RunStore:
                 rows_in=rows_in,
                 rows_out=rows_out,
             )
+
+    def close_abandoned_runs(
+        self, pipeline: str, reason: str, kind: RunKind = "batch"
+    ) -> list[str]:
+        """Mark failed every run of `pipeline` still `running`; their ids.
+
+        Each gets the error "abandoned: attempt N `reason`". For whoever holds the pipeline's
+        lock: a run still running then is one whose process died, or lost the store before
+        it could record the end.
+        """
+        with self._writing() as session:
+            running = session.scalars(
+                select(Run).where(
+                    Run.pipeline == pipeline, Run.kind == kind, Run.status == "running"
+                )
+            ).all()
+            for run in running:
+                error = f"abandoned: attempt {run.attempt} {reason}"
+                _runs.finish_run(
+                    session, run.id, status="failed", counts={}, outcome={"error": error}
+                )
+            return [run.id for run in running]
 
     def latest_window_run(
         self, pipeline: str, window_start: datetime, kind: RunKind = "batch"
@@ -385,10 +427,10 @@ class RunStore:
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
-        with self._write() as session, session.begin():
+        with store_faults(self._url), self._write() as session, session.begin():
             yield session
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
-        with self._read() as session, session.begin():
+        with store_faults(self._url), self._read() as session, session.begin():
             yield session
