@@ -173,16 +173,16 @@ def evaluate_shift(
     k: float = DEFAULT_K,
     min_chunks: int = MIN_CHUNKS,
     measure: ShiftMeasure | None = None,
+    warn: bool = True,
 ) -> ShiftResult:
     """Apply the k-sigma rule to a window statistic computed over `rows` predictions.
 
     `measure` "std" judges the window's standard deviation; by default the statistic is
     the reference's own (the mean of the per-row values).
     """
+    values = reference.per_row_values()
     measure = measure or reference.statistic
-    return judge(
-        reference.column, reference.per_row_values(), statistic, rows, measure, k, min_chunks
-    )
+    return judge(reference.column, values, statistic, rows, measure, k, min_chunks, warn=warn)
 
 
 def judge(
@@ -262,7 +262,8 @@ def prediction_shifts(
         std = column.moments.std
         if std is not None:
             rows = column.moments.count
-            results.append(evaluate_shift(reference, std, rows, k, min_chunks, measure="std"))
+            spread = evaluate_shift(reference, std, rows, k, min_chunks, "std", warn=False)
+            results.append(spread)
     return results
 
 
