@@ -102,7 +102,7 @@ def _refuse_for_regression(values: pd.Series, column: str) -> None:
         )
     if values.nunique() < 2:
         raise TrainingError(
-            f"target {column!r} has a single value ({show(values.iloc[0])} in all "
+            f"target {column!r} has a single value ({show(_python(values.iloc[0]))} in all "
             f"{len(values)} rows): there is nothing to learn"
         )
 
@@ -118,13 +118,6 @@ def _classes(values: pd.Series, column: str) -> tuple[Any, ...]:
                 '"regression", or round or bin the target into classes'
             )
     distinct = pd.unique(values.to_numpy(dtype=object))
-    if len(distinct) > MAX_CLASSES or (len(distinct) > 2 and len(distinct) > len(values) // 2):
-        raise TrainingError(
-            f"target {column!r} has {len(distinct)} distinct values in {len(values)} rows "
-            f"(e.g. {_examples(values)}): too many for classes (at most {MAX_CLASSES}, and "
-            'two rows per class on average); set [training] task = "regression" if it is a '
-            "measurement"
-        )
     try:
         classes = tuple(sorted(_python(value) for value in distinct))
     except TypeError:
@@ -133,6 +126,13 @@ def _classes(values: pd.Series, column: str) -> tuple[Any, ...]:
             f"target {column!r} mixes label types ({' and '.join(types)}, e.g. "
             f"{_examples(values)}): make every label the same type"
         ) from None
+    if len(distinct) > MAX_CLASSES or (len(distinct) > 2 and len(distinct) > len(values) // 2):
+        raise TrainingError(
+            f"target {column!r} has {len(distinct)} distinct values in {len(values)} rows "
+            f"(e.g. {_examples(values)}): too many for classes (at most {MAX_CLASSES}, and "
+            'two rows per class on average); set [training] task = "regression" if it is a '
+            "measurement"
+        )
     if len(classes) < 2:
         raise TrainingError(
             f"target {column!r} has a single class ({show(classes[0])} in all {len(values)} "
