@@ -34,6 +34,7 @@ class PredictionLayout:
 
     label: str | None  # the predicted class (classifiers) or value (regression)
     probabilities: dict[Any, str] = field(default_factory=dict)  # class -> column
+    unnamed: bool = False  # binary: the probability column is not named after its class
 
     def probability_of(self, label: Any) -> str | None:
         """The column holding the probability of class `label`, if the prediction has one."""
@@ -71,10 +72,12 @@ def read_layout(
         return PredictionLayout(_value_column(output.__name__, fields, added, target, settings))
     probabilities = _probabilities(output.__name__, fields, added, target, settings)
     label = _label_column(fields, added, target, settings, probabilities)
+    unnamed = False
     if target.task == "binary" and not probabilities:
         probabilities = _lone_probability(fields, added, label, target, settings)
+        unnamed = bool(probabilities)
     _check_enough(output.__name__, target, label, probabilities)
-    return PredictionLayout(label, probabilities)
+    return PredictionLayout(label, probabilities, unnamed)
 
 
 def check_values(layout: PredictionLayout, target: Target, predictions: pd.DataFrame) -> None:

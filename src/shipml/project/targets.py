@@ -9,7 +9,7 @@ with fractions, or more distinct values than a class label has), mixed types.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -33,6 +33,7 @@ class Target:
     classes: tuple[Any, ...] = ()  # Python values, in scikit-learn's order (sorted)
     positive: Any = None  # binary only
     positive_reason: str = ""  # how the positive class was chosen, said in the training output
+    positive_by: Literal["", "setting", "value", "minority"] = ""  # the rule that chose it
 
     @property
     def is_classifier(self) -> bool:
@@ -48,6 +49,16 @@ class Target:
     def is_positive(self, values: pd.Series) -> np.ndarray:
         """Whether each value is the positive class (binary), as booleans."""
         return (self.as_classes(values) == self.positive).to_numpy(dtype=bool)
+
+    def scored_by(self, column: str) -> Target:
+        """This binary target with the positive class scikit-learn scores in `predict_proba(...)
+        [:, 1]` (the last class), for a probability column not named after a class."""
+        last = self.classes[-1]
+        reason = (
+            f"{show(last)} (the class predict_proba(...)[:, 1] scores, as {column!r} is not "
+            "named after a class; set [training] positive_label to choose)"
+        )
+        return replace(self, positive=last, positive_reason=reason, positive_by="value")
 
     def describe(self) -> str:
         """One line for the training output: the task, and the positive class of a binary one."""
@@ -74,8 +85,8 @@ def read_target(frame: pd.DataFrame, settings: TrainingSettings) -> Target:
     if task == "multiclass":
         _refuse_binary_settings(settings, classes, column)
         return Target(column, "multiclass", classes)
-    positive, reason = _positive(values, classes, settings.positive_label, column)
-    return Target(column, "binary", classes, positive, reason)
+    positive, reason, rule = _positive(values, classes, settings.positive_label, column)
+    return Target(column, "binary", classes, positive, reason, rule)
 
 
 def _refuse_missing(values: pd.Series, column: str) -> None:
@@ -170,7 +181,7 @@ def _refuse_binary_settings(
 
 def _positive(
     values: pd.Series, classes: tuple[Any, ...], configured: Any, column: str
-) -> tuple[Any, str]:
+) -> tuple[Any, str, Literal["setting", "value", "minority"]]:
     """The positive class and how it was chosen: configured, True, 1, else the minority."""
     if configured is not None:
         found = _matching(classes, configured)
@@ -180,18 +191,20 @@ def _positive(
                 f"[training] positive_label {show(configured)} is not a class of target "
                 f"{column!r} (its classes: {shown})"
             )
-        return found, f"{show(found)} ([training] positive_label)"
+        return found, f"{show(found)} ([training] positive_label)", "setting"
     for natural in (True, 1):
         found = next((c for c in classes if c == natural and type(c) is type(natural)), None)
         if found is None and natural == 1:
             found = next((c for c in classes if isinstance(c, float) and c == 1.0), None)
         if found is not None:
-            return found, show(found)
+            return found, show(found), "value"
     counts = values.map(_python).value_counts()
     minority = min(classes, key=lambda c: (int(counts.get(c, 0)), -classes.index(c)))
-    return minority, (
+    return (
+        minority,
         f"{show(minority)} (the minority class: {int(counts.get(minority, 0))} of "
-        f"{len(values)} rows; set [training] positive_label to choose)"
+        f"{len(values)} rows; set [training] positive_label to choose)",
+        "minority",
     )
 
 

@@ -65,8 +65,7 @@ def train(
         raise TrainingError("shipml.toml has no [training] section (data, target)")
     path = data or settings.data
     frame = read_table(path)
-    target = read_target(frame, settings)
-    layout = _layout(project, target, settings)
+    target, layout = _layout(project, read_target(frame, settings), settings)
     data_version = file_version(path)
     fit_rows, holdout_rows = split_holdout(frame, settings.holdout_fraction, settings.time_column)
     notes = [target.describe(), layout.describe(), *_missing_classes(target, fit_rows)]
@@ -159,14 +158,24 @@ class _Holdout:
         return frame
 
 
-def _layout(project: Project, target: Target, settings: TrainingSettings) -> PredictionLayout:
-    """The prediction's columns, and whether predict can apply the configured threshold."""
+def _layout(
+    project: Project, target: Target, settings: TrainingSettings
+) -> tuple[Target, PredictionLayout]:
+    """The prediction's columns, and whether predict can apply the configured threshold.
+
+    A binary probability column not named after a class is taken to score the class
+    scikit-learn's `predict_proba(...)[:, 1]` scores (the last class) unless
+    `positive_label` says otherwise; the minority class would be a guess.
+    """
     predict = project.pipeline.predict
     assert predict.output is not None  # the pipeline checks it at definition time
     layout = read_layout(predict.output, predict.input, target, settings)
+    if layout.unnamed and target.positive_by == "minority":
+        target = target.scored_by(layout.probabilities[target.positive])
+        layout = read_layout(predict.output, predict.input, target, settings)
     configured = "threshold" in settings.model_fields_set or isinstance(settings.threshold, str)
     if target.task != "binary" or not configured:
-        return layout
+        return target, layout
     if layout.probability_of(target.positive) is None:
         raise TrainingError(
             f"[training] threshold applies to the probability of {target.positive!r}, and "
@@ -179,7 +188,7 @@ def _layout(project: Project, target: Target, settings: TrainingSettings) -> Pre
             f"{layout.label!r} without it: give it a `threshold: float` parameter and label "
             "rows with probability >= threshold"
         )
-    return layout
+    return target, layout
 
 
 def _first_threshold(setting: float | str) -> float:
