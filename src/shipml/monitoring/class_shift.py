@@ -103,7 +103,8 @@ class ClassReference(BaseModel):
 
     def indicator(self, label: str) -> np.ndarray:
         """1.0 where the holdout predicted `label`, else 0.0, in holdout order."""
-        return (self._decoded == self.classes.index(label)).astype(np.float64)
+        indicator: np.ndarray = (self._decoded == self.classes.index(label)).astype(np.float64)
+        return indicator
 
     def shares(self) -> np.ndarray:
         """The share of (stored) holdout rows predicted each class, in `classes` order."""

@@ -137,7 +137,8 @@ def chunk_statistics(values: np.ndarray, chunk_size: int, measure: ShiftMeasure)
         raise MonitoringError(f"chunk size must be positive, got {chunk_size}")
     n_chunks = len(values) // chunk_size
     chunks = values[: n_chunks * chunk_size].reshape(n_chunks, chunk_size)
-    return chunks.std(axis=1) if measure == "std" else chunks.mean(axis=1)
+    statistics: np.ndarray = chunks.std(axis=1) if measure == "std" else chunks.mean(axis=1)
+    return statistics
 
 
 class ShiftResult(BaseModel):

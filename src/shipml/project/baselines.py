@@ -27,7 +27,7 @@ from shipml.monitoring import MonitoringBaseline
 from shipml.pipeline.pipeline import Flow
 from shipml.project.outputs import PredictionLayout
 from shipml.project.targets import Target
-from shipml.versioning.tracking import CLASSES_TAG, POSITIVE_LABEL_TAG, TASK_TAG, THRESHOLD_TAG
+from shipml.versioning import CLASSES_TAG, POSITIVE_LABEL_TAG, TASK_TAG, THRESHOLD_TAG
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def monitoring_baseline(
 
 def task_tags(target: Target, threshold: float | None) -> dict[str, str]:
     """The model version's task tags: task, classes, positive class and decision threshold."""
-    tags = {TASK_TAG: target.task}
+    tags: dict[str, str] = {TASK_TAG: target.task}
     if target.is_classifier:
         tags[CLASSES_TAG] = json.dumps(list(target.classes))
     if target.task == "binary":

@@ -22,9 +22,9 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import pandas as pd
 from pydantic import BaseModel
 
-from shipml._settings import show
 from shipml.config import TrainingSettings
 from shipml.errors import TrainingError
+from shipml.project._shown import show
 from shipml.project.targets import Target
 
 

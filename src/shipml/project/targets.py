@@ -8,16 +8,16 @@ with fractions, or more distinct values than a class label has), mixed types.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from shipml._settings import show
 from shipml.config import TrainingSettings
 from shipml.errors import TrainingError
+from shipml.project._shown import show
 
 ResolvedTask = Literal["binary", "multiclass", "regression"]
 MAX_CLASSES = 100
@@ -48,7 +48,8 @@ class Target:
 
     def is_positive(self, values: pd.Series) -> np.ndarray:
         """Whether each value is the positive class (binary), as booleans."""
-        return (self.as_classes(values) == self.positive).to_numpy(dtype=bool)
+        positive: np.ndarray = (self.as_classes(values) == self.positive).to_numpy(dtype=bool)
+        return positive
 
     def scored_by(self, column: str) -> Target:
         """This binary target with the positive class scikit-learn scores in `predict_proba(...)
@@ -210,11 +211,12 @@ def _positive(
 
 def _matching(classes: tuple[Any, ...], configured: Any) -> Any:
     """The class equal to `configured`: as it is, as text, or as text ignoring case."""
-    for same in (
-        lambda c: c == configured and type(c) is type(configured),
+    rules: tuple[Callable[[Any], bool], ...] = (
+        lambda c: bool(c == configured) and type(c) is type(configured),
         lambda c: str(c) == str(configured),
         lambda c: str(c).lower() == str(configured).lower(),
-    ):
+    )
+    for same in rules:
         found = [c for c in classes if same(c)]
         if len(found) == 1:
             return found[0]

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as sk
 
-from shipml._settings import show
+from shipml.project._shown import show
 from shipml.project.outputs import PredictionLayout
 from shipml.project.targets import Target
 

@@ -88,6 +88,7 @@ def train(
         truth = holdout_rows[target.column].loc[predictions.index]
         scores = score_holdout(target, layout, truth, predictions, holdout.threshold)
         notes += [*holdout.notes, *scores.notes]
+        assert result.last_input is not None  # train always takes a frame
         features = result.last_input.drop(columns=[target.column])
         outputs = predictions[predictions.columns.difference(features.columns)]
         baselines = ModelBaselines(
@@ -103,7 +104,7 @@ def train(
             },
             metrics=scores.metrics,
             tags={**_tags(project, data_version), **task_tags(target, holdout.threshold)},
-            input_example=holdout.scored.last_input.head(5),
+            input_example=holdout.features.head(5),
             output_example=predictions.head(5),
             baseline=baselines.to_json(),
             artifacts=_artifacts(scores),
@@ -156,6 +157,12 @@ class _Holdout:
         """What the predict step returned."""
         frame: pd.DataFrame = self.scored.output
         return frame
+
+    @property
+    def features(self) -> pd.DataFrame:
+        """What the predict step received."""
+        assert self.scored.last_input is not None  # predict always takes a frame
+        return self.scored.last_input
 
 
 def _layout(

@@ -109,16 +109,19 @@ def _label(
     size = np.log1p(amount)
     if task == "regression":
         spend = 10 + 0.6 * amount + 4 * visits + 15 * (channel == "web")
-        return np.maximum(spend + rng.normal(0, 15, len(amount)), 0).round(2)
+        spent: np.ndarray = np.maximum(spend + rng.normal(0, 15, len(amount)), 0).round(2)
+        return spent
     if task == "multiclass":
         scores = np.column_stack(
             [np.zeros(len(amount)), 1.5 * size - 6, 3 * size + 0.4 * visits - 15]
         )
         chosen = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
         picks = (rng.random(len(amount))[:, None] > chosen.cumsum(axis=1)).sum(axis=1)
-        return np.asarray(PLANS, dtype=object)[np.minimum(picks, len(PLANS) - 1)]
+        plans: np.ndarray = np.asarray(PLANS, dtype=object)[np.minimum(picks, len(PLANS) - 1)]
+        return plans
     logit = -5.5 + 1.2 * size + 0.3 * visits + 0.8 * (channel == "web")
-    return rng.random(len(amount)) < 1 / (1 + np.exp(-logit))
+    converted: np.ndarray = rng.random(len(amount)) < 1 / (1 + np.exp(-logit))
+    return converted
 
 
 def _iso(moment: datetime) -> str:

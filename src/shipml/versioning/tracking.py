@@ -180,8 +180,8 @@ class Tracker:
         version = str(info.registered_model_version)
         for key, value in tags.items():
             client.set_model_version_tag(self.model_name, version, key, value)
-        for key, value in metrics.items():
-            client.set_model_version_tag(self.model_name, version, f"metric.{key}", str(value))
+        for key, score in metrics.items():
+            client.set_model_version_tag(self.model_name, version, f"metric.{key}", str(score))
         return ModelRef(self.model_name, version, None, run.info.run_id)
 
     def promote(self, version: str, alias: str = "champion") -> ModelRef:
@@ -249,7 +249,8 @@ class Tracker:
                 )
             except Exception:
                 return None  # trained without a baseline
-            return json.loads(Path(path).read_text(encoding="utf-8"))
+            baseline: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+            return baseline
 
 
 def _log_model(
@@ -261,12 +262,12 @@ def _log_model(
     from mlflow.models import infer_signature
     from sklearn.base import BaseEstimator
 
-    example = _naive_utc(example)
-    signature = infer_signature(example, _naive_utc(output)) if output is not None else None
+    inputs = _naive_utc(example)
+    signature = infer_signature(inputs, _naive_utc(output)) if output is not None else None
     common = dict(
         name="model",
         registered_model_name=registered_name,
-        input_example=example,
+        input_example=inputs,
         signature=signature,
         await_registration_for=60,
     )
