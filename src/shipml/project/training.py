@@ -210,7 +210,10 @@ def _score_holdout(
     target: Target,
     layout: PredictionLayout,
 ) -> _Holdout:
-    """Score the holdout; for a binary model pick its threshold, and score again at it."""
+    """Score the holdout; for a binary model pick its threshold, and score again at it.
+
+    A binary prediction without a probability has no threshold (its class column decides).
+    """
     settings = project.settings.training
     assert settings is not None
     rows = holdout_rows.drop(columns=[target.column])
@@ -218,7 +221,7 @@ def _score_holdout(
     scored = _run_scoring(project, model, rows, first)
     column = layout.probability_of(target.positive)
     if target.task != "binary" or column is None:
-        return _Holdout(scored, first if target.task == "binary" else None, [])
+        return _Holdout(scored, None, [])
     predictions: pd.DataFrame = scored.output
     truth = holdout_rows[target.column].loc[predictions.index]
     positive = target.is_positive(truth)
