@@ -33,7 +33,7 @@ Spread. With `watch_std` (regressions), the standard deviation of the window's p
 each holdout chunk of n rows; the fallback below 6 chunks is the delta method,
 sd(s) = sqrt((m4 - sigma^4) / n) / (2 sigma), with m4 the fourth central moment of the
 holdout. The mean and the spread are two checks, each at k sigma: without a shift about
-4.6% of windows cross either one at k = 2, so about 9% cross one of the two.
+4.6% of windows cross each one at k = 2, so about 9% cross one of the two.
 
 Class shares (multiclass) are in `class_shift`.
 
