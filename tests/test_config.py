@@ -480,3 +480,53 @@ def test_a_cadence_from_elsewhere_is_checked_against_the_source(tmp_path: Path) 
     settings.check_source_fits(timedelta(minutes=30))  # reads two 15-minute files each
     with pytest.raises(ConfigError, match=r"^source.path: .* names one file per minute but"):
         settings.check_source_fits(timedelta(seconds=1))
+
+
+TRAINING = MINIMAL + '[training]\ndata = "train.csv"\ntarget = "diagnosis"\n'
+
+
+@pytest.mark.parametrize(
+    ("lines", "threshold", "positive_label"),
+    [
+        ("", 0.5, None),
+        ('threshold = 0.3\npositive_label = "malignant"', 0.3, "malignant"),
+        ('threshold = "F1"\npositive_label = true', "f1", True),
+        ('threshold = "youden"\npositive_label = 1', "youden", 1),
+    ],
+)
+def test_the_binary_decision_is_configured_by_threshold_and_positive_label(
+    tmp_path: Path, lines: str, threshold: object, positive_label: object
+) -> None:
+    training = load_settings(project(tmp_path, f'{TRAINING}task = "binary"\n{lines}\n')).training
+
+    assert training is not None and training.task == "binary"
+    assert training.threshold == threshold
+    assert training.positive_label == positive_label
+    assert type(training.positive_label) is type(positive_label)
+
+
+def test_the_threshold_comes_from_the_environment_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHIPML_TRAINING__THRESHOLD", "0.25")
+
+    training = load_settings(project(tmp_path, TRAINING)).training
+
+    assert training is not None and training.threshold == 0.25
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('threshold = "best"', "training.threshold: expected a number between 0 and 1, 'f1' or "
+                               "'youden', got 'best'"),
+        ("threshold = 1.5", "training.threshold: expected a number between 0 and 1"),
+        ('task = "ranking"', "training.task: expected 'classification', 'binary', 'multiclass' "
+                             "or 'regression', got 'ranking'"),
+    ],
+)  # fmt: skip
+def test_a_wrong_task_or_threshold_is_one_line(tmp_path: Path, line: str, expected: str) -> None:
+    message = config_error(tmp_path, f"{TRAINING}{line}\n")
+
+    assert message.startswith(f"{tmp_path}/shipml.toml: {expected}")
+    assert "\n" not in message

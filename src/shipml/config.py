@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     Field,
     PrivateAttr,
     SecretStr,
@@ -87,15 +88,47 @@ class ProjectSettings(Section):
         return value
 
 
+Task = Literal["classification", "binary", "multiclass", "regression"]
+ThresholdChoice = Literal["f1", "youden"]
+_THRESHOLD_CHOICES = ("f1", "youden")
+
+
+def _threshold(value: Any) -> Any:
+    """A number in [0, 1] (text from the environment too), or 'f1' / 'youden'."""
+    if isinstance(value, str) and value.strip().lower() in _THRESHOLD_CHOICES:
+        return value.strip().lower()
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, int | float) or not 0 <= number <= 1:
+        raise ValueError(f"expected a number between 0 and 1, 'f1' or 'youden', got {show(value)}")
+    return float(number)
+
+
+Threshold = Annotated[float | ThresholdChoice, BeforeValidator(_threshold)]
+
+
 class TrainingSettings(Section):
-    """[training]: the data, its target, the held-out share and the prediction to score."""
+    """[training]: the data, its target and task, the holdout, and the prediction to score.
+
+    `task = "classification"` picks binary or multiclass from the number of classes in the
+    target. `threshold` is the binary decision threshold on the positive class's
+    probability: a number, or "f1" / "youden" to pick the one that maximises F1 or
+    Youden's J (TPR - FPR) on the holdout.
+    """
 
     data: DataFile
     target: str = Field(min_length=1)
     holdout_fraction: float = Field(default=0.2, gt=0, lt=1)
     time_column: str | None = None
-    task: Literal["classification", "regression"] = "classification"
-    prediction: str | None = None  # the output column to evaluate and monitor
+    task: Task = "classification"
+    positive_label: bool | int | str | None = None  # binary: default True, 1, else the minority
+    threshold: Threshold = 0.5
+    prediction: str | None = None  # the output column holding the predicted value or class
+    probabilities: str | None = None  # prefix of the per-class probability columns
 
     def resolved(self, project_dir: Path) -> TrainingSettings:
         """A copy with the data path made absolute against `project_dir`."""

@@ -96,8 +96,7 @@ def checks_of(evaluation: WindowEvaluation) -> set[CheckKey]:
         for result in evaluation.drift
         if result.value is not None
     }
-    if evaluation.shift is not None:
-        checks.add((PREDICTION_SHIFT, evaluation.shift.column))
+    checks.update((PREDICTION_SHIFT, subject) for subject in evaluation.shift_subjects)
     for step, summary in evaluation.latency.items():
         if summary.count > 0:
             checks.update((f"latency.{percentile}", step) for percentile in PERCENTILES)

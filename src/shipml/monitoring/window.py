@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shipml.monitoring.alerts import CandidateAlert, drift_alerts, latency_alerts, shift_alerts
+from shipml.monitoring.alerts import (
+    CandidateAlert,
+    class_mix_alerts,
+    drift_alerts,
+    latency_alerts,
+    shift_alerts,
+)
 from shipml.monitoring.baseline import MonitoringBaseline
+from shipml.monitoring.class_shift import ClassMixResult, ClassReference, class_shift
 from shipml.monitoring.drift import DriftConfig, DriftResult, detect_drift
 from shipml.monitoring.latency import END_TO_END, LatencyProfile, LatencySummary
 from shipml.monitoring.profiles import Profile
-from shipml.monitoring.shift import DEFAULT_K, MIN_CHUNKS, ShiftResult, prediction_shift
+from shipml.monitoring.shift import DEFAULT_K, MIN_CHUNKS, ShiftResult, prediction_shifts
 
 
 class MonitoringConfig(DriftConfig):
@@ -38,9 +46,21 @@ class WindowEvaluation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     drift: list[DriftResult]
-    shift: ShiftResult | None  # None when the window has no predictions
+    shift: ShiftResult | None  # the headline check; None when the window has no predictions
     latency: dict[str, LatencySummary]
     alerts: list[CandidateAlert]
+    shifts: list[ShiftResult] = Field(default_factory=list)  # every prediction-shift check
+    class_mix: ClassMixResult | None = None  # multiclass: the test of the predicted-class mix
+
+    @property
+    def shift_subjects(self) -> set[str]:
+        """What the prediction-shift rule checked in this window (alerts' columns)."""
+        checked = {result.subject for result in self.shifts}
+        if self.shift is not None:
+            checked.add(self.shift.subject)
+        if self.class_mix is not None:
+            checked.add(self.class_mix.column)
+        return checked
 
 
 def evaluate_window(
@@ -52,22 +72,40 @@ def evaluate_window(
     """Drift of every profiled column, the prediction-shift rule and latency budgets."""
     config = config or MonitoringConfig()
     drift = detect_drift(baseline.profile, window, config)
-    shift = _shift(baseline, window, config)
+    mix, shifts = _shifts(baseline, window, config)
     summaries = latency.summaries() if latency is not None else {}
     alerts = [
-        *(shift_alerts(shift) if shift is not None else []),
+        *(alert for result in shifts for alert in shift_alerts(result)),
+        *(class_mix_alerts(mix, shifts) if mix is not None else []),
         *drift_alerts(drift),
         *latency_alerts(summaries, config.latency_budgets_seconds, config.latency_percentile),
     ]
-    return WindowEvaluation(drift=drift, shift=shift, latency=summaries, alerts=alerts)
-
-
-def _shift(
-    baseline: MonitoringBaseline, window: Profile, config: MonitoringConfig
-) -> ShiftResult | None:
-    column = window.columns.get(baseline.predictions.column)
-    if column is not None and column.rows == column.nulls:
-        return None
-    return prediction_shift(
-        baseline.predictions, window, k=config.k_sigma, min_chunks=config.min_chunks
+    return WindowEvaluation(
+        drift=drift,
+        shift=_headline(shifts),
+        latency=summaries,
+        alerts=alerts,
+        shifts=shifts,
+        class_mix=mix,
     )
+
+
+def _shifts(
+    baseline: MonitoringBaseline, window: Profile, config: MonitoringConfig
+) -> tuple[ClassMixResult | None, list[ShiftResult]]:
+    """The prediction-shift checks of the baseline's kind (none when nothing was predicted)."""
+    reference = baseline.predictions
+    column = window.columns.get(reference.column)
+    if column is not None and column.rows == column.nulls:
+        return None, []
+    k, min_chunks = config.k_sigma, config.min_chunks
+    if isinstance(reference, ClassReference):
+        return class_shift(reference, window, k=k, min_chunks=min_chunks)
+    return None, prediction_shifts(reference, window, k=k, min_chunks=min_chunks)
+
+
+def _headline(shifts: list[ShiftResult]) -> ShiftResult | None:
+    """The first check (mean or positive rate); of class shares, the flagged or farthest one."""
+    if not shifts or shifts[0].measure != "share":
+        return shifts[0] if shifts else None
+    return max(shifts, key=lambda s: (s.shifted, abs(s.z) if s.z is not None else math.inf))

@@ -109,7 +109,7 @@ def run_group(project: Project, window: Window, group: str, previous: str | None
         result = run_flow(
             flow,
             _group_input(Path(previous), position, project),
-            context={"window": window, "model": model.model},
+            context={**model.scoring_context(), "window": window},
             policies=project.policies(),
             keep=_KEPT,
             baselines=baselines.for_flow(project.pipeline.batch) if baselines else None,

@@ -91,7 +91,7 @@ def run_window(
         result = engine.run(
             project.pipeline.batch,
             frame,
-            context={"model": model.model, "window": window},
+            context={**model.scoring_context(), "window": window},
             policies=project.policies(),
             on_step=on_step,
             keep=(FEATURES, PREDICTIONS),

@@ -172,7 +172,7 @@ class Scorer:
             self._warned_of_renumbering = True
 
     def _run(self, model: ServedModel, frame: pd.DataFrame) -> _Run:
-        context = {"model": model.estimator}
+        context = model.loaded.scoring_context()
         scored = run_flow(self._scoring, frame, context=context, policies=PER_ROW)
         assert scored.last_input is not None  # predict always takes a frame
         if self._postprocess is None:

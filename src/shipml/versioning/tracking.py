@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
 BASELINE_ARTIFACT = "shipml/baseline.json"
 TAG_PREFIX = "shipml."
+# What training decided about the prediction, stored with the model version (tags).
+TASK_TAG = f"{TAG_PREFIX}task"
+THRESHOLD_TAG = f"{TAG_PREFIX}threshold"
+POSITIVE_LABEL_TAG = f"{TAG_PREFIX}positive_label"  # JSON: true, 1 or "malignant"
+CLASSES_TAG = f"{TAG_PREFIX}classes"  # JSON list
+DEFAULT_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,29 @@ class ModelVersionInfo:
         """The project's git commit at training time."""
         return self.tags.get("mlflow.source.git.commit")
 
+    @property
+    def task(self) -> str | None:
+        """binary, multiclass or regression (None for a version trained before tasks)."""
+        return self.tags.get(TASK_TAG)
+
+    @property
+    def threshold(self) -> float | None:
+        """The binary decision threshold on the positive class's probability."""
+        value = self.tags.get(THRESHOLD_TAG)
+        return None if value is None else float(value)
+
+    @property
+    def positive_label(self) -> Any:
+        """The positive class of a binary model, as the target holds it."""
+        value = self.tags.get(POSITIVE_LABEL_TAG)
+        return None if value is None else json.loads(value)
+
+    @property
+    def classes(self) -> list[Any] | None:
+        """The classes of a classifier, in order."""
+        value = self.tags.get(CLASSES_TAG)
+        return None if value is None else list(json.loads(value))
+
 
 @dataclass(frozen=True)
 class LoadedModel:
@@ -74,6 +103,16 @@ class LoadedModel:
     def ref(self) -> ModelRef:
         """Name, version and alias."""
         return self.info.ref
+
+    @property
+    def threshold(self) -> float:
+        """The decision threshold steps receive as `threshold` (0.5 when none was stored)."""
+        stored = self.info.threshold
+        return DEFAULT_THRESHOLD if stored is None else stored
+
+    def scoring_context(self) -> dict[str, Any]:
+        """What the scoring steps may ask for by parameter name: `model` and `threshold`."""
+        return {"model": self.model, "threshold": self.threshold}
 
 
 class Tracker:
@@ -113,8 +152,13 @@ class Tracker:
         input_example: pd.DataFrame,
         output_example: pd.DataFrame | None = None,
         baseline: Mapping[str, Any] | None = None,
+        artifacts: Mapping[str, str | Mapping[str, Any]] | None = None,
     ) -> ModelRef:
-        """Log a training run with its model, and register the model as a new version."""
+        """Log a training run with its model, and register the model as a new version.
+
+        `artifacts` maps run artifact paths (`shipml/confusion_matrix.csv`) to text or to a
+        dict written as JSON.
+        """
         import mlflow
 
         mlflow.set_tracking_uri(self.tracking_uri)
@@ -127,12 +171,17 @@ class Tracker:
             mlflow.set_tags(dict(tags))
             if baseline is not None:
                 mlflow.log_dict(dict(baseline), BASELINE_ARTIFACT)
+            for path, content in (artifacts or {}).items():
+                if isinstance(content, str):
+                    mlflow.log_text(content, path)
+                else:
+                    mlflow.log_dict(dict(content), path)
             info = _log_model(model, input_example, output_example, self.model_name)
         version = str(info.registered_model_version)
         for key, value in tags.items():
             client.set_model_version_tag(self.model_name, version, key, value)
-        for key, value in metrics.items():
-            client.set_model_version_tag(self.model_name, version, f"metric.{key}", str(value))
+        for key, score in metrics.items():
+            client.set_model_version_tag(self.model_name, version, f"metric.{key}", str(score))
         return ModelRef(self.model_name, version, None, run.info.run_id)
 
     def promote(self, version: str, alias: str = "champion") -> ModelRef:
@@ -200,7 +249,8 @@ class Tracker:
                 )
             except Exception:
                 return None  # trained without a baseline
-            return json.loads(Path(path).read_text(encoding="utf-8"))
+            baseline: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+            return baseline
 
 
 def _log_model(
@@ -212,12 +262,12 @@ def _log_model(
     from mlflow.models import infer_signature
     from sklearn.base import BaseEstimator
 
-    example = _naive_utc(example)
-    signature = infer_signature(example, _naive_utc(output)) if output is not None else None
+    inputs = _naive_utc(example)
+    signature = infer_signature(inputs, _naive_utc(output)) if output is not None else None
     common = dict(
         name="model",
         registered_model_name=registered_name,
-        input_example=example,
+        input_example=inputs,
         signature=signature,
         await_registration_for=60,
     )
