@@ -17,6 +17,8 @@ WINDOW_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 _TEMPLATE_SUFFIX = ".tmpl"
+# Dotfiles are stored without their dot: a packaged `.gitignore` would be read as one by git.
+_DOTFILES = {"gitignore": ".gitignore"}
 
 
 def init_project(directory: Path, name: str) -> Path:
@@ -45,7 +47,8 @@ def _copy_templates(source: object, target: Path, values: dict[str, str]) -> Non
             _copy_templates(entry, target / entry.name, values)
         elif entry.name.endswith(_TEMPLATE_SUFFIX):
             text = Template(entry.read_text(encoding="utf-8")).substitute(values)
-            (target / entry.name.removesuffix(_TEMPLATE_SUFFIX)).write_text(text, encoding="utf-8")
+            name = entry.name.removesuffix(_TEMPLATE_SUFFIX)
+            (target / _DOTFILES.get(name, name)).write_text(text, encoding="utf-8")
 
 
 def _write_data(directory: Path) -> None:
