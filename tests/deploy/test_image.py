@@ -1,0 +1,87 @@
+"""What the container image does, done in a fresh virtualenv: its install step installs the
+wheel, its start step serves a demo-trained project, its health check answers from /health."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from _image_venv import (
+    IMAGE_SCRIPT,
+    background,
+    free_port,
+    image_step,
+    run,
+    venv_environment,
+    wait_for_http,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_image_installs_the_wheel_not_the_checkout(image_venv: Path) -> None:
+    where = run(
+        ["python", "-c", "import shipml; print(shipml.__file__)"], env=venv_environment(image_venv)
+    )
+    installed = run(["python", "-m", "pip", "list"], env=venv_environment(image_venv))
+
+    assert where.strip().startswith(str(image_venv / "lib"))
+    assert "shipml" in installed and "pytest" not in installed  # no test tools in the image
+
+
+def test_the_image_serves_the_project_and_answers_its_health_check(
+    image_venv: Path, demo_project: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    environment = venv_environment(
+        image_venv,
+        {
+            "SHIPML_PROJECT_DIR": str(demo_project),
+            "SHIPML_SERVING__HOST": "127.0.0.1",  # the image listens on 0.0.0.0
+            "SHIPML_SERVING__PORT": str(port),
+        },
+    )
+    health = ["sh", str(IMAGE_SCRIPT), "healthcheck"]
+    records = _window_records(demo_project, rows=3)
+
+    before = subprocess.run(health, env=environment, capture_output=True, text=True, timeout=30)
+    log = tmp_path / "serve.log"
+    with background(["sh", str(IMAGE_SCRIPT), "start"], log, env=environment) as server:
+        wait_for_http(f"http://127.0.0.1:{port}/ready", server, log)
+        healthy = image_step("healthcheck", env=environment, timeout=30)
+        answer = httpx.post(f"http://127.0.0.1:{port}/predict", json=records, timeout=30)
+        model = httpx.get(f"http://127.0.0.1:{port}/model", timeout=10).json()
+        server.send_signal(signal.SIGTERM)  # what `docker stop` sends to the container
+        exit_code = server.wait(60)
+
+    assert before.returncode == 1 and "unhealthy" in before.stderr
+    assert healthy == ""
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()["predictions"]) == 3
+    assert (model["name"], model["version"]) == ("sensors", "1")
+    # `start` execs shipml: the signal reached the server itself, which stopped cleanly.
+    assert exit_code == 0, log.read_text()[-3000:]
+    assert "shutdown" in log.read_text().lower()
+
+
+def test_the_start_step_runs_other_shipml_commands_in_the_project(
+    image_venv: Path, demo_project: Path
+) -> None:
+    environment = venv_environment(image_venv, {"SHIPML_PROJECT_DIR": str(demo_project)})
+
+    output = image_step("start", "models", env=environment, timeout=300)
+
+    assert "sensors" in output and "champion" in output
+
+
+def _window_records(project: Path, rows: int) -> list[dict[str, object]]:
+    """The first rows of the demo's first live window, as JSON records."""
+    first = sorted((project / "data" / "windows").glob("*.csv"))[0]
+    frame = pd.read_csv(first).head(rows)
+    records: list[dict[str, object]] = json.loads(frame.to_json(orient="records"))
+    return records
