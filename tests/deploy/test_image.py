@@ -1,5 +1,7 @@
-"""What the container image does, done in a fresh virtualenv: its install step installs the
-wheel, its start step serves a demo-trained project, its health check answers from /health."""
+"""What the container image does, done in a virtualenv its install step made: the wheel is
+installed, its start step serves a demo-trained project, its health check answers from
+/health. (The start step running other commands, `run` and `train` as the scheduler's and a
+training job's containers do, is in test_prometheus_live.py.)"""
 
 from __future__ import annotations
 
