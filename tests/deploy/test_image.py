@@ -23,7 +23,8 @@ from _image_venv import (
     wait_for_http,
 )
 
-pytestmark = pytest.mark.slow
+# The shared fixtures (the image virtualenv, the demo) take minutes on a busy machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def test_the_image_installs_the_wheel_not_the_checkout(image_venv: Path) -> None:

@@ -31,7 +31,8 @@ from _image_venv import (
     wait_for_http,
 )
 
-pytestmark = pytest.mark.slow
+# The shared fixtures (the image virtualenv, the demo) take minutes on a busy machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 SHIFTED_WINDOW = ("2026-03-16T12:30:00Z", "2026-03-16T12:45:00Z")  # after the demo's ten
 QUERY_SECONDS = 90  # how long the panels may take to have data after the load

@@ -15,7 +15,8 @@ from _image_venv import run, venv_environment
 
 from shipml.scaffold import init_project
 
-pytestmark = pytest.mark.slow
+# The shared fixtures (the image virtualenv, the demo) take minutes on a busy machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 GIT_IDENTITY = {
     f"GIT_{who}_{what}": value
