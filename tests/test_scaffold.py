@@ -88,6 +88,32 @@ def test_init_refuses_an_unknown_task(tmp_path: Path) -> None:
     assert "task 'rank': expected one of binary, multiclass, regression" in outcome.output
 
 
+def test_a_committed_new_project_records_clean_runs(tmp_path: Path) -> None:
+    """What training and runs write stays out of `git add -A`: later runs are not dirty."""
+    directory = init_project(tmp_path / "churn", "churn")
+    project = Project.load(directory)
+    window = Window(WINDOW_START, WINDOW_START + timedelta(minutes=15))
+    project.tracker.promote(train(project).model.version)
+    run_window(project, window)
+    run(["git", "init", "-q"], directory)
+    run(["git", "add", "-A"], directory)
+    run(["git", "commit", "-qm", "a new project"], directory)
+
+    project.tracker.promote(train(project).model.version)
+    run_window(project, window, force=True)
+
+    assert run(["git", "status", "--porcelain"], directory).stdout == ""
+    committed = run(["git", "ls-files"], directory).stdout.split()
+    assert ".gitignore" in committed and "shipml.toml" in committed
+    assert not [f for f in committed if f.startswith((".shipml/", "outputs/"))]
+    runs = project.store.runs()
+    assert [(r.kind, r.git_dirty) for r in runs] == [
+        ("batch", False), ("train", False), ("batch", None), ("train", None)
+    ]  # fmt: skip
+    head = run(["git", "rev-parse", "HEAD"], directory).stdout.strip()
+    assert {r.git_commit for r in runs[:2]} == {head}
+
+
 def test_init_refuses_a_bad_name_or_a_directory_in_use(tmp_path: Path) -> None:
     with pytest.raises(ScaffoldError, match="lowercase letters"):
         init_project(tmp_path / "x", "My Project")

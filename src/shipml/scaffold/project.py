@@ -33,6 +33,9 @@ LABELS: dict[ScaffoldTask, str] = {
 }
 PLANS = ("basic", "plus", "premium")
 
+# Dotfiles are stored without their dot: a packaged `.gitignore` would be read as one by git.
+_DOTFILES = {"gitignore": ".gitignore"}
+
 
 def init_project(directory: Path, name: str, task: ScaffoldTask = "binary") -> Path:
     """Write a new project called `name` into `directory` (which must be absent or empty)."""
@@ -63,7 +66,8 @@ def _copy_templates(source: object, target: Path, values: dict[str, str]) -> Non
             _copy_templates(entry, target / entry.name, values)
         elif entry.name.endswith(_TEMPLATE_SUFFIX):
             text = Template(entry.read_text(encoding="utf-8")).substitute(values)
-            (target / entry.name.removesuffix(_TEMPLATE_SUFFIX)).write_text(text, encoding="utf-8")
+            name = entry.name.removesuffix(_TEMPLATE_SUFFIX)
+            (target / _DOTFILES.get(name, name)).write_text(text, encoding="utf-8")
 
 
 def _write_data(directory: Path, task: ScaffoldTask) -> None:

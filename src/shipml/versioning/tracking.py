@@ -7,8 +7,10 @@ serving need it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -123,8 +125,9 @@ class Tracker:
     ) -> None:
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-        # shipml reports what it trained and registered; MLflow's INFO lines repeat it.
-        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+        # MLflow's loggers go through shipml's logging configuration (quiet unless -v),
+        # instead of a handler of MLflow's own on stderr.
+        os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.model_name = model_name
@@ -161,6 +164,7 @@ class Tracker:
         """
         import mlflow
 
+        _mlflow_prints_follow_logging()
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
         client = self._client()
@@ -228,6 +232,7 @@ class Tracker:
         """Load the model `alias` points at, with its baseline."""
         import mlflow
 
+        _mlflow_prints_follow_logging()
         info = self.resolve(alias)
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
@@ -253,7 +258,49 @@ class Tracker:
             return baseline
 
 
+def _mlflow_verbose() -> bool:
+    """Whether MLflow's own output is wanted: its logger lets INFO through (`shipml -v`)."""
+    return logging.getLogger("mlflow").isEnabledFor(logging.INFO)
+
+
+class _MlflowPrints:
+    """Where MLflow's `eprint` writes ("Successfully registered model ..."): INFO lines of
+    the `mlflow` logger, shown only at -v like MLflow's other lines."""
+
+    enabled = True  # MLflow's own disable_logging() and enable_logging() set this
+
+    def write(self, text: str) -> int:
+        """Log each non-blank line of `text` at INFO."""
+        if self.enabled:
+            for line in text.splitlines():
+                if line.strip():
+                    logging.getLogger("mlflow").info(line)
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+
+def _mlflow_prints_follow_logging() -> None:
+    """Send MLflow's prints through logging (once; `eprint` reads this module global)."""
+    from mlflow.utils import logging_utils
+
+    if not isinstance(logging_utils.MLFLOW_LOGGING_STREAM, _MlflowPrints):
+        # Duck-typed: eprint only calls write and flush; (dis|en)able_logging set `enabled`.
+        logging_utils.MLFLOW_LOGGING_STREAM = _MlflowPrints()  # type: ignore[assignment]
+
+
 def _log_model(
+    model: Any, example: pd.DataFrame, output: pd.DataFrame | None, registered_name: str
+) -> Any:
+    """Log the model; MLflow's warnings about its schema inference show only if verbose."""
+    with warnings.catch_warnings():
+        if not _mlflow_verbose():
+            warnings.filterwarnings("ignore", module=r"mlflow\.")
+        return _log_model_flavor(model, example, output, registered_name)
+
+
+def _log_model_flavor(
     model: Any, example: pd.DataFrame, output: pd.DataFrame | None, registered_name: str
 ) -> Any:
     """Log with the scikit-learn flavor when possible, else as a pickled pyfunc."""
