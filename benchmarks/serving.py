@@ -8,10 +8,13 @@ by side and are measured in turns, `--rounds` times, one at a time while the oth
 on a shared machine whose speed drifts, each server sees the same conditions.
 
     python benchmarks/serving.py [--requests 2000] [--seconds 20] [--clients 16]
-                                 [--rounds 4] [--soak 60]
+                                 [--rounds 4] [--soak 60] [--compare OTHER/src]
 
 `--soak S` also runs shipml for S seconds under 32 clients and reports errors and the
-growth of its resident memory. The last line printed is one JSON object with every figure.
+growth of its resident memory. `--compare DIR` adds a fourth server, "before": shipml
+imported from DIR (another checkout's `src`), measured in the same turns, so a change is
+judged against the code before it under the same conditions. The last line printed is one
+JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -161,7 +164,7 @@ def main() -> None:
         return
     workdir = Path(tempfile.mkdtemp(prefix="shipml-bench-"))
     try:
-        targets = _prepare(workdir)
+        targets = _prepare(workdir, options.compare)
         with contextlib.ExitStack() as servers:
             urls = {t.name: servers.enter_context(_server(t, workdir))[0] for t in targets}
             figures = _measure_in_turns(targets, urls, options)
@@ -208,12 +211,13 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
     parser.add_argument("--rounds", type=int, default=4, help="turns taken by each server")
     parser.add_argument("--soak", type=float, default=0.0, help="soak seconds (0: no soak)")
+    parser.add_argument("--compare", help="another checkout's src directory, served as 'before'")
     parser.add_argument("--client", help=argparse.SUPPRESS)  # internal: run as the client
     return parser.parse_args()
 
 
-def _prepare(workdir: Path) -> list[Target]:
-    """Write the project, train and register the model; the three servers to measure."""
+def _prepare(workdir: Path, compare: str | None = None) -> list[Target]:
+    """Write the project, train and register the model; the servers to measure."""
     project_dir = workdir / "project"
     project_dir.mkdir()
     for name, source in (("contracts.py", CONTRACTS), ("steps.py", STEPS)):
@@ -235,14 +239,13 @@ def _prepare(workdir: Path) -> list[Target]:
     python = sys.executable
     shipml_cli = [python, "-c", "from shipml.cli import app; app()"]
     mlflow_cli = [python, "-m", "mlflow"]
+    serve = [*shipml_cli, "serve", "--project", str(project_dir), "--port", "{port}"]
+    before = (
+        [Target("before", serve, "/predict", RECORD, {"PYTHONPATH": compare})] if compare else []
+    )
     return [
-        Target(
-            "shipml",
-            [*shipml_cli, "serve", "--project", str(project_dir), "--port", "{port}"],
-            "/predict",
-            RECORD,
-            {},
-        ),
+        Target("shipml", serve, "/predict", RECORD, {}),
+        *before,
         Target(
             "bare",
             [python, str(workdir / "bare_server.py"), str(model_file), "{port}"],
@@ -389,6 +392,14 @@ def _report(
         "p50_faster_than_mlflow": ratios["p50_x_mlflow"] < 1.0,
         "throughput_above_mlflow": ratios["throughput_x_mlflow"] > 1.0,
     }
+    if "before" in figures:
+        before = figures["before"]
+        ratios["p50_x_before"] = _ratio(
+            shipml["sequential"]["p50_ms"], before["sequential"]["p50_ms"]
+        )
+        ratios["throughput_x_before"] = _ratio(
+            shipml["concurrent"]["rps"], before["concurrent"]["rps"]
+        )
     if soak is not None:
         goals["soak_no_errors_and_rss_growth_under_10pct"] = (
             soak["errors"] == 0 and soak["rss_growth"] < 0.10

@@ -1,21 +1,47 @@
-"""An example record for the API docs: the contract's own examples, else one made from it.
+"""The API description: the pipeline's contracts as the body and answer of /predict, with
+an example record the contract accepts.
 
-A made-up record follows the JSON schema of the contract: a field's `examples`, its
-default, the first allowed value, a number inside its bounds, a date, a string matching
-its pattern. Whatever is offered, only a record the contract accepts is used.
+FastAPI is not given the input contract as a body parameter: it would parse every record
+with Pydantic, while the records are checked as one frame by the contracts engine, with
+the same diagnoses as batch. The request body is described here instead, on the route
+FastAPI documents /predict with (it is served by a plain Starlette route).
+
+The example record is the contract's own examples, else one made from it: it follows the
+JSON schema of the contract (a field's `examples`, its default, the first allowed value, a
+number inside its bounds, a date, a string matching its pattern). Whatever is offered, only
+a record the contract accepts is used.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from re import _parser as regex_parser  # type: ignore[attr-defined]
 from typing import Any
 
 import pandas as pd
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from shipml.contracts import validate
+from shipml.serving.shapes import (
+    JSON,
+    ErrorBody,
+    LimitErrorBody,
+    Record,
+    RejectionBody,
+    json_bytes,
+    predict_body,
+)
+from shipml.versioning.tracking import ModelRef
 
+REF_TEMPLATE = "#/components/schemas/{model}"
+PREDICT = "/predict"
+EXAMPLE_REQUEST_ID = "0b5c7d0e9a8f4e21"
 _FORMATS = {
     "date-time": "2026-01-01T12:00:00Z",
     "date": "2026-01-01",
@@ -28,7 +54,87 @@ _FORMATS = {
 _CATEGORY_CHARACTERS = {"DIGIT": "0", "WORD": "a", "SPACE": " "}
 
 
-def example_record(contract: type[BaseModel]) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Examples:
+    """A record the input contract accepts, and what /predict answered it (when it was scored)."""
+
+    record: Record
+    answer: tuple[ModelRef, list[Record]] | None
+
+
+def predict_responses(*, authenticated: bool) -> dict[int | str, dict[str, Any]]:
+    """The documented answers of /predict besides the model's schema."""
+    responses: dict[int | str, dict[str, Any]] = {
+        400: {"model": ErrorBody, "description": "Malformed JSON"},
+        413: {"model": LimitErrorBody, "description": "Body above the size limit"},
+        422: {"model": RejectionBody, "description": "Records that break the contract"},
+        503: {"model": ErrorBody, "description": "Overloaded or shutting down; retry"},
+    }
+    if authenticated:
+        responses[401] = {"model": ErrorBody, "description": "Missing or wrong API key"}
+    return responses
+
+
+def describe_predict(
+    app: FastAPI,
+    route: APIRoute,
+    contract: type[BaseModel],
+    *,
+    max_records: int,
+    examples: Examples | None,
+) -> None:
+    """Make the app's OpenAPI document show /predict as `route` describes it.
+
+    The route is not mounted (a plain Starlette route serves /predict); the body shown is
+    `contract`, one record or a list of them. The answer's example is the body the server
+    sent for the example record, byte for byte.
+    """
+    refs, definitions = models_json_schema([(contract, "validation")], ref_template=REF_TEMPLATE)
+    record = refs[(contract, "validation")]
+    schema = {
+        "anyOf": [
+            record,
+            {"type": "array", "items": record, "minItems": 1, "maxItems": max_records},
+        ]
+    }
+    content: dict[str, Any] = {"schema": schema}
+    if examples is not None:
+        content["examples"] = {
+            "one record": {"value": examples.record},
+            "a list of records": {"value": [examples.record, examples.record]},
+        }
+    body = {"required": True, "content": {JSON: content}}
+    answer = None
+    if examples is not None and examples.answer is not None:
+        model, rows = examples.answer
+        answer = json.loads(json_bytes(predict_body(EXAMPLE_REQUEST_ID, model, rows)))
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        predict = get_openapi(title=app.title, version=app.version, routes=[route])
+        document["paths"] = {**predict["paths"], **document["paths"]}
+        components = document.setdefault("components", {})
+        for kind, found in predict.get("components", {}).items():
+            components.setdefault(kind, {}).update(found)
+        schemas = components.setdefault("schemas", {})
+        for name, definition in definitions.get("$defs", {}).items():
+            schemas.setdefault(name, definition)
+        operation = document["paths"][PREDICT]["post"]
+        operation["requestBody"] = body
+        if answer is not None:
+            operation["responses"]["200"]["content"][JSON]["example"] = answer
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+# --- an example record -----------------------------------------------------------------------
+
+
+def example_record(contract: type[BaseModel]) -> Record | None:
     """A record that satisfies `contract`, or None when none can be found."""
     schema = contract.model_json_schema()
     offered = [e for e in schema.get("examples", []) if isinstance(e, dict)]
