@@ -40,6 +40,7 @@ def serve(
 ) -> None:
     """Serve the model: POST /predict, GET /health, /ready, /model, /metrics and /docs."""
     from shipml.logs import logging_config
+    from shipml.serving import server_options
 
     project = open_project(project_dir)
     settings = project.settings.serving
@@ -51,6 +52,7 @@ def serve(
         "log_config": log_config,
         "access_log": settings.access_log,
         "timeout_graceful_shutdown": 30,
+        **server_options(settings),
     }
     workers = workers or settings.workers
     if workers == 1:

@@ -4,6 +4,7 @@ from shipml.errors import ServingError
 from shipml.serving.app import PROJECT_VARIABLE, create_app, server_app
 from shipml.serving.metrics import MULTIPROCESS_VARIABLE
 from shipml.serving.model import check_model
+from shipml.serving.server import server_options
 
 __all__ = [
     "MULTIPROCESS_VARIABLE",
@@ -12,4 +13,5 @@ __all__ = [
     "check_model",
     "create_app",
     "server_app",
+    "server_options",
 ]

@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -48,11 +49,13 @@ from shipml.serving.model import (
     load_model,
     prediction_buckets,
     prediction_column,
+    unreachable,
     without_password,
 )
 from shipml.serving.monitor import OnEvaluated, OnlineMonitor
 from shipml.serving.routes import Parts, add_routes, served_paths
 from shipml.serving.scoring import Failed, MicroBatcher, PredictionService, Rejected, Scored, Scorer
+from shipml.serving.server import LIMITS, ConnectionLimits, redact_access_log
 from shipml.serving.shapes import Record
 from shipml.store import RunStore
 from shipml.versioning.tracking import LoadedModel, ModelRef, ModelVersionInfo, Tracker
@@ -65,7 +68,7 @@ FINAL_FLUSH_SECONDS = 10.0
 REGISTRY = "registry"
 STORE = "store"
 
-Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[dict[str, Any]]]
 
 
 def create_app(
@@ -90,7 +93,7 @@ def create_app(
     app = FastAPI(
         title=f"{project.name} predictions",
         description=f"Pipeline {project.pipeline!r}, served by shipml.",
-        lifespan=_lifespan(parts.runtime, served),
+        lifespan=_lifespan(parts.runtime, served, ConnectionLimits.of(parts.settings)),
     )
     documented = add_routes(app, parts, output=online.output)
     max_records = project.settings.serving.max_records
@@ -126,13 +129,20 @@ def _assemble(
     service = PredictionService(Scorer(project.pipeline), slot, metrics, monitor, column)
     assert online.input is not None
     example = example_record(online.input)
-    examples = None if example is None else Examples(example, _warm_up(service, served, example))
+    examples = None
+    if example is not None:
+        answer = _warm_up(service, served, example)
+        if settings.api_key is not None:  # the docs are open: no real prediction in them
+            made = example_record(online.output) if online.output is not None else None
+            answer = None if made is None else (served.ref, [made])
+        examples = Examples(example, answer)
     health = Health(problems={STORE: "not checked yet"})
     watch = Watch(
         health=health,
         slot=slot,
         metrics=metrics,
         store=lambda: project.store,
+        store_url=str(project.settings.store.url),
         tracker=tracker,
         alias=project.settings.model.alias,
         warm_up=lambda candidate: _check_candidate(service, candidate, example),
@@ -149,13 +159,13 @@ def _assemble(
     return Parts(settings, runtime, slot, health, metrics, monitor), examples
 
 
-def _lifespan(runtime: Runtime, served: ServedModel) -> Lifespan:
+def _lifespan(runtime: Runtime, served: ServedModel, limits: ConnectionLimits) -> Lifespan:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         await runtime.start()
         log.info("serving %s v%s", served.ref.name, served.ref.version)
         try:
-            yield
+            yield {LIMITS: limits}  # the server's protocol reads them (shipml.serving.server)
         finally:
             await runtime.stop()
 
@@ -305,19 +315,32 @@ class Watch:
     slot: ModelSlot
     metrics: ServingMetrics
     store: Callable[[], RunStore]
+    store_url: str
     tracker: Tracker | None  # None: the model was handed to the app, no registry to watch
     alias: str
     warm_up: Callable[[ServedModel], None]  # raises to refuse the new version
     interval: float
     timeout: float
-    _resolve: Probe[ModelVersionInfo] | None = field(init=False, default=None)
-    _ping: Probe[object] = field(init=False)
+    _resolve: Probe[ModelVersionInfo | str] | None = field(init=False, default=None)
+    _ping: Probe[str | None] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._ping = Probe(lambda: self.store().runs(limit=1), self.timeout)
+        def ping() -> str | None:
+            """Nothing when the store answers, or why it cannot be reached."""
+            cause = unreachable(self.store_url, self.timeout)
+            if cause is None:
+                self.store().runs(limit=1)
+            return cause
+
+        self._ping = Probe(ping, self.timeout)
         if self.tracker is not None:
-            tracker, alias = self.tracker, self.alias
-            self._resolve = Probe(lambda: tracker.resolve(alias), self.timeout)
+            tracker, alias, timeout = self.tracker, self.alias, self.timeout
+
+            def resolve() -> ModelVersionInfo | str:
+                """The version the alias names, or why the registry cannot be reached."""
+                return unreachable(tracker.tracking_uri, timeout) or tracker.resolve(alias)
+
+            self._resolve = Probe(resolve, self.timeout)
 
     async def run(self) -> None:
         """Check, then check again every `interval` seconds, until cancelled."""
@@ -330,21 +353,31 @@ class Watch:
         await asyncio.gather(self._check_store(), self._check_registry())
 
     async def _check_store(self) -> None:
+        where = without_password(self.store_url)
         try:
-            await self._ping()
+            cause = await self._ping()
         except Exception as error:
-            self.health.down(STORE, first_line(error))
+            self.health.down(
+                STORE, f"store at {where} failed: {without_password(first_line(error))}"
+            )
+            return
+        if cause is not None:
+            self.health.down(STORE, f"store unreachable at {where}: {cause}")
         else:
             self.health.up(STORE)
 
     async def _check_registry(self) -> None:
         if self._resolve is None or self.tracker is None:
             return
+        where = without_password(self.tracker.tracking_uri)
         try:
             info = await self._resolve()
         except Exception as error:
-            where = without_password(self.tracker.tracking_uri)
-            self.health.down(REGISTRY, f"{where}: {first_line(error)}")
+            cause = without_password(first_line(error))
+            self.health.down(REGISTRY, f"registry at {where} failed: {cause}")
+            return
+        if isinstance(info, str):
+            self.health.down(REGISTRY, f"registry unreachable at {where}: {info}")
             return
         self.health.up(REGISTRY)
         if info.ref.version != self.slot.current.ref.version:
@@ -385,6 +418,7 @@ class Watch:
 def server_app(project: Project) -> FastAPI:
     """`create_app(project)` for a process that does nothing but serve it."""
     app = create_app(project)
+    redact_access_log()
     # A full garbage collection walks every object of the process: with pandas, scikit-learn
     # and MLflow loaded, about 250 ms during which no request moves. What exists now (modules,
     # the model) lives as long as the server: frozen, it is left out of every collection.

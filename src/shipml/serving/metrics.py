@@ -26,6 +26,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shipml.contracts import ValidationReport
@@ -162,6 +163,9 @@ class ServingMetrics:
 # --- per request ---------------------------------------------------------------------------
 
 HEADER = b"x-request-id"
+CLIENT_CLOSED = 499  # as nginx counts a request whose client went away
+CLIENT_TIMED_OUT = 408
+TIMED_OUT = "shipml.timed_out"  # set in a request's scope by the server when its body was late
 _ACCEPTED_ID = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,128}")
 
 
@@ -195,6 +199,15 @@ class RequestContextMiddleware:
         with request_context(request_id):
             try:
                 await self.app(scope, receive, send_with_id)
+            except ClientDisconnect:  # nobody to answer: counted, and not a server error
+                timed_out = scope.get(TIMED_OUT)
+                status = CLIENT_TIMED_OUT if timed_out else CLIENT_CLOSED
+                log.info(
+                    "%s %s: %s",
+                    scope["method"],
+                    scope["path"],
+                    timed_out or "the client disconnected before sending the whole request",
+                )
             except Exception:
                 log.exception("unhandled error answering %s %s", scope["method"], scope["path"])
                 if response_started:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_args
+from urllib.parse import urlsplit
 
 import annotated_types
 import numpy as np
@@ -36,6 +38,8 @@ T = TypeVar("T")
 
 # Loading downloads and unpickles the model: it may take this many times the timeout.
 LOAD_TIMEOUT_FACTOR = 4
+_CONNECT_SECONDS = 5.0
+_DEFAULT_PORTS = {"http": 80, "https": 443, "postgresql": 5432, "mysql": 3306, "mssql": 1433}
 _BUCKETS = 20
 
 
@@ -181,9 +185,15 @@ def _ask(project: Project, timeout: float, question: Callable[[Tracker, str], T]
     import mlflow.pyfunc
     import mlflow.sklearn  # noqa: F401
 
+    # MLflow logs each failed attempt on its database with the error and its traceback; the
+    # server says it once, in one line (at startup, in /ready and when it goes down).
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     alias = project.settings.model.alias
     tracker = project.tracker
     where = without_password(tracker.tracking_uri)
+    cause = unreachable(tracker.tracking_uri, timeout)
+    if cause is not None:
+        raise ServingError(f"registry unreachable at {where}: {cause}")
     try:
         return call_within(lambda: question(tracker, alias), timeout)
     except ProbeTimeout:
@@ -199,6 +209,43 @@ def _ask(project: Project, timeout: float, question: Callable[[Tracker, str], T]
             f"cannot load {tracker.model_name}@{alias} from the registry at {where}: "
             f"{first_line(error)}"
         ) from None
+
+
+def unreachable(uri: str, timeout: float) -> str | None:
+    """Why the server behind a registry or database URI takes no connection, or None.
+
+    Only a TCP connection is tried (no credentials, no protocol): it tells "down" from
+    "up" in milliseconds, where MLflow would retry for minutes. URIs without a network
+    address (a SQLite file, a local directory) are not checked.
+    """
+    address = _address(uri)
+    if address is None:
+        return None
+    host, port = address
+    try:
+        with socket.create_connection(address, timeout=min(timeout, _CONNECT_SECONDS)):
+            return None
+    except socket.gaierror:
+        return f"host {host!r} not found"
+    except ConnectionRefusedError:
+        return f"connection refused by {host} port {port}"
+    except TimeoutError:
+        return f"no connection to {host} port {port} within {min(timeout, _CONNECT_SECONDS):g} s"
+    except OSError as error:
+        return f"cannot connect to {host} port {port}: {error.strerror or error}"
+
+
+def _address(uri: str) -> tuple[str, int] | None:
+    """The host and port of a network URI (http(s), or a database's), else None."""
+    parts = urlsplit(uri)
+    scheme = parts.scheme.split("+", 1)[0].lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    if default is None or not parts.hostname:
+        return None
+    try:
+        return parts.hostname, parts.port or default
+    except ValueError:  # a port that is not a number: MLflow will say so
+        return None
 
 
 def in_thread(function: Callable[[], T]) -> Future[T]:
@@ -251,5 +298,5 @@ def first_line(error: BaseException) -> str:
 
 
 def without_password(uri: str) -> str:
-    """`uri` with the password of any user:password@ part masked."""
+    """`uri` (or any text) with the password of each user:password@ part masked."""
     return re.sub(r"(//[^/:@]+):[^/@]*@", r"\1:***@", uri)

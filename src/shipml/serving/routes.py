@@ -163,16 +163,23 @@ async def _alive() -> Response:
     summary="Model loaded, registry and store reachable",
 )
 async def _ready(request: Request) -> Response:
-    """200 when ready to serve, else 503 naming what is wrong."""
+    """200 when ready to serve, else 503 naming what is wrong.
+
+    When an API key is set, a caller without it learns only whether the server is ready.
+    """
     parts = _parts(request)
     parts.runtime.ensure_started()
     health = parts.health
+    status = 200 if health.ready else 503
+    key = parts.settings.api_key
+    if key is not None and not _carries(request, key.get_secret_value().encode()):
+        return json_response(status, {"ready": health.ready})
     content = ReadyBody(
         ready=health.ready,
         model=ModelStamp.of(parts.slot.current.ref),
         problems=dict(health.problems),
     )
-    return json_response(200 if health.ready else 503, content)
+    return json_response(status, content.model_dump(exclude_none=True))
 
 
 @_keyed.get("/model", response_model=ModelBody, summary="Model served")
@@ -210,9 +217,7 @@ def api_key_check(key: SecretStr) -> KeyCheck:
     expected = key.get_secret_value().encode()
 
     def check(request: Request) -> None:
-        scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
-        provided = token.encode() if scheme.lower() == "bearer" else b""
-        if not hmac.compare_digest(provided, expected):
+        if not _carries(request, expected):
             raise ApiError(
                 401,
                 "missing or wrong API key: send the header Authorization: Bearer <key>",
@@ -220,6 +225,13 @@ def api_key_check(key: SecretStr) -> KeyCheck:
             )
 
     return check
+
+
+def _carries(request: Request, key: bytes) -> bool:
+    """Whether the request sends `Authorization: Bearer <key>` (compared in constant time)."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    provided = token.encode() if scheme.lower() == "bearer" else b""
+    return hmac.compare_digest(provided, key)
 
 
 def api_key_guard(key: SecretStr) -> Guard:

@@ -9,6 +9,7 @@ error (`ErrorBody`), and the bodies of /health, /ready and /model.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,8 @@ from shipml.versioning.tracking import ModelRef, ModelVersionInfo
 JSON = "application/json"
 Record = dict[str, Any]
 _SHOWN = 5
+# JSON's escape of half a UTF-16 pair: only a body holding one can carry a lone surrogate.
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 # --- answers -----------------------------------------------------------------------------
@@ -63,6 +66,7 @@ class RejectionBody(ErrorBody):
     boundary: str | None = Field(default=None, description="Where they broke it: step.side.")
     report: ValidationReport | None = None
     limit: int | None = Field(default=None, description="The most records a request may hold.")
+    field: str | None = Field(default=None, description="The field whose text is not valid.")
 
     @classmethod
     def of_report(cls, request_id: str, boundary: str, report: ValidationReport) -> RejectionBody:
@@ -81,11 +85,14 @@ class HealthBody(BaseModel):
 
 
 class ReadyBody(BaseModel):
-    """Whether the server can serve: model loaded, registry and store reachable."""
+    """Whether the server can serve: model loaded, registry and store reachable.
+
+    When an API key is set, a caller without it gets `ready` alone.
+    """
 
     ready: bool
-    model: ModelStamp
-    problems: dict[str, str] = Field(default_factory=dict)
+    model: ModelStamp | None = None
+    problems: dict[str, str] | None = None
 
 
 class ModelBody(BaseModel):
@@ -210,7 +217,57 @@ def parse_records(body: bytes, limit: int) -> list[Record]:
             f"every record must be a JSON object; record {shown}{more} "
             f"is {_json_type(records[not_objects[0]])}",
         )
+    if _ESCAPED_SURROGATE.search(body):
+        _refuse_lone_surrogates(records)
     return records
+
+
+def _refuse_lone_surrogates(records: list[Record]) -> None:
+    """422 naming the first field whose text holds half of a UTF-16 pair (`"\\ud800"`).
+
+    JSON may escape one, Python keeps it in a `str`, but it is not Unicode text: encoding it
+    fails deep in the steps (pyarrow strings, regular expressions, the answer).
+    """
+    for place, record in enumerate(records):
+        where = _lone_surrogate(record, "")
+        if where is not None:
+            raise ApiError(
+                422,
+                f"record {place}, field '{where}': a lone UTF-16 surrogate (as \"\\ud800\") "
+                "is not valid text; send the whole character or its surrogate pair",
+                details={"field": where},
+            )
+
+
+def _lone_surrogate(value: Any, path: str) -> str | None:
+    """Where in `value` (`path`, extended into lists and objects) text holds a lone surrogate."""
+    if isinstance(value, str):
+        return None if _encodable(value) else path
+    if isinstance(value, list):
+        for position, item in enumerate(value):
+            if (where := _lone_surrogate(item, f"{path}[{position}]")) is not None:
+                return where
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            named = f"{path}.{_shown(key)}" if path else _shown(key)
+            if not _encodable(key):
+                return named
+            if (where := _lone_surrogate(item, named)) is not None:
+                return where
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(name: str) -> str:
+    """`name`, its lone surrogates written as escapes (so the message itself is valid text)."""
+    return name.encode("utf-8", "backslashreplace").decode()
 
 
 def _too_large(size: str, limit: int) -> ApiError:
