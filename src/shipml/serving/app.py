@@ -37,7 +37,13 @@ from shipml.monitoring import WindowEvaluation
 from shipml.pipeline import Pipeline
 from shipml.project.project import Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
-from shipml.serving.docs import Examples, describe_predict, example_record
+from shipml.serving.docs import (
+    Examples,
+    describe_predict,
+    example_record,
+    example_records,
+    serve_docs,
+)
 from shipml.serving.metrics import RequestContextMiddleware, ServingMetrics
 from shipml.serving.model import (
     LOAD_TIMEOUT_FACTOR,
@@ -58,7 +64,7 @@ from shipml.serving.scoring import Failed, MicroBatcher, PredictionService, Reje
 from shipml.serving.server import LIMITS, ConnectionLimits, redact_access_log
 from shipml.serving.shapes import Record
 from shipml.store import RunStore
-from shipml.versioning.tracking import LoadedModel, ModelRef, ModelVersionInfo, Tracker
+from shipml.versioning.tracking import LoadedModel, ModelVersionInfo, Tracker
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +99,12 @@ def create_app(
     app = FastAPI(
         title=f"{project.name} predictions",
         description=f"Pipeline {project.pipeline!r}, served by shipml.",
+        docs_url=None,  # served by serve_docs, without a CDN
+        redoc_url=None,
         lifespan=_lifespan(parts.runtime, served, ConnectionLimits.of(parts.settings)),
     )
     documented = add_routes(app, parts, output=online.output)
+    serve_docs(app)
     max_records = project.settings.serving.max_records
     describe_predict(app, documented, online.input, max_records=max_records, examples=examples)
     parts.metrics.label_endpoints(served_paths(app.routes))
@@ -128,14 +137,12 @@ def _assemble(
     )
     service = PredictionService(Scorer(project.pipeline), slot, metrics, monitor, column)
     assert online.input is not None
-    example = example_record(online.input)
-    examples = None
-    if example is not None:
-        answer = _warm_up(service, served, example)
-        if settings.api_key is not None:  # the docs are open: no real prediction in them
-            made = example_record(online.output) if online.output is not None else None
-            answer = None if made is None else (served.ref, [made])
-        examples = Examples(example, answer)
+    examples = _examples(service, served, example_records(online.input))
+    example = examples.record if examples is not None else None
+    if examples is not None and settings.api_key is not None:
+        # The docs are open to callers without the key: no real prediction in them.
+        made = example_record(online.output) if online.output is not None else None
+        examples = Examples(examples.record, None if made is None else (served.ref, [made]))
     health = Health(problems={STORE: "not checked yet"})
     watch = Watch(
         health=health,
@@ -191,18 +198,26 @@ def _alerting(project: Project, gauges: MonitoringMetrics) -> OnEvaluated:
     return on_evaluated
 
 
-def _warm_up(
-    service: PredictionService, served: ServedModel, example: Record
-) -> tuple[ModelRef, list[Record]] | None:
-    """Score the example once (first calls are slow); its answer documents /predict."""
-    outcome = service.warm_up(served, example)
-    if isinstance(outcome, Rejected):
-        log.warning("the example record was rejected: %s", outcome.report.summary())
-    elif isinstance(outcome, Failed):
-        log.warning("the example record failed at step %s:\n%s", outcome.step, outcome.traceback)
-    if not isinstance(outcome, Scored):
-        return None
-    return outcome.model, outcome.rows
+def _examples(
+    service: PredictionService, served: ServedModel, candidates: list[Record]
+) -> Examples | None:
+    """The first candidate record the service answers 200, with its answer (for the docs).
+
+    Scoring them warms the flow up (first calls are slow). When none is answered 200, the
+    docs show no example rather than one that fails.
+    """
+    failures: list[str] = []
+    for candidate in candidates:
+        outcome = service.warm_up(served, candidate)
+        if isinstance(outcome, Scored):
+            return Examples(candidate, (outcome.model, outcome.rows))
+        if isinstance(outcome, Rejected):
+            failures.append(f"rejected: {outcome.report.summary()}")
+        elif isinstance(outcome, Failed):
+            failures.append(f"failed at step {outcome.step}:\n{outcome.traceback}")
+    if failures:
+        log.warning("no example record for the docs: the last one %s", failures[-1])
+    return None
 
 
 def _check_candidate(
