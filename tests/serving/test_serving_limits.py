@@ -109,6 +109,7 @@ def test_headers_above_the_limits_get_431_and_the_server_does_not_grow(
             pass
     answers = [_answer(giant) for giant in giants]
     rss_after = server.memory_info().rss
+    print(f"server RSS {rss_before / 2**20:.1f} -> {rss_after / 2**20:.1f} MB")
 
     # A header just above the limit, and too many fields: read whole, then answered.
     large = _connect(url)
