@@ -258,6 +258,12 @@ class ServingSettings(Section):
     workers: int = Field(default=1, ge=1)
     max_records: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1)
+    # What one client connection may hold (a 431, 408 or 503 beyond; see shipml.serving.server)
+    max_header_bytes: int = Field(default=16_384, ge=1024)
+    max_headers: int = Field(default=100, ge=1)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_connections: int = Field(default=500, ge=1)
     batch_wait_ms: float = Field(default=2.0, ge=0)
     metrics_require_auth: bool = False
     access_log: bool = True  # one line per request (uvicorn's access log, with the request id)

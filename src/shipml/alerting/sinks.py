@@ -11,6 +11,8 @@
   them explicitly.
 
 The webhook URL is a secret (`SHIPML_ALERTS__WEBHOOK_URL`): it is never logged nor shown.
+httpx logs every request with its URL at INFO: on httpx's and httpcore's loggers, URLs lose
+their credentials, path and query (`HiddenUrlPaths`), whatever logging the process set up.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import atexit
 import json
 import logging
 import queue
+import re
 import threading
 import time
 import weakref
@@ -40,6 +43,7 @@ IDLE_SECONDS = 1.0  # a webhook thread without work for this long ends
 MAX_EXIT_WAIT_SECONDS = 60.0
 
 logger = logging.getLogger(__name__)
+HTTP_CLIENT_LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.proxy")
 _LOG_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "critical": logging.CRITICAL}
 _RETRYABLE_STATUS = 429
 
@@ -134,7 +138,7 @@ class WebhookSink:
     @property
     def longest_delivery_seconds(self) -> float:
         """How long one alert can take: every attempt timing out, plus the backoffs."""
-        backoffs = sum(self._backoff * 2**attempt for attempt in range(self._retries))
+        backoffs = sum(self._backoff * 2.0**attempt for attempt in range(self._retries))
         return self._timeout * (self._retries + 1) + backoffs
 
     @property
@@ -229,6 +233,26 @@ class _Problem:
 
 
 _webhooks: weakref.WeakSet[WebhookSink] = weakref.WeakSet()
+
+
+class HiddenUrlPaths(logging.Filter):
+    """URLs in a log line keep their scheme and host only: `http://host:8080/***`."""
+
+    _URL = re.compile(r"(https?://)(?:[^/@\s\"']*@)?([^/?#\s\"']+)[^\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message when it shows a URL; never drops a record."""
+        message = record.getMessage()
+        hidden = self._URL.sub(r"\1\2/***", message)
+        if hidden != message:
+            record.msg, record.args = hidden, None
+        return True
+
+
+_hidden_url_paths = HiddenUrlPaths()
+for _name in HTTP_CLIENT_LOGGERS:
+    if _hidden_url_paths not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(_hidden_url_paths)
 
 
 @atexit.register

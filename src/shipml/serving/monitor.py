@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
@@ -40,7 +40,7 @@ from shipml.monitoring import (
 )
 from shipml.pipeline import StepTiming
 from shipml.project.history import EVALUATION, WINDOW
-from shipml.serving.probes import first_line
+from shipml.serving.model import first_line
 from shipml.store import RunStore
 from shipml.versioning.tracking import ModelRef
 
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 InScoringThread = Callable[[Callable[[], None]], Awaitable[None]]
 OnEvaluated = Callable[[str, datetime, WindowEvaluation], None]
 
-KIND = "online"
+KIND: Final = "online"
 PROFILE = WINDOW
 LATENCY = "latency"
 SUMMARY_ROWS = 2048  # rows buffered before they are folded into the window's profile
