@@ -13,6 +13,7 @@ from shipml.store.records import (
     RunDetail,
     RunRecord,
     StepRecord,
+    UndeliveredRecord,
     ValidationRecord,
 )
 from shipml.store.store import RunStore
@@ -30,5 +31,6 @@ __all__ = [
     "StepRecord",
     "StoreError",
     "StoreUnavailable",
+    "UndeliveredRecord",
     "ValidationRecord",
 ]

@@ -30,6 +30,7 @@ def start_run(
     window_end: datetime | None,
     lineage: Mapping[str, Any],
     engine: str,
+    trigger: str | None = None,
 ) -> Run:
     """Insert a run in status `running`; its attempt counts earlier runs of the same window."""
     run = Run(
@@ -41,6 +42,7 @@ def start_run(
         window_end=to_utc_or_none(window_end, "window_end"),
         started_at=utc_now(),
         engine=check_choice(engine, ENGINES, "engine"),
+        trigger=check_optional_text(trigger, "trigger", 16),
         **_lineage_columns(lineage),
     )
     run.attempt = 1 + _earlier_attempts(session, run)
@@ -60,6 +62,7 @@ def finish_run(
     """Record how a running run ended; row counts and outcome fields left None stay unset.
 
     `lineage` adds versions learnt while the run went on (the data version, once read).
+    Without `rows_invalid`, it is what `rows_in` and `rows_valid` leave: in = valid + invalid.
     """
     run = require_run(session, run_id)
     check_choice(status, FINAL_STATUSES, "final run status")
@@ -70,6 +73,8 @@ def finish_run(
     for name, value in counts.items():
         if value is not None:
             setattr(run, name, check_count(value, name))
+    if counts.get("rows_invalid") is None and run.rows_in is not None and run.rows_valid is not None:
+        run.rows_invalid = max(run.rows_in - run.rows_valid, 0)
     for name, value in outcome.items():
         if value is not None:
             setattr(run, name, check_text(value, name, _max_length(name), allow_empty=True))
@@ -144,6 +149,47 @@ def batch_resume_point(session: Session, pipeline: str) -> datetime | None:
     first_tried = select(Run.window_start).where(*batch).order_by(Run.window_start).limit(1)
     found = session.execute(last_success).scalar_one_or_none()
     return found or session.execute(first_tried).scalar_one_or_none()
+
+
+def later_window_finished(
+    session: Session, pipeline: str, kind: str, window_start: datetime
+) -> bool:
+    """Whether a window of `kind` after `window_start` already finished (succeeded or failed)."""
+    query = select(Run.id).where(
+        Run.pipeline == pipeline,
+        Run.kind == check_choice(kind, RUN_KINDS, "run kind"),
+        Run.window_start > to_utc(window_start, "window_start"),
+        Run.status.in_(("succeeded", "failed")),
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def last_window_end(session: Session, pipeline: str, trigger: str) -> datetime | None:
+    """The end of the latest batch window that `trigger` (e.g. "scheduler") started."""
+    query = (
+        select(Run.window_end)
+        .where(Run.pipeline == pipeline, Run.kind == "batch", Run.trigger == trigger)
+        .order_by(Run.window_start.desc())
+        .limit(1)
+    )
+    return session.execute(query).scalar_one_or_none()
+
+
+def latest_window_statuses(
+    session: Session, pipeline: str, kind: str, start: datetime, end: datetime
+) -> dict[datetime, str]:
+    """The status of the latest attempt of each window starting in [start, end]."""
+    query = (
+        select(Run.window_start, Run.status)
+        .where(
+            Run.pipeline == pipeline,
+            Run.kind == check_choice(kind, RUN_KINDS, "run kind"),
+            Run.window_start >= to_utc(start, "start"),
+            Run.window_start <= to_utc(end, "end"),
+        )
+        .order_by(Run.window_start, Run.attempt, Run.started_at)
+    )
+    return {to_utc(when, "window_start"): status for when, status in session.execute(query)}
 
 
 def list_runs(session: Session, *, limit: int, pipeline: str | None, kind: str | None) -> list[Run]:
