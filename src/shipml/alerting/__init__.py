@@ -1,7 +1,8 @@
 """Alerts: one open alert per (pipeline, rule, column) in the run store, sent once to sinks.
 
 `raise_alerts` opens, refreshes and closes alerts in the store; only newly opened ones go to
-the sinks (the log, and a webhook when `SHIPML_ALERTS__WEBHOOK_URL` is set).
+the sinks (the log, and a webhook when `SHIPML_ALERTS__WEBHOOK_URL` is set). `windows` keeps
+alert state in window time: failed windows, missing input, and past windows held back.
 """
 
 from shipml.alerting.sinks import (
@@ -12,17 +13,48 @@ from shipml.alerting.sinks import (
     LogSink,
     WebhookSink,
 )
-from shipml.alerting.state import checks_of, has_critical, raise_alerts, raise_window_alerts
+from shipml.alerting.state import (
+    checks_of,
+    has_critical,
+    notify,
+    raise_alerts,
+    raise_window_alerts,
+)
+from shipml.alerting.windows import (
+    BACKFILL_SUMMARY,
+    MISSING_INPUT,
+    WINDOW_FAILED,
+    HeldFinding,
+    clear_failure,
+    clear_missing_input,
+    held,
+    is_past,
+    notify_backfill,
+    raise_failure,
+    raise_missing_input,
+)
 
 __all__ = [
     "ALERT_LOGGER",
+    "BACKFILL_SUMMARY",
+    "MISSING_INPUT",
+    "WINDOW_FAILED",
     "AlertNotice",
     "AlertSink",
     "AlertsSettings",
+    "HeldFinding",
     "LogSink",
     "WebhookSink",
     "checks_of",
+    "clear_failure",
+    "clear_missing_input",
     "has_critical",
+    "held",
+    "is_past",
+    "notify",
+    "notify_backfill",
     "raise_alerts",
+    "raise_failure",
+    "raise_missing_input",
     "raise_window_alerts",
 ]

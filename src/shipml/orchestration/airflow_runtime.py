@@ -42,7 +42,9 @@ def fail_for_airflow(
     instance = context["ti"]
     if instance.try_number > instance.max_tries:  # this was the last try
         run_id = error.outcome.run_id if isinstance(error, WindowFailed) else None
-        alert_missing_input(project, window, cause, attempts=instance.try_number, run_id=run_id)
+        alert_missing_input(
+            project, [window], str(cause), attempts=instance.try_number, run_id=run_id
+        )
     raise error
 
 

@@ -125,7 +125,9 @@ def run_group(project: Project, window: Window, group: str, previous: str | None
     return _save_result(directory, group, result)
 
 
-def publish_window(project: Project, window: Window, *, force: bool = False) -> WindowOutcome:
+def publish_window(
+    project: Project, window: Window, *, force: bool = False, trigger: str = "run"
+) -> WindowOutcome:
     """Record the split run like `run_window` does, from what the groups left on disk."""
     directory = stage_directory(project, window)
     earlier = project.store.latest_window_run(project.name, window.start)
@@ -133,7 +135,12 @@ def publish_window(project: Project, window: Window, *, force: bool = False) -> 
         return run_window(project, window)  # skipped, without loading the model
     model = _staged_model(project, directory)
     outcome = run_window(
-        project, window, force=force, model=model, engine=StagedEngine(project, directory)
+        project,
+        window,
+        force=force,
+        model=model,
+        engine=StagedEngine(project, directory),
+        trigger=trigger,
     )
     shutil.rmtree(directory, ignore_errors=True)
     return outcome

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from shipml.alerting.state import has_critical, raise_window_alerts
+from shipml.alerting.windows import HeldFinding, held
 from shipml.monitoring import (
     END_TO_END,
     LatencyProfile,
@@ -34,21 +35,31 @@ PREDICTIONS = "predict.output"
 
 @dataclass(frozen=True)
 class Observation:
-    """A window's evaluation against the baseline, and the alerts it raised."""
+    """A window's evaluation against the baseline, and the alerts it raised (or held)."""
 
     evaluation: WindowEvaluation
     alerts: list[AlertOutcome]
+    held: list[HeldFinding]
 
     @property
     def critical(self) -> bool:
-        """Whether any alert raised by this window is critical."""
-        return has_critical(self.alerts)
+        """Whether any alert raised (or held, in a past window) by this window is critical."""
+        return has_critical(self.alerts) or any(f.severity == "critical" for f in self.held)
 
 
 def observe_window(
-    project: Project, run_id: str, window: Window, model: LoadedModel, result: FlowResult
+    project: Project,
+    run_id: str,
+    window: Window,
+    model: LoadedModel,
+    result: FlowResult,
+    *,
+    past: bool = False,
 ) -> Observation | None:
-    """Store the window's profiles and evaluation, and raise its alerts (None: no baseline)."""
+    """Store the window's profiles and evaluation, and raise its alerts (None: no baseline).
+
+    A `past` window (a later one already ran) raises nothing: its findings are held.
+    """
     baselines = ModelBaselines.from_json(model.baseline)
     if baselines is None:
         log.warning("model %s has no baseline: window %s is not monitored", model.ref, window)
@@ -71,6 +82,8 @@ def observe_window(
         ("evaluation", evaluation),
     ):
         store.save_profile(project.name, "batch", name, payload.model_dump(mode="json"), **common)
+    if past:
+        return Observation(evaluation, [], held(window.start, evaluation.alerts))
     alerts = raise_window_alerts(
         store,
         project.name,
@@ -80,7 +93,7 @@ def observe_window(
         sinks=project.alert_sinks,
     )
     _publish(project, evaluation, window)
-    return Observation(evaluation, alerts)
+    return Observation(evaluation, alerts, [])
 
 
 def _publish(project: Project, evaluation: WindowEvaluation, window: Window) -> None:

@@ -73,7 +73,11 @@ def finish_run(
     for name, value in counts.items():
         if value is not None:
             setattr(run, name, check_count(value, name))
-    if counts.get("rows_invalid") is None and run.rows_in is not None and run.rows_valid is not None:
+    if (
+        counts.get("rows_invalid") is None
+        and run.rows_in is not None
+        and run.rows_valid is not None
+    ):
         run.rows_invalid = max(run.rows_in - run.rows_valid, 0)
     for name, value in outcome.items():
         if value is not None:
@@ -137,9 +141,16 @@ def latest_window_run(
     return session.scalars(query).first()
 
 
-def batch_resume_point(session: Session, pipeline: str) -> datetime | None:
-    """The end of the last window that succeeded, else the start of the first one tried."""
-    batch = (Run.pipeline == pipeline, Run.kind == "batch", Run.window_start.is_not(None))
+def batch_resume_point(
+    session: Session, pipeline: str, trigger: str | None = None
+) -> datetime | None:
+    """The end of the last window that succeeded, else the start of the first one tried.
+
+    With `trigger`, only the runs it started count (e.g. the scheduler's own windows).
+    """
+    batch = [Run.pipeline == pipeline, Run.kind == "batch", Run.window_start.is_not(None)]
+    if trigger is not None:
+        batch.append(Run.trigger == trigger)
     last_success = (
         select(Run.window_end)
         .where(*batch, Run.status == "succeeded")
@@ -149,6 +160,12 @@ def batch_resume_point(session: Session, pipeline: str) -> datetime | None:
     first_tried = select(Run.window_start).where(*batch).order_by(Run.window_start).limit(1)
     found = session.execute(last_success).scalar_one_or_none()
     return found or session.execute(first_tried).scalar_one_or_none()
+
+
+def has_batch_runs(session: Session, pipeline: str) -> bool:
+    """Whether any batch window of `pipeline` was ever run."""
+    query = select(Run.id).where(Run.pipeline == pipeline, Run.kind == "batch").limit(1)
+    return session.scalars(query).first() is not None
 
 
 def later_window_finished(
@@ -162,17 +179,6 @@ def later_window_finished(
         Run.status.in_(("succeeded", "failed")),
     )
     return session.scalars(query.limit(1)).first() is not None
-
-
-def last_window_end(session: Session, pipeline: str, trigger: str) -> datetime | None:
-    """The end of the latest batch window that `trigger` (e.g. "scheduler") started."""
-    query = (
-        select(Run.window_end)
-        .where(Run.pipeline == pipeline, Run.kind == "batch", Run.trigger == trigger)
-        .order_by(Run.window_start.desc())
-        .limit(1)
-    )
-    return session.execute(query).scalar_one_or_none()
 
 
 def latest_window_statuses(

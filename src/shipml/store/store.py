@@ -204,12 +204,18 @@ class RunStore:
             run = _runs.latest_window_run(session, pipeline, window_start, kind)
             return None if run is None else to_record(RunRecord, run)
 
-    def batch_resume_point(self, pipeline: str) -> datetime | None:
+    def batch_resume_point(self, pipeline: str, trigger: str | None = None) -> datetime | None:
         """Where a pipeline's missed batch windows start: the end of the last window that
         succeeded, else the start of the first window tried (None before any batch run).
+        With `trigger`, only the windows it started count (e.g. "scheduler").
         """
         with self._reading() as session:
-            return _runs.batch_resume_point(session, pipeline)
+            return _runs.batch_resume_point(session, pipeline, trigger)
+
+    def has_batch_runs(self, pipeline: str) -> bool:
+        """Whether any batch window of `pipeline` was ever run."""
+        with self._reading() as session:
+            return _runs.has_batch_runs(session, pipeline)
 
     def later_window_finished(
         self, pipeline: str, window_start: datetime, kind: RunKind = "batch"
@@ -217,11 +223,6 @@ class RunStore:
         """Whether a later window of the same kind already finished (succeeded or failed)."""
         with self._reading() as session:
             return _runs.later_window_finished(session, pipeline, kind, window_start)
-
-    def last_window_end(self, pipeline: str, trigger: str) -> datetime | None:
-        """The end of the latest batch window that `trigger` (e.g. "scheduler") started."""
-        with self._reading() as session:
-            return _runs.last_window_end(session, pipeline, trigger)
 
     def latest_window_statuses(
         self, pipeline: str, start: datetime, end: datetime, kind: RunKind = "batch"
