@@ -5,6 +5,7 @@ the sinks (the log, and a webhook when `SHIPML_ALERTS__WEBHOOK_URL` is set). `wi
 alert state in window time: failed windows, missing input, and past windows held back.
 """
 
+from shipml.alerting.kept import keep_in_store, resend_kept
 from shipml.alerting.sinks import (
     ALERT_LOGGER,
     AlertNotice,
@@ -12,6 +13,7 @@ from shipml.alerting.sinks import (
     AlertsSettings,
     LogSink,
     WebhookSink,
+    deliver_before_exit,
 )
 from shipml.alerting.state import (
     checks_of,
@@ -48,13 +50,16 @@ __all__ = [
     "checks_of",
     "clear_failure",
     "clear_missing_input",
+    "deliver_before_exit",
     "has_critical",
     "held",
     "is_past",
+    "keep_in_store",
     "notify",
     "notify_backfill",
     "raise_alerts",
     "raise_failure",
     "raise_missing_input",
     "raise_window_alerts",
+    "resend_kept",
 ]

@@ -6,7 +6,8 @@
 - A window is *past* when a later window of the same kind already finished. A past window
   (a re-run with --force, a backfill) updates its own findings and history, but changes no
   alert and notifies nobody: what it would have raised is *held*, and the caller sends at
-  most one summary for a whole backfill (`notify_backfill`).
+  most one summary for a whole backfill (`notify_backfill`), of the windows run for the
+  first time: a re-run of a window that already ran tells nothing new to anyone on call.
 - Missing input is one `missing_input` alert per pipeline, carrying the count and the
   range of the windows without input; it closes once every one of them has succeeded.
 """
@@ -41,6 +42,7 @@ class HeldFinding:
     column: str | None
     severity: Severity
     message: str
+    rerun: bool = False  # the window had run before: its findings were known then
 
 
 def is_past(
@@ -50,9 +52,14 @@ def is_past(
     return store.later_window_finished(pipeline, window_start, kind)
 
 
-def held(window_start: datetime, candidates: Sequence[CandidateAlert]) -> list[HeldFinding]:
+def held(
+    window_start: datetime, candidates: Sequence[CandidateAlert], *, rerun: bool = False
+) -> list[HeldFinding]:
     """The findings of a past window, kept for a summary instead of alerts."""
-    return [HeldFinding(window_start, c.rule, c.column, c.severity, c.message) for c in candidates]
+    return [
+        HeldFinding(window_start, c.rule, c.column, c.severity, c.message, rerun)
+        for c in candidates
+    ]
 
 
 def failure_candidate(reason: str, window_key: str) -> CandidateAlert:
@@ -168,7 +175,11 @@ def notify_backfill(
     windows: int,
     sinks: Sequence[AlertSink],
 ) -> AlertNotice | None:
-    """Send one summary of a backfill's held findings (nothing when it found nothing)."""
+    """Send one summary of a backfill's new findings (nothing when it found nothing new).
+
+    Findings of re-run windows are left out: they were known when those windows first ran.
+    """
+    findings = [finding for finding in findings if not finding.rerun]
     if not findings:
         return None
     starts = [finding.window_start for finding in findings]

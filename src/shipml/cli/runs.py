@@ -80,9 +80,14 @@ def run(
 
 
 def _alert_after(project: Any, outcomes: list[WindowOutcome], *, quiet: bool) -> None:
-    """One missing-input alert for the windows without input; one summary for past windows."""
-    from shipml.alerting.windows import notify_backfill
-    from shipml.orchestration.attempts import alert_missing_input
+    """One missing-input alert for the windows without input; one summary for past windows.
+
+    Then wait (at most `[alerts] exit_wait_seconds`) for the webhook; what it could not
+    deliver is kept in the store for the next run, which sends it again (building the
+    sinks here sends what an earlier run kept).
+    """
+    from shipml.alerting import deliver_before_exit, notify_backfill
+    from shipml.orchestration import alert_missing_input
 
     without_input = [o for o in outcomes if o.missing_input]
     if without_input:
@@ -98,6 +103,7 @@ def _alert_after(project: Any, outcomes: list[WindowOutcome], *, quiet: bool) ->
     notice = notify_backfill(project.name, findings, len(past), project.alert_sinks)
     if notice is not None and not quiet:
         console.print(f"[yellow]summary sent:[/] {notice.message}", highlight=False)
+    deliver_before_exit(project.alert_sinks)
 
 
 def _engine(name: str, scheduler_address: str | None, cleanup: ExitStack) -> Engine:

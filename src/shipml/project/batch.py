@@ -122,13 +122,16 @@ def run_window(
             keep=(FEATURES, PREDICTIONS),
             baselines=baselines.for_flow(project.pipeline.batch) if baselines else None,
         )
-        observation = observe_window(project, run_id, window, model, result, past=past)
+        observation = observe_window(
+            project, run_id, window, model, result, past=past, rerun=earlier is not None
+        )
         output = result.output.assign(**{MODEL_VERSION_COLUMN: model.ref.version})
         location = project.sink().write(output, pipeline=project.name, window=window, run_id=run_id)
     except Exception as error:
         result, message = record_failure(store, run_id, error, result)
         outcome = _failed(window, run_id, result, message, model.ref.version, error, past)
-        raise WindowFailed(_alert_failure(project, outcome, error), error) from error
+        alerted = _alert_failure(project, outcome, rerun=earlier is not None)
+        raise WindowFailed(alerted, error) from error
     record_flow(store, run_id, result)
     store.finish_run(
         run_id,
@@ -221,7 +224,7 @@ def _is_missing_input(error: BaseException) -> bool:
     )
 
 
-def _alert_failure(project: Project, outcome: WindowOutcome, error: BaseException) -> WindowOutcome:
+def _alert_failure(project: Project, outcome: WindowOutcome, *, rerun: bool) -> WindowOutcome:
     """Raise the failed window's `window_failed` alert, or hold it when the window is past.
 
     Missing input is left to the orchestrator, which alerts once its retries are spent.
@@ -230,7 +233,9 @@ def _alert_failure(project: Project, outcome: WindowOutcome, error: BaseExceptio
         return outcome
     assert outcome.reason is not None and outcome.run_id is not None
     if outcome.past:
-        finding = HeldFinding(outcome.window.start, WINDOW_FAILED, None, "critical", outcome.reason)
+        finding = HeldFinding(
+            outcome.window.start, WINDOW_FAILED, None, "critical", outcome.reason, rerun
+        )
         return dataclasses.replace(outcome, held=(finding,), critical=True)
     try:
         raised = raise_failure(

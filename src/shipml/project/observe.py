@@ -55,10 +55,12 @@ def observe_window(
     result: FlowResult,
     *,
     past: bool = False,
+    rerun: bool = False,
 ) -> Observation | None:
     """Store the window's profiles and evaluation, and raise its alerts (None: no baseline).
 
-    A `past` window (a later one already ran) raises nothing: its findings are held.
+    A `past` window (a later one already ran) raises nothing: its findings are held
+    (marked `rerun` when the window had run before).
     """
     baselines = ModelBaselines.from_json(model.baseline)
     if baselines is None:
@@ -83,7 +85,7 @@ def observe_window(
     ):
         store.save_profile(project.name, "batch", name, payload.model_dump(mode="json"), **common)
     if past:
-        return Observation(evaluation, [], held(window.start, evaluation.alerts))
+        return Observation(evaluation, [], held(window.start, evaluation.alerts, rerun=rerun))
     alerts = raise_window_alerts(
         store,
         project.name,
