@@ -52,7 +52,12 @@ from shipml.monitoring.shift import (
     prediction_shift,
 )
 from shipml.monitoring.spec import CategoricalColumnSpec, NumericColumnSpec, ProfileSpec
-from shipml.monitoring.window import MonitoringConfig, WindowEvaluation, evaluate_window
+from shipml.monitoring.window import (
+    MonitoringConfig,
+    WindowEvaluation,
+    evaluate_window,
+    profile_rows,
+)
 
 __all__ = [
     "DEFAULT_BOUNDS",
@@ -96,6 +101,7 @@ __all__ = [
     "merge",
     "prediction_shift",
     "profile",
+    "profile_rows",
     "shift_alerts",
     "summarize_samples",
 ]

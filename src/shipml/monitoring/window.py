@@ -41,6 +41,15 @@ class WindowEvaluation(BaseModel):
     shift: ShiftResult | None  # None when the window has no predictions
     latency: dict[str, LatencySummary]
     alerts: list[CandidateAlert]
+    # Drift was judged on the merged profile of this many recent windows (this one included)
+    # when the window alone had fewer than `drift_min_rows` rows; `drift_rows` rows in all.
+    drift_windows: int = 1
+    drift_rows: int | None = None
+
+    @property
+    def drift_checked(self) -> bool:
+        """Whether any drift check had enough values to judge."""
+        return any(result.value is not None for result in self.drift)
 
 
 def evaluate_window(
@@ -48,10 +57,22 @@ def evaluate_window(
     window: Profile,
     latency: LatencyProfile | None = None,
     config: MonitoringConfig | None = None,
+    *,
+    drift_on: Profile | None = None,
+    drift_windows: int = 1,
 ) -> WindowEvaluation:
-    """Drift of every profiled column, the prediction-shift rule and latency budgets."""
+    """Drift of every profiled column, the prediction-shift rule and latency budgets.
+
+    `drift_on`, when given, is the merged profile of the last `drift_windows` windows (this
+    one included) that drift is judged on, for a window too small to judge on its own.
+    Checks that still have fewer than `drift_min_rows` values say "not checked".
+    """
     config = config or MonitoringConfig()
-    drift = detect_drift(baseline.profile, window, config)
+    judged = drift_on if drift_on is not None else window
+    drift = [
+        _with_basis(result, drift_windows, config.drift_min_rows)
+        for result in detect_drift(baseline.profile, judged, config)
+    ]
     shift = _shift(baseline, window, config)
     summaries = latency.summaries() if latency is not None else {}
     alerts = [
@@ -59,7 +80,33 @@ def evaluate_window(
         *drift_alerts(drift),
         *latency_alerts(summaries, config.latency_budgets_seconds, config.latency_percentile),
     ]
-    return WindowEvaluation(drift=drift, shift=shift, latency=summaries, alerts=alerts)
+    return WindowEvaluation(
+        drift=drift,
+        shift=shift,
+        latency=summaries,
+        alerts=alerts,
+        drift_windows=drift_windows,
+        drift_rows=profile_rows(judged),
+    )
+
+
+def profile_rows(profile: Profile) -> int:
+    """The rows a profile summarises (its fullest column's)."""
+    return max((column.rows for column in profile.columns.values()), default=0)
+
+
+def _with_basis(result: DriftResult, windows: int, min_rows: int) -> DriftResult:
+    """Say what the check was judged on: merged windows, or not checked (too few values)."""
+    if result.value is None:
+        if result.current_count >= min_rows or (result.current_count == 0 and result.note):
+            return result  # no values on a side: its own note says so
+        over = f" over the last {windows} windows" if windows > 1 else ""
+        note = f"not checked ({result.current_count} < {min_rows} values{over})"
+        return result.model_copy(update={"note": note})
+    if windows > 1:
+        note = f"judged on the last {windows} windows, {result.current_count} values"
+        return result.model_copy(update={"note": note})
+    return result
 
 
 def _shift(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
@@ -17,11 +18,13 @@ from shipml.monitoring import (
     WindowEvaluation,
     evaluate_window,
     profile,
+    profile_rows,
 )
 from shipml.pipeline.runner import FlowResult
 from shipml.project.baselines import ModelBaselines
 from shipml.project.project import Project
 from shipml.project.prometheus import publish_batch_metrics
+from shipml.store import RunStore
 from shipml.store.records import AlertOutcome
 from shipml.versioning.tracking import LoadedModel
 from shipml.windows import Window
@@ -29,6 +32,7 @@ from shipml.windows import Window
 log = logging.getLogger(__name__)
 
 # The frames a window is profiled on: what the model saw, and what it said.
+_LOOK_BACK = 1000  # windows merged at most to reach drift_min_rows
 FEATURES = "predict.input"
 PREDICTIONS = "predict.output"
 
@@ -69,8 +73,14 @@ def observe_window(
     baseline = baselines.monitoring
     window_profile = profile_window(baseline, result)
     latency = latency_profile(result)
-    evaluation = evaluate_window(baseline, window_profile, latency, project.settings.monitoring)
+    rules = project.settings.monitoring
     store = project.store
+    drift_on, drift_windows = recent_profile(
+        store, project.name, "batch", window.start, window_profile, rules.drift_min_rows
+    )
+    evaluation = evaluate_window(
+        baseline, window_profile, latency, rules, drift_on=drift_on, drift_windows=drift_windows
+    )
     common = {
         "run_id": run_id,
         "window_start": window.start,
@@ -112,6 +122,40 @@ def _publish(project: Project, evaluation: WindowEvaluation, window: Window) -> 
         textfile=project.root / textfile if textfile is not None else None,
         gateway_url=settings.pushgateway_url,
     )
+
+
+def recent_profile(
+    store: RunStore,
+    pipeline: str,
+    kind: str,
+    start: datetime,
+    window: Profile,
+    min_rows: int,
+) -> tuple[Profile | None, int]:
+    """For a window under `min_rows` rows: it merged with the windows just before it, until
+    together they reach `min_rows` (or none is left); else (None, 1).
+
+    Profiles merge exactly, so drift on small windows is judged on the most recent data
+    that is enough to judge on. Of a re-run window, its newest profile counts.
+    """
+    rows = profile_rows(window)
+    if rows >= min_rows:
+        return None, 1
+    merged, count = window, 1
+    latest: dict[datetime, Profile] = {}
+    for record in reversed(
+        store.profiles(pipeline, kind, "window", before=start, limit=_LOOK_BACK)
+    ):
+        if record.window_start is None or record.window_start in latest:
+            continue
+        earlier = Profile.model_validate(record.payload)
+        latest[record.window_start] = earlier
+        if earlier.spec != window.spec:
+            break  # another model's bins: older windows cannot be merged either
+        merged, count = merged.merge(earlier), count + 1
+        if profile_rows(merged) >= min_rows:
+            break
+    return (merged, count) if count > 1 else (None, 1)
 
 
 def profile_window(baseline: MonitoringBaseline, result: FlowResult) -> Profile:

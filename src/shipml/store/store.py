@@ -324,10 +324,13 @@ class RunStore:
         name: str,
         since: datetime | None = None,
         limit: int | None = None,
+        before: datetime | None = None,
     ) -> list[ProfileRecord]:
-        """Profiles, oldest window first; `since` bounds window starts, `limit` keeps the newest."""
+        """Profiles, oldest window first; window starts in [since, before), `limit` the newest."""
         with self._reading() as session:
-            found = _profiles.find_profiles(session, pipeline, kind, name, since=since, limit=limit)
+            found = _profiles.find_profiles(
+                session, pipeline, kind, name, since=since, limit=limit, before=before
+            )
             return [to_record(ProfileRecord, profile) for profile in found]
 
     def latest_baseline(
