@@ -171,9 +171,9 @@ def _on_window_time(
             x0=_iso(window.start),
             x1=_iso(window.end or window.start),
             fillcolor=_FAILED_COLOUR,
-            opacity=0.18,
+            opacity=0.22,
             line_width=0,
-            layer="below",
+            layer="above",  # over the heatmap's cells too
         )
     figure.add_scatter(
         x=np.asarray([w.start.timestamp() * 1000.0 for w in failed], dtype=np.float64),
