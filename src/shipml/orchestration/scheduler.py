@@ -106,9 +106,14 @@ class WindowScheduler:
         model = self.project.tracker.load(self.project.settings.model.alias)
         outcomes: list[WindowOutcome] = []
         *missed, latest = due.windows
+        log.info(
+            "tick: %d missed window(s) to catch up, then the current one starting %s",
+            len(missed),
+            latest.start.isoformat(),
+        )
         for window in missed:
             if self._stop.is_set():
-                return outcomes
+                break  # the windows found without input are still alerted on
             outcome = run_scheduled_window(
                 self.project, window, model, self._stop, retry_missing=False, alert_missing=False
             )
