@@ -1,8 +1,9 @@
 """Alert state by window time: failed windows as alerts, and no paging about the past.
 
-- A window that fails raises the critical `window_failed` alert of its pipeline (one open
-  at a time: failures in a row refresh it, notified once); the next window of the same
-  kind that succeeds, at or after the failed one, closes it.
+- A window that fails raises the critical `window_failed` alert of its pipeline and kind
+  (column "batch" or "online"; one open at a time: failures in a row refresh it, notified
+  once); the next window of the same kind that succeeds, at or after the failed one,
+  closes it. An online window fails when most of its records were rejected.
 - A window is *past* when a later window of the same kind already finished. A past window
   (a re-run with --force, a backfill) updates its own findings and history, but changes no
   alert and notifies nobody: what it would have raised is *held*, and the caller sends at
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 WINDOW_FAILED = "window_failed"
 MISSING_INPUT = "missing_input"
 BACKFILL_SUMMARY = "backfill_summary"
+WindowKind = Literal["batch", "online"]
 _SEVERITY_ORDER: dict[Severity, int] = {"info": 0, "warning": 1, "critical": 2}
 
 
@@ -45,9 +47,7 @@ class HeldFinding:
     rerun: bool = False  # the window had run before: its findings were known then
 
 
-def is_past(
-    store: RunStore, pipeline: str, window_start: datetime, kind: Literal["batch", "online"]
-) -> bool:
+def is_past(store: RunStore, pipeline: str, window_start: datetime, kind: WindowKind) -> bool:
     """Whether a later window of the same kind already finished: then `window_start` is past."""
     return store.later_window_finished(pipeline, window_start, kind)
 
@@ -62,11 +62,11 @@ def held(
     ]
 
 
-def failure_candidate(reason: str, window_key: str) -> CandidateAlert:
+def failure_candidate(reason: str, window_key: str, kind: WindowKind = "batch") -> CandidateAlert:
     """The critical `window_failed` candidate of a window that failed for `reason`."""
     return CandidateAlert(
         rule=WINDOW_FAILED,
-        column=None,
+        column=kind,
         value=1.0,
         threshold=0.0,
         severity="critical",
@@ -83,9 +83,11 @@ def raise_failure(
     run_id: str | None,
     window_start: datetime,
     sinks: Sequence[AlertSink],
+    kind: WindowKind = "batch",
 ) -> AlertOutcome:
-    """Open (or refresh) the pipeline's `window_failed` alert; notify when newly opened."""
-    candidate = failure_candidate(reason, window_key)
+    """Open (or refresh) the `window_failed` alert of the pipeline's `kind` of windows;
+    notify when newly opened."""
+    candidate = failure_candidate(reason, window_key, kind)
     [outcome] = raise_alerts(
         store,
         pipeline,
@@ -93,17 +95,20 @@ def raise_failure(
         run_id=run_id,
         window_start=window_start,
         sinks=sinks,
-        checked={(WINDOW_FAILED, None)},  # close no other alert
+        checked={(WINDOW_FAILED, kind)},  # close no other alert
     )
     return outcome
 
 
-def clear_failure(store: RunStore, pipeline: str, window_start: datetime) -> AlertRecord | None:
-    """Close the `window_failed` alert when `window_start` is at or after the failed window."""
-    alert = _open(store, pipeline, WINDOW_FAILED)
+def clear_failure(
+    store: RunStore, pipeline: str, window_start: datetime, kind: WindowKind = "batch"
+) -> AlertRecord | None:
+    """Close the `window_failed` alert of `kind` when `window_start` is at or after the failed
+    window (a succeeded window of that kind calls this)."""
+    alert = _open(store, pipeline, WINDOW_FAILED, kind)
     if alert is None or (alert.window_start is not None and alert.window_start > window_start):
         return None
-    closed = store.close_open_alert(pipeline, WINDOW_FAILED, window_start=window_start)
+    closed = store.close_open_alert(pipeline, WINDOW_FAILED, kind, window_start=window_start)
     logger.info("alert cleared: %s %s by window %s", pipeline, WINDOW_FAILED, window_start)
     return closed
 
@@ -205,8 +210,10 @@ def notify_backfill(
     return notice
 
 
-def _open(store: RunStore, pipeline: str, rule: str) -> AlertRecord | None:
+def _open(
+    store: RunStore, pipeline: str, rule: str, column: str | None = None
+) -> AlertRecord | None:
     for alert in store.alerts(status="open", pipeline=pipeline, limit=100_000):
-        if alert.rule == rule and alert.column is None:
+        if alert.rule == rule and alert.column == column:
             return alert
     return None

@@ -25,6 +25,9 @@ class MonitoringConfig(DriftConfig):
     latency_p99_seconds: float = Field(default=1.0, gt=0)  # end to end
     step_latency_p99_seconds: dict[str, float] = Field(default_factory=dict)
     latency_percentile: Literal["p50", "p95", "p99"] = "p99"
+    # An online window in which more than this fraction of the records were rejected (422)
+    # failed: it raises `window_failed`, like a batch window whose contract is broken.
+    max_rejected_fraction: float = Field(default=0.5, ge=0, le=1)
 
     @property
     def latency_budgets_seconds(self) -> dict[str, float]:

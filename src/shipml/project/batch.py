@@ -234,7 +234,7 @@ def _alert_failure(project: Project, outcome: WindowOutcome, *, rerun: bool) -> 
     assert outcome.reason is not None and outcome.run_id is not None
     if outcome.past:
         finding = HeldFinding(
-            outcome.window.start, WINDOW_FAILED, None, "critical", outcome.reason, rerun
+            outcome.window.start, WINDOW_FAILED, "batch", "critical", outcome.reason, rerun
         )
         return dataclasses.replace(outcome, held=(finding,), critical=True)
     try:
