@@ -11,6 +11,7 @@ jobs that produce them.
 from shipml.project.baselines import ModelBaselines
 from shipml.project.batch import WindowOutcome, run_window
 from shipml.project.engines import Engine, LocalEngine, engine_by_name
+from shipml.project.failures import FailedWindow, failed_windows, failure_reason
 from shipml.project.history import (
     EVALUATION,
     WINDOW,
@@ -19,7 +20,6 @@ from shipml.project.history import (
     load_windows,
     save_window,
 )
-from shipml.project.failures import FailedWindow, failed_windows, failure_reason
 from shipml.project.observe import FEATURES, PREDICTIONS
 from shipml.project.online import online_window_outcome
 from shipml.project.project import HOME, Project
