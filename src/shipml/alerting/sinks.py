@@ -147,7 +147,7 @@ class WebhookSink:
     @property
     def longest_delivery_seconds(self) -> float:
         """How long one alert can take: every attempt timing out, plus the backoffs."""
-        backoffs = sum(self._backoff * 2**attempt for attempt in range(self._retries))
+        backoffs = sum(self._backoff * 2.0**attempt for attempt in range(self._retries))
         return self._timeout * (self._retries + 1) + backoffs
 
     @property

@@ -293,8 +293,8 @@ def _train(project: Project, simulator: Any) -> None:
 
     with console.status("simulating 6 days of history and training..."):
         history = simulator.simulate(TRAINING_START, LIVE_START, machines=MACHINES, seed=SEED)
-        data = project.settings.training.data
-        history.to_parquet(data, index=False)
+        assert project.settings.training is not None  # the example has a [training] table
+        history.to_parquet(project.settings.training.data, index=False)
         outcome = train(project)
         project.tracker.promote(outcome.model.version, project.settings.model.alias)
     scores = ", ".join(f"{k} {v:.3f}" for k, v in sorted(outcome.metrics.items()))

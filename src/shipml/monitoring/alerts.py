@@ -91,7 +91,7 @@ def latency_alerts(
     for step, budget in budgets_seconds.items():
         summary = summaries.get(step)
         observed = getattr(summary, percentile) if summary is not None else None
-        if observed is None or observed <= budget:
+        if summary is None or observed is None or observed <= budget:
             continue
         alerts.append(
             CandidateAlert(

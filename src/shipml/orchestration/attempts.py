@@ -35,7 +35,7 @@ class Retries:
 
     def delay(self, retry: int) -> float:
         """Seconds before retry number `retry` (1, 2, ...): the backoff, doubled each time."""
-        return self.backoff.total_seconds() * 2 ** (retry - 1)
+        return self.backoff.total_seconds() * 2.0 ** (retry - 1)
 
 
 def run_scheduled_window(

@@ -28,11 +28,10 @@ from typing import Any
 import pandas as pd
 
 from shipml.contracts import Baseline, ValidationReport
-from shipml.errors import StagedStepError, StagingError
+from shipml.errors import FlowFailed, StagedStepError, StagingError
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.runner import (
     BoundaryOutcome,
-    FlowFailed,
     FlowResult,
     Policies,
     StepObserver,
@@ -228,7 +227,7 @@ def _save_result(
             boundary.quarantined.to_pickle(_quarantine_file(directory, boundary.boundary))
     for name, frame in result.kept.items():
         frame.to_parquet(directory / f"{name}.kept.parquet")
-    record = {
+    record: dict[str, Any] = {
         "rows_in": result.rows_in,
         "data_version": result.data_version,
         "steps": [{**asdict(t), "started_at": t.started_at.isoformat()} for t in result.steps],

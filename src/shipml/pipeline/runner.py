@@ -230,4 +230,4 @@ def _join_target(s: Step, frame: Any, target: pd.Series) -> Any:
             f"the rows reaching {s.name!r} cannot be matched with their target: a transform "
             "changed the frame's index (keep the index so labels can follow their rows)"
         )
-    return frame.assign(**{target.name: target.loc[frame.index]})
+    return frame.assign(**{str(target.name): target.loc[frame.index]})

@@ -6,7 +6,8 @@ import traceback
 
 import pandas as pd
 
-from shipml.pipeline.runner import FlowFailed, FlowResult
+from shipml.errors import FlowFailed
+from shipml.pipeline.runner import FlowResult
 from shipml.store import RunStore
 
 

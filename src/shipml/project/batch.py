@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import pandas as pd
 
@@ -39,7 +39,7 @@ from shipml.project.engines import Engine, LocalEngine
 from shipml.project.failures import failure_reason
 from shipml.project.observe import FEATURES, PREDICTIONS, observe_window
 from shipml.project.project import Project
-from shipml.store import RunRecord, RunStore
+from shipml.store import EngineKind, RunRecord, RunStore
 from shipml.versioning.tracking import LoadedModel
 from shipml.windows import Window
 
@@ -107,7 +107,7 @@ def run_window(
         lineage=project.lineage(
             model_name=model.ref.name, model_version=model.ref.version, model_alias=model.ref.alias
         ),
-        engine=engine.name,
+        engine=cast("EngineKind", engine.name),  # the store refuses an unknown engine
         trigger=trigger,
     )
     result = FlowResult()

@@ -81,19 +81,23 @@ def observe_window(
     evaluation = evaluate_window(
         baseline, window_profile, latency, rules, drift_on=drift_on, drift_windows=drift_windows
     )
-    common = {
-        "run_id": run_id,
-        "window_start": window.start,
-        "window_end": window.end,
-        "model_name": model.ref.name,
-        "model_version": model.ref.version,
-    }
-    for name, payload in (
+    payloads: tuple[tuple[str, Profile | LatencyProfile | WindowEvaluation], ...] = (
         ("window", window_profile),
         ("latency", latency),
         ("evaluation", evaluation),
-    ):
-        store.save_profile(project.name, "batch", name, payload.model_dump(mode="json"), **common)
+    )
+    for name, payload in payloads:
+        store.save_profile(
+            project.name,
+            "batch",
+            name,
+            payload.model_dump(mode="json"),
+            run_id=run_id,
+            window_start=window.start,
+            window_end=window.end,
+            model_name=model.ref.name,
+            model_version=model.ref.version,
+        )
     if past:
         return Observation(evaluation, [], held(window.start, evaluation.alerts, rerun=rerun))
     alerts = raise_window_alerts(

@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -53,7 +53,7 @@ InScoringThread = Callable[[Callable[[], None]], Awaitable[None]]
 OnEvaluated = Callable[[str, datetime, WindowEvaluation], None]
 OnStored = Callable[[str, datetime, str | None], None]  # run id, start, why it failed
 
-KIND = "online"
+KIND: Literal["online"] = "online"
 PROFILE = WINDOW
 LATENCY = "latency"
 SUMMARY_ROWS = 2048  # rows buffered before they are folded into the window's profile

@@ -8,6 +8,7 @@ from shipml.errors import AlertNotFound, RunNotFound, StoreError, StoreUnavailab
 from shipml.store.records import (
     AlertOutcome,
     AlertRecord,
+    EngineKind,
     Lineage,
     ProfileRecord,
     RunDetail,
@@ -22,6 +23,7 @@ __all__ = [
     "AlertNotFound",
     "AlertOutcome",
     "AlertRecord",
+    "EngineKind",
     "Lineage",
     "ProfileRecord",
     "RunDetail",

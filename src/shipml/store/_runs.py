@@ -79,9 +79,9 @@ def finish_run(
         and run.rows_valid is not None
     ):
         run.rows_invalid = max(run.rows_in - run.rows_valid, 0)
-    for name, value in outcome.items():
-        if value is not None:
-            setattr(run, name, check_text(value, name, _max_length(name), allow_empty=True))
+    for name, text in outcome.items():
+        if text is not None:
+            setattr(run, name, check_text(text, name, _max_length(name), allow_empty=True))
     for name, value in _lineage_columns(lineage or {}).items():
         if value is not None:
             setattr(run, name, value)
@@ -195,7 +195,11 @@ def latest_window_statuses(
         )
         .order_by(Run.window_start, Run.attempt, Run.started_at)
     )
-    return {to_utc(when, "window_start"): status for when, status in session.execute(query)}
+    return {
+        to_utc(when, "window_start"): status
+        for when, status in session.execute(query)
+        if when is not None
+    }
 
 
 def list_runs(session: Session, *, limit: int, pipeline: str | None, kind: str | None) -> list[Run]:
