@@ -89,3 +89,29 @@ def test_a_backfill_of_fifty_past_windows_sends_one_summary(
     failed = [r for r in store.runs(kind="batch", limit=100) if r.status == "failed"]
     assert sorted(r.window_start for r in failed) == [w.start for w in broken]
     assert all(r.rows_in == r.rows_valid + r.rows_invalid for r in failed)
+
+
+def test_status_lists_failed_windows_with_their_reason_and_true_counts(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    from datetime import datetime
+
+    from typer.testing import CliRunner
+
+    from shipml.cli import app
+
+    three = windows(0, 3)
+    write_inputs(project, three, broken=[three[1]])
+    run(project, three)
+    monkeypatch.setenv("COLUMNS", "250")
+
+    shown = CliRunner().invoke(app, ["monitor", "status", "--project", str(project)])
+    as_json = CliRunner().invoke(app, ["monitor", "status", "--project", str(project), "--json"])
+
+    assert "failed windows (1)" in shown.output
+    assert "25 of 75 rows invalid at featurize.input" in shown.output
+    [failed] = json.loads(as_json.stdout)["failed_windows"]
+    assert datetime.fromisoformat(failed["start"]) == three[1].start
+    assert (failed["rows_in"], failed["rows_valid"], failed["rows_invalid"]) == (75, 50, 25)
+    assert "temperature_c" in failed["reason"]
