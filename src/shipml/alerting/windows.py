@@ -132,11 +132,12 @@ def raise_missing_input(
     open_alert = _open(store, pipeline, MISSING_INPUT)
     starts = sorted({start for start, _ in windows})
     first, last_end = starts[0], max(end for _, end in windows)
-    count = len(starts)
+    count, latest = len(starts), starts[-1]
     if open_alert is not None and open_alert.first_window_start is not None:
         counted_until = open_alert.window_start or open_alert.first_window_start
         count = int(open_alert.value or 0) + sum(start > counted_until for start in starts)
         first = min(first, open_alert.first_window_start)
+        latest = max(latest, counted_until)  # an older window (a backfill) keeps the range
     message = (
         f"input missing for {count} window(s), from {first.isoformat()} to "
         f"{last_end.isoformat()}; latest: {cause}"
@@ -154,7 +155,7 @@ def raise_missing_input(
         pipeline,
         [candidate],
         run_id=run_id,
-        window_start=starts[-1],
+        window_start=latest,
         sinks=sinks,
         checked={(MISSING_INPUT, None)},
     )
