@@ -107,10 +107,9 @@ def report(
         fail(str(error), EXIT_FAILED)
     out.write_text(page, encoding="utf-8")
     size = len(page.encode("utf-8")) / 1e6
-    console.print(
-        f"wrote {out} ({size:.1f} MB, {len(windows)} windows, {len(alerts)} alerts, "
-        f"{len(failed)} failed windows)"
-    )
+    console.print(f"wrote {out} ({size:.1f} MB, {len(windows)} windows, {len(alerts)} alerts)")
+    if failed:
+        console.print(f"  {len(failed)} failed window(s) marked on every time axis")
 
 
 def _monitored(
