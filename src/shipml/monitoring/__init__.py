@@ -56,7 +56,12 @@ from shipml.monitoring.shift import (
     prediction_shifts,
 )
 from shipml.monitoring.spec import CategoricalColumnSpec, NumericColumnSpec, ProfileSpec
-from shipml.monitoring.window import MonitoringConfig, WindowEvaluation, evaluate_window
+from shipml.monitoring.window import (
+    MonitoringConfig,
+    WindowEvaluation,
+    evaluate_window,
+    profile_rows,
+)
 
 __all__ = [
     "DEFAULT_BOUNDS",
@@ -107,6 +112,7 @@ __all__ = [
     "prediction_shift",
     "prediction_shifts",
     "profile",
+    "profile_rows",
     "shift_alerts",
     "summarize_samples",
 ]

@@ -155,7 +155,8 @@ def _drift_message(result: DriftResult) -> str:
             f"(threshold {result.threshold:g}, {result.current_count} rows)"
         )
     p_value = "" if result.p_value is None else f", p = {result.p_value:.2g}"
+    basis = f"; {result.note}" if result.note else ""
     return (
         f"{result.method} drift on '{result.column}': {result.value:.3f} > {result.threshold:g} "
-        f"({result.current_count} values{p_value})"
+        f"({result.current_count} values{p_value}{basis})"
     )

@@ -33,6 +33,9 @@ class MonitoringConfig(DriftConfig):
     latency_p99_seconds: float = Field(default=1.0, gt=0)  # end to end
     step_latency_p99_seconds: dict[str, float] = Field(default_factory=dict)
     latency_percentile: Literal["p50", "p95", "p99"] = "p99"
+    # An online window in which more than this fraction of the records were rejected (422)
+    # failed: it raises `window_failed`, like a batch window whose contract is broken.
+    max_rejected_fraction: float = Field(default=0.5, ge=0, le=1)
 
     @property
     def latency_budgets_seconds(self) -> dict[str, float]:
@@ -62,16 +65,38 @@ class WindowEvaluation(BaseModel):
             checked.add(self.class_mix.column)
         return checked
 
+    # Drift was judged on the merged profile of this many recent windows (this one included)
+    # when the window alone had fewer than `drift_min_rows` rows; `drift_rows` rows in all.
+    drift_windows: int = 1
+    drift_rows: int | None = None
+
+    @property
+    def drift_checked(self) -> bool:
+        """Whether any drift check had enough values to judge."""
+        return any(result.value is not None for result in self.drift)
+
 
 def evaluate_window(
     baseline: MonitoringBaseline,
     window: Profile,
     latency: LatencyProfile | None = None,
     config: MonitoringConfig | None = None,
+    *,
+    drift_on: Profile | None = None,
+    drift_windows: int = 1,
 ) -> WindowEvaluation:
-    """Drift of every profiled column, the prediction-shift rule and latency budgets."""
+    """Drift of every profiled column, the prediction-shift rule and latency budgets.
+
+    `drift_on`, when given, is the merged profile of the last `drift_windows` windows (this
+    one included) that drift is judged on, for a window too small to judge on its own.
+    Checks that still have fewer than `drift_min_rows` values say "not checked".
+    """
     config = config or MonitoringConfig()
-    drift = detect_drift(baseline.profile, window, config)
+    judged = drift_on if drift_on is not None else window
+    drift = [
+        _with_basis(result, drift_windows, config.drift_min_rows)
+        for result in detect_drift(baseline.profile, judged, config)
+    ]
     mix, shifts = _shifts(baseline, window, config)
     summaries = latency.summaries() if latency is not None else {}
     alerts = [
@@ -87,7 +112,28 @@ def evaluate_window(
         alerts=alerts,
         shifts=shifts,
         class_mix=mix,
+        drift_windows=drift_windows,
+        drift_rows=profile_rows(judged),
     )
+
+
+def profile_rows(profile: Profile) -> int:
+    """The rows a profile summarises (its fullest column's)."""
+    return max((column.rows for column in profile.columns.values()), default=0)
+
+
+def _with_basis(result: DriftResult, windows: int, min_rows: int) -> DriftResult:
+    """Say what the check was judged on: merged windows, or not checked (too few values)."""
+    if result.value is None:
+        if result.current_count >= min_rows or (result.current_count == 0 and result.note):
+            return result  # no values on a side: its own note says so
+        over = f" over the last {windows} windows" if windows > 1 else ""
+        note = f"not checked ({result.current_count} < {min_rows} values{over})"
+        return result.model_copy(update={"note": note})
+    if windows > 1:
+        note = f"judged on the last {windows} windows, {result.current_count} values"
+        return result.model_copy(update={"note": note})
+    return result
 
 
 def _shifts(

@@ -35,6 +35,7 @@ from shipml.alerting.state import raise_window_alerts
 from shipml.errors import ServingError
 from shipml.monitoring import WindowEvaluation
 from shipml.pipeline import Pipeline
+from shipml.project.online import online_window_outcome
 from shipml.project.project import Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.serving.docs import (
@@ -134,6 +135,7 @@ def _assemble(
         flush_requests=settings.monitor_flush_requests,
         rules=project.settings.monitoring,
         on_evaluated=_alerting(project, gauges),
+        on_stored=online_window_outcome(project),
     )
     service = PredictionService(Scorer(project.pipeline), slot, metrics, monitor, column)
     assert online.input is not None

@@ -9,11 +9,13 @@ from shipml.store._engine import create_store_engine, store_faults
 from shipml.store.records import (
     AlertOutcome,
     AlertRecord,
+    EngineKind,
     Lineage,
     ProfileRecord,
     RunDetail,
     RunRecord,
     StepRecord,
+    UndeliveredRecord,
     ValidationRecord,
 )
 from shipml.store.store import RunStore
@@ -22,6 +24,7 @@ __all__ = [
     "AlertNotFound",
     "AlertOutcome",
     "AlertRecord",
+    "EngineKind",
     "Lineage",
     "ProfileRecord",
     "RunDetail",
@@ -31,6 +34,7 @@ __all__ = [
     "StepRecord",
     "StoreError",
     "StoreUnavailable",
+    "UndeliveredRecord",
     "ValidationRecord",
     "create_store_engine",
     "store_faults",
