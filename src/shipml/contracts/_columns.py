@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.core.dtypes.cast import maybe_box_native
 
 from shipml.contracts._failures import Failures
 from shipml.contracts._fields import FieldSpec
@@ -26,6 +27,11 @@ from shipml.contracts._numeric import (
     int_from_int,
 )
 from shipml.contracts._pydantic import validate_items
+from shipml.contracts._temporal import (
+    datetime_from_date,
+    datetime_from_epoch,
+    temporal_from_text,
+)
 
 
 @dataclass
@@ -77,7 +83,8 @@ def _vectorized(
     """Decide the column by dtype; None when Pydantic must see (some of) the values."""
     if spec.kind is None:
         return None
-    check = _FAST_PATHS.get((spec.kind, _source_kind(column)))
+    paths = _FAST_PATHS if spec.date_format is None else _DECLARED_FORMAT_PATHS
+    check = paths.get((spec.kind, _source_kind(column)))
     if check is None:
         return None
     return check(spec, column, null, failures)
@@ -92,7 +99,9 @@ def _source_kind(column: pd.Series) -> str | None:
 
 
 def dtype_kind(dtype: object) -> str | None:
-    """'bool', 'int', 'float', 'datetime' or 'str' when the dtype alone says so, else None."""
+    """'bool', 'int', 'float', 'datetime', 'date' or 'str' when the dtype alone says so."""
+    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_date(dtype.pyarrow_dtype):
+        return "date"  # date32/date64, as read_parquet(dtype_backend="pyarrow") gives them
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if pd.api.types.is_integer_dtype(dtype):
@@ -221,6 +230,21 @@ _FAST_PATHS: dict[tuple[str, str], Check] = {
     ("choice", "datetime"): _choice_rejects_all,
     ("datetime", "datetime"): _unchanged,
     ("date", "datetime"): _date_from_datetime,
+    ("date", "date"): _unchanged,
+    ("datetime", "date"): datetime_from_date,
+    ("str", "date"): _not_a_string,
+    ("choice", "date"): _choice_rejects_all,
+}
+# Date and datetime fields with a declared format (`DateFormat`): strings are read by it.
+_DECLARED_FORMAT_PATHS: dict[tuple[str, str], Check] = {
+    ("date", "str"): temporal_from_text,
+    ("datetime", "str"): temporal_from_text,
+    ("datetime", "int"): datetime_from_epoch,
+    ("datetime", "float"): datetime_from_epoch,
+    ("datetime", "datetime"): _unchanged,
+    ("date", "datetime"): _date_from_datetime,
+    ("date", "date"): _unchanged,
+    ("datetime", "date"): datetime_from_date,
 }
 
 
@@ -252,9 +276,11 @@ def typed_column(column: pd.Series) -> pd.Series:
             return column.astype("Int64" if missing else np.int64)
         if kind == "boolean":
             return column.astype("boolean" if missing else bool)
+        return column.infer_objects()
     except (OverflowError, TypeError):
         return column  # ints beyond int64
-    return column.infer_objects()
+    except UnicodeEncodeError:
+        return column  # lone surrogates ("\ud800"): valid Python strings, but not UTF-8
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
@@ -265,4 +291,17 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
     if isinstance(values.dtype, pd.StringDtype):
         codes, uniques = pd.factorize(values)
         return codes, list(uniques)
-    return np.arange(len(values)), values.to_numpy(dtype=object).tolist()
+    return np.arange(len(values)), record_values(values)
+
+
+def record_values(values: pd.Series) -> list[object]:
+    """The values as `df.to_dict("records")` gives them to Pydantic.
+
+    In object and extension columns that means pandas' `maybe_box_native`: numpy scalars
+    become Python's, an `IntEnum` member its int, `np.datetime64` a `pd.Timestamp`.
+    """
+    items: list[object] = values.to_numpy(dtype=object).tolist()
+    dtype = values.dtype
+    if dtype == np.dtype(object) or isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return [maybe_box_native(item) for item in items]
+    return items

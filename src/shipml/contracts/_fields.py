@@ -24,6 +24,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from shipml.contracts.dates import DateFormat
+
 # Model config keys that change how a single field validates; a field under any of
 # them is validated by Pydantic itself (column-level) instead of the compiled checks.
 _FIELD_CONFIG_KEYS = (
@@ -84,6 +86,7 @@ class FieldSpec:
     has_length_or_pattern: bool = False
     choices: tuple[Any, ...] = ()
     choice_error: tuple[str, str] = ("", "")  # Pydantic's (rule, message) for other values
+    date_format: DateFormat | None = None  # the declared format(s) of a date/datetime field
     # Validates a list of this field's values as Pydantic would, field validators included.
     list_adapter: TypeAdapter[list[Any]] = field(default=None, repr=False)  # type: ignore[assignment]
 
@@ -161,12 +164,13 @@ def _spec(name: str, info: FieldInfo, config: ConfigDict, validators: list[Any])
     compiled = None if (_field_config(config) or validators) else _compile(info)
     if compiled is None:
         return FieldSpec(kind=None, **common)
-    kind, bounds, text_rules, choices = compiled
+    kind, bounds, text_rules, choices, date_format = compiled
     return FieldSpec(
         kind=kind,
         bounds=bounds,
         has_length_or_pattern=text_rules,
         choices=choices,
+        date_format=date_format,
         choice_error=_error_for_any_other_value(list_adapter) if choices else ("", ""),
         **common,
     )
@@ -190,13 +194,20 @@ def _error_for_any_other_value(list_adapter: TypeAdapter[list[Any]]) -> tuple[st
     raise AssertionError("a Literal or Enum field accepted an arbitrary object")
 
 
-def _compile(info: FieldInfo) -> tuple[str, Bounds, bool, tuple[Any, ...]] | None:
-    """(kind, bounds, has length/pattern rules, choices), or None when not compilable."""
+_Compiled = tuple[str, Bounds, bool, tuple[Any, ...], DateFormat | None]
+
+
+def _compile(info: FieldInfo) -> _Compiled | None:
+    """(kind, bounds, has length/pattern rules, choices, date format), or None."""
     base, metadata = _strip_optional(info.annotation)
     metadata = [*metadata, *info.metadata]
     kind, choices = _kind(base)
     if kind is None:
         return None
+    formats = [item for item in metadata if isinstance(item, DateFormat)]
+    if len(formats) > 1 or (formats and kind not in ("date", "datetime")):
+        return None
+    metadata = [item for item in metadata if not isinstance(item, DateFormat)]
     bounds: dict[str, Any] = {}
     text_rules = False
     for item in metadata:
@@ -207,7 +218,7 @@ def _compile(info: FieldInfo) -> tuple[str, Bounds, bool, tuple[Any, ...]] | Non
         text_rules = text_rules or rule
     if (bounds or text_rules) and not _constraints_fit(kind, bounds, text_rules):
         return None
-    return kind, Bounds(**bounds), text_rules, choices
+    return kind, Bounds(**bounds), text_rules, choices, (formats[0] if formats else None)
 
 
 def _compile_metadata(items: list[Any], bounds: dict[str, Any]) -> bool | None:

@@ -72,7 +72,8 @@ def int_from_bool(
     spec: FieldSpec, column: pd.Series, null: np.ndarray, failures: Failures
 ) -> pd.Series:
     """An int field from a bool column: True is 1, False is 0."""
-    ints = column.to_numpy(dtype=np.int64, na_value=0)
+    # through numpy bools: a pyarrow bool column will not put 0 in for its nulls
+    ints = column.to_numpy(dtype=bool, na_value=False).astype(np.int64)
     _check_bounds(ints, ~null, spec.bounds, failures)
     return _int_column(ints, null, column)
 
