@@ -83,10 +83,13 @@ def validate(
 def _all_valid(
     df: pd.DataFrame, contract: Contract, small: AllValid, baseline: Baseline | None
 ) -> ValidationResult:
-    """Every row valid, every column already in its field's type: the frame goes on as is."""
+    """Every row valid, every column in its field's type: the frame goes on (dates read)."""
     checked = FrameCheck({}, np.zeros(len(df), dtype=bool), {}, small.null_counts)
+    valid = df.copy(deep=False)
+    for name, values in small.converted.items():
+        valid[name] = values.array
     return ValidationResult(
-        valid=df.copy(deep=False),
+        valid=valid,
         quarantined=_no_quarantined_rows(df, checked, small.layout),
         # The small-frame check found exactly the contract's fields, in order.
         report=_report(df, contract, checked, baseline, contract.field_names),
