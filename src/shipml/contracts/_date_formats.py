@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from pandas.tseries.api import guess_datetime_format
 
 from shipml.contracts._parse_dates import describe, parse_texts

@@ -115,12 +115,11 @@ def text_columns_of(model: type[BaseModel]) -> list[str]:
 def _declares_text_format(items: list[Any]) -> bool:
     """Whether a `DateFormat` of strftime formats is among `items` or in their annotations."""
     for item in items:
-        if isinstance(item, DateFormat):
-            if not item.epoch:
-                return True
-        elif get_origin(item) in (Annotated, Union, types.UnionType):
-            if _declares_text_format(list(get_args(item))):
-                return True
+        if isinstance(item, DateFormat) and not item.epoch:
+            return True
+        nested = get_origin(item) in (Annotated, Union, types.UnionType)
+        if nested and _declares_text_format(list(get_args(item))):
+            return True
     return False
 
 
