@@ -66,7 +66,7 @@ def test_types_nullability_and_literals() -> None:
         "machine_id": "str",
         "ts": "datetime",
         "day": "date",
-        "us_day": "str",
+        "us_day": 'Annotated[date, DateFormat("%m/%d/%Y")]',
         "temperature_c": "float | None",
         "count": "int",
         "mode": 'Literal["idle", "maintenance", "run"]',
@@ -74,8 +74,8 @@ def test_types_nullability_and_literals() -> None:
         "seen_at": "datetime",
         "visits": "int | None",
     }
-    assert "from datetime import date, datetime\nfrom typing import Literal\n" in source
-    assert "from pydantic import BaseModel\n" in source
+    assert "from datetime import date, datetime\nfrom typing import Annotated, Literal\n" in source
+    assert "from pydantic import BaseModel\n\nfrom shipml.contracts import DateFormat\n" in source
 
 
 def test_the_inferred_model_validates_its_data() -> None:

@@ -1,6 +1,7 @@
 """The boundary: Pydantic models compiled into columnar checks over pandas frames."""
 
 from shipml.contracts.baseline import Baseline, ColumnBaseline
+from shipml.contracts.dates import DateFormat, parse_datetimes
 from shipml.contracts.errors import ContractViolation, UnusableInput
 from shipml.contracts.report import Diagnosis, Example, RuleFailure, ValidationReport
 from shipml.contracts.table import Table, contract_of
@@ -11,6 +12,7 @@ __all__ = [
     "Baseline",
     "ColumnBaseline",
     "ContractViolation",
+    "DateFormat",
     "Diagnosis",
     "Example",
     "Policy",
@@ -20,5 +22,6 @@ __all__ = [
     "ValidationReport",
     "ValidationResult",
     "contract_of",
+    "parse_datetimes",
     "validate",
 ]
