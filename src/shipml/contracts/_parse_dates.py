@@ -261,7 +261,8 @@ def _assemble(
         dtype: Any = pd.DatetimeTZDtype("us", UTC) if aware == {True} else np.dtype(_US)
         result = pd.Series(pd.NaT, index=range(size), dtype=dtype)
         for positions, values in found:
-            result.iloc[positions] = values.array
+            if len(values):
+                result.iloc[positions] = values.array
         for position, value in rescued:
             stamp = pd.Timestamp(value)
             result.iloc[position] = stamp if stamp.tzinfo is None else stamp.tz_convert(UTC)
