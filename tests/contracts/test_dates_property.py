@@ -25,7 +25,8 @@ DATE_FORMATS = ["%Y/%m/%d", "%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%d/%m/%Y", "%d-
 DATE_FORMATS += ["%d %B %Y", "%y%m%d", "%a, %d %b %Y"]
 TIME_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %H:%M", "%Y-%m-%d %H:%M:%S.%f", "%I:%M %p %d/%m/%y"]
 ZONE_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%d/%m/%Y %H:%M %z"]
-NOISE = ["", " ", "-", "/", "0", "13", "31", "2024", "T", "Z", "+02:00", "now", "NaT", "٣", "ſep"]
+NOISE = ["", " ", "-", "/", "0", "13", "31", "2024", "T", "Z", "+02:00", "now", "NaT"]
+NOISE += ["\u0663", "\u017fep"]  # an Arabic-Indic 3; "sep" with a long s
 
 
 def reference(text: str, formats: tuple[str, ...]) -> datetime | None:
