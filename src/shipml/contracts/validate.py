@@ -182,9 +182,9 @@ def _json_safe(value: Any) -> Any:
         return str(value)
     if isinstance(value, bool | int | float):
         return value
-    if isinstance(value, str):
-        return value[:200]
-    return repr(value)[:200]
+    if isinstance(value, str):  # lone surrogates escaped, so that the report is valid JSON
+        return value[:200].encode("utf-8", "backslashreplace").decode("utf-8")
+    return repr(value)[:200].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _apply_policy(report: ValidationReport, policy: Policy, max_invalid_fraction: float) -> None:
@@ -227,7 +227,10 @@ def _valid_values(column: pd.Series, kept: np.ndarray | None, index: pd.Index) -
     """The values of `column` in the rows `kept` (all when None), in their pandas dtype."""
     if kept is not None:
         column = pd.Series(column.array.take(kept), index=index, name=column.name)
-    return typed_column(column).array
+    typed = typed_column(column)
+    # An object column stays one (as a Series: the frame would infer strings from an array,
+    # and lone surrogates cannot be stored as pyarrow strings).
+    return typed if typed.dtype == np.dtype(object) else typed.array
 
 
 def _quarantined_frame(df: pd.DataFrame, checked: FrameCheck) -> pd.DataFrame:
