@@ -7,7 +7,7 @@ of test_equivalence.py), and checks the values the valid rows carry.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum, IntEnum, IntFlag
+from enum import IntEnum, IntFlag, StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -142,7 +142,7 @@ def test_a_small_frame_runs_model_post_init_too() -> None:
 # --- 5. Enums that find other members, and flags ---------------------------------------------
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     RUN = "run"
     IDLE = "idle"
 
