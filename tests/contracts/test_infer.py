@@ -254,6 +254,7 @@ def test_any_inferred_contract_validates_its_data(frame: pd.DataFrame, bounds: b
 
 DAYS = pd.date_range("2026-03-01", periods=40, freq="D")
 TIMES = pd.date_range("2026-03-01 06:00", periods=40, freq="13h")
+DT = "Annotated[datetime, "
 
 
 @pytest.mark.parametrize(
