@@ -141,10 +141,26 @@ def _str_from_str(
 
 def _check_distinct_strings(spec: FieldSpec, column: pd.Series, failures: Failures) -> None:
     """Validate each distinct string once with Pydantic, then map verdicts onto the rows."""
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
+        _check_distinct_arrow_strings(spec, column.array.__arrow_array__(), failures)
+        return
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     verdicts = validate_items(spec.list_adapter, list(uniques))
     for (rule, message), bad_codes in verdicts.first_errors().items():
         failures.add(rule, message, np.flatnonzero(np.isin(codes, bad_codes)))
+
+
+def _check_distinct_arrow_strings(
+    spec: FieldSpec, strings: pa.Array | pa.ChunkedArray, failures: Failures
+) -> None:
+    """The same for Arrow strings: the distinct values without row codes (about twice as
+    fast as factorizing); the rows of a failing value are found only when one fails."""
+    distinct = [value for value in pc.unique(strings).to_pylist() if value is not None]
+    verdicts = validate_items(spec.list_adapter, distinct)
+    for (rule, message), bad in verdicts.first_errors().items():
+        failing = pa.array([distinct[i] for i in bad], type=strings.type)
+        found = pc.fill_null(pc.is_in(strings, value_set=failing), False)
+        failures.add(rule, message, np.flatnonzero(found.to_numpy(zero_copy_only=False)))
 
 
 def _choice_from_str(
@@ -160,13 +176,18 @@ def _choice_from_str(
 def _unknown_strings(column: pd.Series, choices: tuple[str, ...], null: np.ndarray) -> np.ndarray:
     """Positions of the non-null strings that are not among `choices`."""
     if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
+        # The distinct strings first (cheaper than a membership test of every row): the
+        # rows are searched only for the strings that are not choices.
         strings = column.array.__arrow_array__()
-        known_values = pc.is_in(strings, value_set=pa.array(choices, type=strings.type))
-        if pc.all(known_values).as_py():
-            return np.empty(0, dtype=np.intp)  # the clean path: no mask in numpy
-        known = known_values.to_numpy()
-    else:
-        known = column.isin(choices).to_numpy()
+        allowed = set(choices)
+        unknown = [v for v in pc.unique(strings).to_pylist() if v is not None and v not in allowed]
+        if not unknown:
+            return np.empty(0, dtype=np.intp)
+        found = pc.fill_null(
+            pc.is_in(strings, value_set=pa.array(unknown, type=strings.type)), False
+        )
+        return np.flatnonzero(found.to_numpy(zero_copy_only=False))
+    known = column.isin(choices).to_numpy()
     return np.flatnonzero(~known & ~null)
 
 

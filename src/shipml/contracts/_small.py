@@ -45,7 +45,7 @@ def check_small_frame(df: pd.DataFrame, contract: Contract) -> AllValid | None:
     names = contract.field_names
     if len(df) > SMALL_FRAME_ROWS or contract.row_mode == "all" or df.columns.tolist() != names:
         return None
-    dtypes = _dtypes(df)
+    dtypes = frame_dtypes(df)
     dated = [f for f, d in zip(contract.fields, dtypes, strict=True) if _dated_text(f, d)]
     fields_and_dtypes = zip(contract.fields, dtypes, strict=True)
     if not all(f.column == f.name and _fits(f, d) for f, d in fields_and_dtypes):
@@ -69,7 +69,7 @@ def check_small_frame(df: pd.DataFrame, contract: Contract) -> AllValid | None:
     return AllValid(null_counts, (tuple(names), tuple(dtypes), df.index.name), converted)
 
 
-def _dtypes(df: pd.DataFrame) -> list[Any]:
+def frame_dtypes(df: pd.DataFrame) -> list[Any]:
     """The columns' dtypes, read off the frame's blocks.
 
     `df.dtypes` builds a Series (and enters `warnings.catch_warnings`) on every call: most of

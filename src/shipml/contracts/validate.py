@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from shipml.contracts._columns import typed_column
 from shipml.contracts._compile import Contract, compile_contract
 from shipml.contracts._frame import ROW, FrameCheck, check_frame
-from shipml.contracts._small import AllValid, check_small_frame
+from shipml.contracts._small import AllValid, check_small_frame, frame_dtypes
 from shipml.contracts.baseline import Baseline
 from shipml.contracts.diagnose import diagnose
 from shipml.contracts.errors import ContractViolation
@@ -73,9 +73,14 @@ def validate(
     report = _report(df, contract, checked, baseline, df.columns.tolist())
     _apply_policy(report, policy, max_invalid_fraction)
     valid = ~checked.invalid
+    if report.invalid_rows:
+        quarantined = _quarantined_frame(df, checked)
+    else:
+        layout = (tuple(df.columns), tuple(frame_dtypes(df)), df.index.name)
+        quarantined = _no_quarantined_rows(df, checked, layout)
     return ValidationResult(
         valid=_valid_frame(df, contract, checked, valid),
-        quarantined=_quarantined_frame(df, checked),
+        quarantined=quarantined,
         report=report,
     )
 
@@ -99,6 +104,7 @@ def _all_valid(
 # Empty quarantine frames by column layout. Building one costs more than the rest of a small
 # frame's validation (pandas inserts the reasons column); copying a built one does not.
 _EMPTY_QUARANTINES: dict[tuple[Any, ...], pd.DataFrame] = {}
+_MAX_LAYOUTS = 256
 
 
 def _no_quarantined_rows(
@@ -109,6 +115,8 @@ def _no_quarantined_rows(
         return _quarantined_frame(df, checked)
     empty = _EMPTY_QUARANTINES.get(layout)
     if empty is None:
+        if len(_EMPTY_QUARANTINES) >= _MAX_LAYOUTS:
+            _EMPTY_QUARANTINES.clear()
         empty = _EMPTY_QUARANTINES.setdefault(layout, _quarantined_frame(df, checked))
     return empty.copy()
 
@@ -152,7 +160,7 @@ def _report(
     report = ValidationReport(
         contract=contract.name,
         rows=len(df),
-        invalid_rows=int(checked.invalid.sum()),
+        invalid_rows=int(np.count_nonzero(checked.invalid)),
         failures=rule_failures,
         null_counts=checked.null_counts,
         missing_columns=missing,
