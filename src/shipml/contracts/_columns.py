@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandas.core.dtypes.cast import maybe_box_native
+from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-defined]
 
 from shipml.contracts._failures import Failures
 from shipml.contracts._fields import FieldSpec

@@ -114,7 +114,8 @@ def _matches(text: str, fmt: str) -> bool:
 @functools.lru_cache(maxsize=256)
 def _pattern(fmt: str) -> re.Pattern[str]:
     """The regular expression `strptime` matches `fmt`'s strings with."""
-    return _strptime._TimeRE_cache.compile(fmt)  # type: ignore[attr-defined, no-any-return]
+    pattern: re.Pattern[str] = _strptime._TimeRE_cache.compile(fmt)
+    return pattern
 
 
 def from_epoch(number: int | float, unit: str) -> datetime:
@@ -259,7 +260,7 @@ def _assemble(
     aware |= {value.tzinfo is not None for _, value in rescued}
     if len(aware) <= 1:
         dtype: Any = pd.DatetimeTZDtype("us", UTC) if aware == {True} else np.dtype(_US)
-        result = pd.Series(pd.NaT, index=range(size), dtype=dtype)
+        result: pd.Series = pd.Series(pd.NaT, index=range(size), dtype=dtype)
         for positions, values in found:
             if len(values):
                 result.iloc[positions] = values.array
@@ -297,4 +298,5 @@ def midnight(values: pd.Series) -> np.ndarray:
             count=len(values),
         )
     normalized = values.dt.normalize()
-    return (normalized == values).to_numpy(dtype=bool, na_value=True)
+    same: np.ndarray = (normalized == values).to_numpy(dtype=bool, na_value=True)
+    return same

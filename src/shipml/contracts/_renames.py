@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -87,7 +87,7 @@ class _Rename:
     values: str | None  # "match", "alike", "unlike", or None: no baseline, or no verdict
     distance: float | None
     structure: bool  # the only missing required field and the only fitting new column
-    signals: dict[str, float] = field(default_factory=dict)  # signal -> its contribution
+    signals: dict[str, float]  # signal -> its contribution to the confidence
 
     @property
     def confidence(self) -> float:

@@ -49,7 +49,7 @@ def temporal_from_text(
     inexact = np.flatnonzero(parsed.parsed & ~midnight(parsed.values))
     if len(inexact):
         failures.add(*INEXACT_DATE, np.flatnonzero(np.isin(codes, inexact)))
-    dates = np.append(as_dates(parsed.values), None)  # code -1 (null) takes the last entry
+    dates = np.append(as_dates(parsed.values), [None])  # code -1 (null) takes the last entry
     return pd.Series(dates[codes], index=column.index, name=column.name)
 
 

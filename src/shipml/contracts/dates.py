@@ -180,5 +180,6 @@ def parse_datetimes(
     elif utc:
         dtz = distinct.dt.tz
         distinct = distinct.dt.tz_localize("UTC") if dtz is None else distinct
-    result = pd.Series(distinct.array.take(parsed.codes, allow_fill=True), index=values.index)
-    return result.rename(values.name)
+    times = distinct.array.take(parsed.codes, allow_fill=True)
+    result: pd.Series = pd.Series(times, index=values.index, name=values.name)
+    return result
