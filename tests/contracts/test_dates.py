@@ -254,3 +254,24 @@ def test_parse_datetimes_in_utc() -> None:
     ]
     with pytest.raises(ValueError, match="pass utc=True"):
         parse_datetimes(times, ["%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M"])
+
+
+def test_the_json_schema_shows_the_declared_format_with_a_valid_example() -> None:
+    class Event(BaseModel):
+        day: Annotated[date, DateFormat("%d.%m.%Y")]
+        sent: Annotated[datetime, DateFormat("epoch_ms")] | None = None
+
+    properties = Event.model_json_schema()["properties"]
+
+    assert properties["day"] == {
+        "type": "string",
+        "description": "written as DD.MM.YYYY (%d.%m.%Y)",
+        "examples": ["31.01.2026"],
+        "title": "Day",
+    }
+    example = {"day": properties["day"]["examples"][0]}
+    assert Event.model_validate(example).day == date(2026, 1, 31)
+    sent = properties["sent"]["anyOf"][0]
+    assert sent["type"] == "integer"
+    assert Event.model_validate({**example, "sent": sent["examples"][0]}).sent is not None
+    assert Event.model_json_schema(mode="serialization")["properties"]["day"]["format"] == "date"

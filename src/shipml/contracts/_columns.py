@@ -49,8 +49,7 @@ Check = Callable[[FieldSpec, pd.Series, np.ndarray, Failures], "pd.Series | None
 def check_column(spec: FieldSpec, column: pd.Series) -> ColumnOutcome:
     """Check every value of `column` against `spec`, as Pydantic would."""
     failures = Failures()
-    null = column.isna().to_numpy()
-    nulls = int(np.count_nonzero(null))
+    null, nulls = _nulls(column)
     if nulls and not spec.nullable:
         failures.add("null", "value is null but the field is not optional", np.flatnonzero(null))
     if isinstance(column.dtype, pd.CategoricalDtype):
@@ -60,6 +59,27 @@ def check_column(spec: FieldSpec, column: pd.Series) -> ColumnOutcome:
         if values is None:
             values = _with_pydantic(spec, column, null, failures)
     return ColumnOutcome(failures, values, nulls)
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _nulls(column: pd.Series) -> tuple[np.ndarray, int]:
+    """The null mask and count. When the dtype or Arrow's own count rules nulls out, the mask
+    is a fresh zeroed array (pages untouched until read) and the values are not scanned."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype):
+        none = dtype.kind in "iub" or (
+            dtype.kind == "M"
+            and (not len(column) or column.to_numpy().view(np.int64).min() != _NAT)
+        )
+    else:
+        chunks = getattr(column.array, "_pa_array", None)  # Arrow-backed: its null count
+        none = chunks is not None and chunks.null_count == 0
+    if none:
+        return np.zeros(len(column), dtype=bool), 0
+    null = column.isna().to_numpy()
+    return null, int(np.count_nonzero(null))
 
 
 def _check_categorical(spec: FieldSpec, column: pd.Series, failures: Failures) -> pd.Series:

@@ -27,12 +27,13 @@ import math
 import re
 import types
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Union, get_args, get_origin
 
 import numpy as np
 import pandas as pd
-from pydantic import GetCoreSchemaHandler
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from shipml.contracts._parse_dates import (
@@ -48,6 +49,7 @@ from shipml.contracts._parse_dates import (
 __all__ = ["DateFormat", "parse_datetimes"]
 
 _DIGITS = re.compile(r"[+-]?[0-9]+")
+_EXAMPLE = datetime(2026, 1, 31, tzinfo=UTC)  # midnight: an example for date fields too
 
 
 class DateFormat:
@@ -89,6 +91,23 @@ class DateFormat:
         kind = self._kind_of(source)
         parse = self._epoch_parser() if self.epoch else self._text_parser(kind)
         return core_schema.no_info_before_validator_function(parse, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """What a request sends: a string in the declared format (or an epoch number)."""
+        json_schema = handler(schema)
+        if handler.mode == "serialization":
+            return json_schema  # the values go out as ISO 8601
+        if self.epoch:
+            seconds = int(_EXAMPLE.timestamp())
+            example = seconds if self.epoch == "epoch_s" else seconds * 1000
+            return {"type": "integer", "description": self.describe(), "examples": [example]}
+        return {
+            "type": "string",
+            "description": f"written as {self.describe()} ({' or '.join(self.formats)})",
+            "examples": [_EXAMPLE.strftime(self.formats[0])],
+        }
 
     def _kind_of(self, source: Any) -> str:
         """'date' or 'datetime': the type the marker annotates (None allowed around it)."""
