@@ -196,17 +196,12 @@ def _choice_from_str(
 def _unknown_strings(column: pd.Series, choices: tuple[str, ...], null: np.ndarray) -> np.ndarray:
     """Positions of the non-null strings that are not among `choices`."""
     if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
-        # The distinct strings first (cheaper than a membership test of every row): the
-        # rows are searched only for the strings that are not choices.
         strings = column.array.__arrow_array__()
-        allowed = set(choices)
-        unknown = [v for v in pc.unique(strings).to_pylist() if v is not None and v not in allowed]
-        if not unknown:
-            return np.empty(0, dtype=np.intp)
-        found = pc.fill_null(
-            pc.is_in(strings, value_set=pa.array(unknown, type=strings.type)), False
-        )
-        return np.flatnonzero(found.to_numpy(zero_copy_only=False))
+        known_values = pc.is_in(strings, value_set=pa.array(choices, type=strings.type))
+        if pc.all(known_values).as_py():
+            return np.empty(0, dtype=np.intp)  # the clean path: no mask in numpy
+        known = known_values.to_numpy()
+        return np.flatnonzero(~known & ~null)
     known = column.isin(choices).to_numpy()
     return np.flatnonzero(~known & ~null)
 
