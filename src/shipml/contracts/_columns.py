@@ -49,7 +49,7 @@ Check = Callable[[FieldSpec, pd.Series, np.ndarray, Failures], "pd.Series | None
 def check_column(spec: FieldSpec, column: pd.Series) -> ColumnOutcome:
     """Check every value of `column` against `spec`, as Pydantic would."""
     failures = Failures()
-    null, nulls = _nulls(column)
+    null, nulls = _nulls(column, expect_none=not spec.nullable)
     if nulls and not spec.nullable:
         failures.add("null", "value is null but the field is not optional", np.flatnonzero(null))
     if isinstance(column.dtype, pd.CategoricalDtype):
@@ -64,15 +64,22 @@ def check_column(spec: FieldSpec, column: pd.Series) -> ColumnOutcome:
 _NAT = np.iinfo(np.int64).min
 
 
-def _nulls(column: pd.Series) -> tuple[np.ndarray, int]:
+def _nulls(column: pd.Series, expect_none: bool) -> tuple[np.ndarray, int]:
     """The null mask and count. When the dtype or Arrow's own count rules nulls out, the mask
-    is a fresh zeroed array (pages untouched until read) and the values are not scanned."""
+    is a fresh zeroed array (pages untouched until read) and the values are not scanned.
+
+    Floats of a field that takes no null (`expect_none`) are first summed: a finite sum
+    shows there is no NaN, in one read and no mask.
+    """
     dtype = column.dtype
     if isinstance(dtype, np.dtype):
+        values = column.to_numpy()
         none = dtype.kind in "iub" or (
-            dtype.kind == "M"
-            and (not len(column) or column.to_numpy().view(np.int64).min() != _NAT)
+            dtype.kind == "M" and (not len(values) or values.view(np.int64).min() != _NAT)
         )
+        if not none and expect_none and dtype.kind == "f":
+            with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, overflow: no proof
+                none = bool(np.isfinite(values.sum()))
     else:
         chunks = getattr(column.array, "_pa_array", None)  # Arrow-backed: its null count
         none = chunks is not None and chunks.null_count == 0
