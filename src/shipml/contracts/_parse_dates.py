@@ -1,12 +1,12 @@
 """Parse date strings by declared strftime formats: vectorized, with `datetime.strptime`'s verdicts.
 
 The reference is `datetime.strptime(text, format)`, each format tried in the declared order.
-The vectorized parse is pandas' (`to_datetime(format=...)`, a port of the same parser) on the
-distinct strings, with three guards where pandas accepts what `strptime` refuses: the words
-"now" and "today", fractions of a second longer than six digits (`%f`), and, under formats
-pandas reads as ISO 8601, anything but strings that parse back to the same value. Strings
-pandas refuses are tried by `strptime` itself, so a value is never refused that `strptime`
-reads.
+The vectorized parse runs on the distinct strings: Arrow first keeps those that match
+`strptime`'s own regular expression for the format (translated to RE2), since pandas reads
+more ("now", nine-digit fractions, negative years, loose offsets under ISO-like formats);
+pandas' `to_datetime(format=...)` (a port of the same parser) reads them; the few that
+match but pandas refuses (30 February), and offsets with seconds (which pandas drops), are
+left to `strptime` itself. A property test holds the result to `strptime`.
 
 Epoch "formats" (`epoch_s`, `epoch_ms`) read numbers as seconds or milliseconds since
 1970-01-01 UTC, exactly (integers), into aware UTC datetimes.
