@@ -1,6 +1,6 @@
 """Property: `validate` rejects exactly the rows Pydantic rejects, row by row.
 
-The reference is written here, independently of the engine: each row of
+The reference is written independently of the engine (`_pydantic_reference`): each row of
 `df.to_dict("records")`, with missing values (None, NaN, NaT, pd.NA) as None, goes
 through `M.model_validate`. Models and frames are random; see the strategies below.
 """
@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from _pydantic_reference import is_missing, rows_pydantic_rejects, rows_shipml_rejects
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import (
@@ -23,7 +24,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     create_model,
     field_validator,
@@ -31,33 +31,6 @@ from pydantic import (
 )
 
 from shipml.contracts import validate
-
-# ---------------------------------------------------------------- the reference
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
-
-
-def rows_pydantic_rejects(df: pd.DataFrame, model: type[BaseModel]) -> set[int]:
-    """Positions of the rows whose record `model.model_validate` rejects."""
-    rejected = set()
-    for position, record in enumerate(df.to_dict("records")):
-        cleaned = {key: None if _is_missing(value) else value for key, value in record.items()}
-        try:
-            model.model_validate(cleaned)
-        except ValidationError:
-            rejected.add(position)
-    return rejected
-
-
-def rows_shipml_rejects(df: pd.DataFrame, model: type[BaseModel]) -> set[int]:
-    """Positions of the rows `validate` quarantines (the frame has a RangeIndex)."""
-    result = validate(df, model, policy="quarantine", max_invalid_fraction=1.0)
-    assert len(result.valid) + len(result.quarantined) == len(df)
-    assert result.report.invalid_rows == len(result.quarantined)
-    return set(result.quarantined.index.tolist())
-
 
 # ---------------------------------------------------------------- random models
 
@@ -544,7 +517,7 @@ def test_the_reference_counts_nan_as_none() -> None:
 
 def _pandas_value(value: Any) -> Any:
     """A cell of the valid frame as a plain Python value (missing as None)."""
-    if _is_missing(value):
+    if is_missing(value):
         return None
     return value.item() if isinstance(value, np.generic) else value
 
@@ -576,7 +549,7 @@ def test_valid_rows_hold_the_values_pydantic_gives(
     valid = validate(df, model, policy="quarantine", max_invalid_fraction=1.0).valid
     sources = df.to_dict("records")
     for position, record in zip(valid.index, valid.to_dict("records"), strict=True):
-        source = {k: None if _is_missing(v) else v for k, v in sources[position].items()}
+        source = {k: None if is_missing(v) else v for k, v in sources[position].items()}
         instance = model.model_validate(source)
         for name in model.model_fields:
             cell = _pandas_value(record[name])

@@ -1,7 +1,7 @@
 """Cases where a columnar engine easily parts from Pydantic; each must agree with it.
 
 Each test compares `validate()` with `Model.model_validate(record)` row by row (the reference
-of test_equivalence.py), and checks the values the valid rows carry.
+in `_pydantic_reference`), and checks the values the valid rows carry.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from _pydantic_reference import rows_pydantic_rejects, rows_shipml_rejects
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo
 
-from contracts.test_equivalence import rows_pydantic_rejects, rows_shipml_rejects
 from shipml.contracts import validate
 
 
