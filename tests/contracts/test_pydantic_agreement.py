@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import IntEnum, IntFlag, StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -245,3 +245,15 @@ def test_a_pyarrow_dictionary_column_of_strings() -> None:
     df = pd.DataFrame({"label": pd.Series(labels, dtype=pd.ArrowDtype(labels.type))})
 
     assert _agrees(df, Label) == {1}
+
+
+def test_int_choices_from_a_category_column_of_floats_with_nulls_stay_ints() -> None:
+    class Grade(BaseModel):
+        grade: Literal[1, 2] | None
+
+    df = pd.DataFrame({"grade": pd.Series([np.nan, 1.0, np.nan, 2.0], dtype="category")})
+
+    assert _agrees(df, Grade) == set()
+    valid = _valid(df, Grade)
+    assert valid["grade"].dropna().tolist() == [1, 2]
+    assert all(type(v) is int for v in valid["grade"].dropna().tolist())

@@ -99,6 +99,10 @@ def _check_categorical(spec: FieldSpec, column: pd.Series, failures: Failures) -
     converted = typed_column(inner.values)
     if converted.dtype == categories.dtype and converted.equals(categories):
         return column
+    kind = converted.dtype.kind if isinstance(converted.dtype, np.dtype) else None
+    if kind in ("i", "u", "b") and (codes < 0).any():
+        # a null row would turn numpy ints into floats (1 -> 1.0): a nullable dtype keeps them
+        converted = converted.astype("boolean" if kind == "b" else "Int64")
     return pd.Series(
         converted.array.take(codes, allow_fill=True), index=column.index, name=column.name
     )
