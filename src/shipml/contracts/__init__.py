@@ -2,6 +2,7 @@
 
 from shipml.contracts.baseline import Baseline, ColumnBaseline
 from shipml.contracts.compat import incompatibilities
+from shipml.contracts.dates import DateFormat, parse_datetimes
 from shipml.contracts.infer import infer_contract, suggested_field_name
 from shipml.contracts.loading import load_contract
 from shipml.contracts.reading import (
@@ -23,6 +24,7 @@ __all__ = [
     "Baseline",
     "ColumnBaseline",
     "ContractViolation",
+    "DateFormat",
     "Diagnosis",
     "Example",
     "Policy",
@@ -35,6 +37,7 @@ __all__ = [
     "incompatibilities",
     "infer_contract",
     "load_contract",
+    "parse_datetimes",
     "read_table",
     "suggested_field_name",
     "text_columns_of",
