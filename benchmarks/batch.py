@@ -72,7 +72,7 @@ def _prepare(workdir: Path, rows: int) -> None:
 
     from shipml.contracts import Baseline
     from shipml.monitoring import MonitoringBaseline
-    from shipml.pipeline.baselines import ModelBaselines
+    from shipml.project.baselines import ModelBaselines
 
     machines = 200
     minutes = -(-rows // machines)
@@ -121,9 +121,9 @@ def _run_variant(variant: str, workdir: Path) -> None:
     import pandas as pd  # noqa: F401  (imported before timing, as both variants need it)
     import steps
 
-    from shipml.pipeline.batch import run_window
-    from shipml.pipeline.project import Project
-    from shipml.pipeline.windows import Window
+    from shipml.project.batch import run_window
+    from shipml.project.project import Project
+    from shipml.windows import Window
 
     model = pickle.loads((workdir / "model.pkl").read_bytes())
     window = Window(WINDOW_START, WINDOW_START + timedelta(minutes=15))

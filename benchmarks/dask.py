@@ -53,13 +53,13 @@ import pandas as pd
 from distributed import Client, LocalCluster
 
 from shipml.config import load_settings
-from shipml.pipeline.engines import Engine, LocalEngine
-from shipml.pipeline.engines.dask import DaskEngine
-from shipml.pipeline.observe import FEATURES, PREDICTIONS
 from shipml.pipeline.pipeline import Pipeline
-from shipml.pipeline.project import Project
 from shipml.pipeline.runner import FlowResult
-from shipml.pipeline.windows import Window
+from shipml.project.engines import Engine, LocalEngine
+from shipml.project.engines.dask import DaskEngine
+from shipml.project.observe import FEATURES, PREDICTIONS
+from shipml.project.project import Project
+from shipml.windows import Window
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sensors"
 MACHINES = 1000

@@ -135,7 +135,7 @@ def fitted_model(directory: Path, *, baselines: bool = True) -> LoadedModel:
 
     from shipml.contracts import Baseline
     from shipml.monitoring import MonitoringBaseline
-    from shipml.pipeline.baselines import ModelBaselines
+    from shipml.project.baselines import ModelBaselines
 
     train = pd.read_csv(directory / "data" / "train.csv")
     model = LogisticRegression().fit(train[["temperature_c"]], train["failed"])

@@ -37,8 +37,8 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Tests that change the project work on a copy (its model stays in this registry).
     """
-    from shipml.pipeline.project import Project
-    from shipml.pipeline.training import train
+    from shipml.project.project import Project
+    from shipml.project.training import train
 
     directory = write_project(tmp_path_factory.mktemp("trained"))
     project = Project.load(directory)

@@ -11,17 +11,17 @@ import difflib
 import hashlib
 import json
 import os
-import string
 import tomllib
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -37,89 +37,46 @@ from pydantic_settings import (
     SettingsError,
     TomlConfigSettingsSource,
 )
-from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from shipml.contracts import Policy
-from shipml.monitoring import (
-    DEFAULT_THRESHOLDS,
-    END_TO_END,
-    ColumnDriftRule,
-    DriftConfig,
-    DriftMethod,
-    MonitoringConfig,
+from shipml._settings import (
+    DatabaseUrl,
+    DataFile,
+    Duration,
+    Section,
+    absolute,
+    check_safe_name,
+    show,
+    sqlite_absolute,
 )
-from shipml.monitoring.drift import DEFAULT_MIN_ROWS
-
-if TYPE_CHECKING:
-    from shipml.pipeline.windows import Cron
+from shipml.alerting.sinks import AlertsSettings
+from shipml.contracts import Policy
+from shipml.errors import ConfigError
+from shipml.io.sinks import ParquetSink, SinkSettings
+from shipml.io.sources import FileSource, SourceSettings, SqlSource
+from shipml.monitoring import MonitoringConfig
+from shipml.windows import Cadence, Cron, parse_timezone
 
 CONFIG_FILE = "shipml.toml"
 ENV_PREFIX = "SHIPML_"
 _ENV_ONLY = (("serving", "api_key"), ("alerts", "webhook_url"))
 _URL_FIELDS = (("source", "url"), ("output", "url"), ("store", "url"), ("tracking", "uri"))
-_DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
-_TEMPLATE_FIELDS = {"start", "end"}
-_SHOWN_INPUT_CHARS = 60
 
 # The file `Settings()` reads; set by `load_settings` for the duration of one load.
 _toml_file: ContextVar[Path | None] = ContextVar("shipml_toml_file", default=None)
 
 
-class ConfigError(Exception):
-    """A project configuration that cannot be used; the message names the key and the fix."""
-
-
-def _duration(value: Any) -> Any:
-    """Text like '15m' -> timedelta (a timedelta passes through)."""
-    # Imported here: shipml.pipeline's package imports modules that import this one.
-    from shipml.pipeline.windows import parse_interval
-
-    if isinstance(value, timedelta):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"expected a duration like '15m' or '1h', got {_show(value)}")
-    return parse_interval(value)
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-
-
-def _database_url(value: str | None) -> str | None:
-    """Check that `value` parses as a SQLAlchemy database URL."""
-    if value is None:
-        return None
-    try:
-        make_url(value)
-    except ArgumentError:
-        raise ValueError(
-            "expected a database URL like 'postgresql+psycopg://user@host/db' or "
-            f"'sqlite:///data.db', got {_show(value)}"
-        ) from None
-    return value
-
-
-def _data_file(value: str | Path) -> str | Path:
-    """Check that a data path names a CSV or Parquet file."""
-    if Path(str(value)).suffix.lower() not in _DATA_SUFFIXES:
-        raise ValueError(
-            f"expected a path ending in .csv, .tsv, .parquet or .pq, got {_show(str(value))}"
-        )
-    return value
-
-
-class _Section(BaseModel):
-    """A table of shipml.toml: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class ProjectSettings(_Section):
+class ProjectSettings(Section):
     """[project]: the project's name and where its pipeline object lives."""
 
     name: str = Field(min_length=1)
     pipeline: str = "pipeline:pipeline"
+
+    @field_validator("name")
+    @classmethod
+    def _usable_as_a_file_name(cls, value: str) -> str:
+        return check_safe_name(value)
 
     @field_validator("pipeline")
     @classmethod
@@ -131,127 +88,54 @@ class ProjectSettings(_Section):
         return value
 
 
-class SourceSettings(_Section):
-    """[source]: where each batch window's input comes from (files or a SQL query)."""
-
-    kind: Literal["files", "sql"] = "files"
-    path: str | None = Field(default=None, validate_default=True)
-    time_column: str | None = Field(default=None, validate_default=True)
-    url: str | None = Field(default=None, validate_default=True)
-    query: str | None = Field(default=None, validate_default=True)
-
-    @property
-    def is_template(self) -> bool:
-        """Whether `path` holds {start}/{end} placeholders (one file per window)."""
-        return self.path is not None and bool(_template_fields(self.path))
-
-    @field_validator("path")
-    @classmethod
-    def _path_fits_kind(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if not _needed_by(info, "files", value, "path"):
-            return value
-        assert value is not None
-        _data_file(value)
-        unknown = _template_fields(value) - _TEMPLATE_FIELDS
-        if unknown:
-            raise ValueError(
-                f"unknown placeholder(s) {sorted(unknown)} in {value!r}; "
-                "only {start} and {end} (with an optional strftime format) are allowed"
-            )
-        return value
-
-    @field_validator("time_column")
-    @classmethod
-    def _time_column_for_single_file(cls, value: str | None, info: ValidationInfo) -> str | None:
-        kind, path = info.data.get("kind"), info.data.get("path")
-        if kind == "sql" and value is not None:
-            raise ValueError("only used when kind = 'files', but kind = 'sql'")
-        if kind == "files" and path is not None and value is None and not _template_fields(path):
-            raise ValueError(
-                "required when source.path is one file (no {start}/{end} placeholders): "
-                "name the column that places each row in a window"
-            )
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _url_fits_kind(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if _needed_by(info, "sql", value, "url"):
-            _database_url(value)
-        return value
-
-    @field_validator("query")
-    @classmethod
-    def _query_has_window_parameters(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if not _needed_by(info, "sql", value, "query"):
-            return value
-        assert value is not None
-        parameters = set(text(value).compile().params)
-        if parameters != _TEMPLATE_FIELDS:
-            raise ValueError(
-                "expected a query with exactly the bind parameters :start and :end, "
-                f"got {sorted(parameters)} in {_show(value)}"
-            )
-        return value
-
-    def resolved(self, project_dir: Path) -> SourceSettings:
-        """A copy with paths made absolute against `project_dir`."""
-        return self.model_copy(
-            update={
-                "path": None if self.path is None else str(_absolute(project_dir, self.path)),
-                "url": _sqlite_absolute(project_dir, self.url),
-            }
-        )
+Task = Literal["classification", "binary", "multiclass", "regression"]
+ThresholdChoice = Literal["f1", "youden"]
+_THRESHOLD_CHOICES = ("f1", "youden")
 
 
-class TrainingSettings(_Section):
-    """[training]: the data, its target, the held-out share and the prediction to score."""
+def _threshold(value: Any) -> Any:
+    """A number in [0, 1] (text from the environment too), or 'f1' / 'youden'."""
+    if isinstance(value, str) and value.strip().lower() in _THRESHOLD_CHOICES:
+        return value.strip().lower()
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, int | float) or not 0 <= number <= 1:
+        raise ValueError(f"expected a number between 0 and 1, 'f1' or 'youden', got {show(value)}")
+    return float(number)
 
-    data: Annotated[Path, BeforeValidator(_data_file)]
+
+Threshold = Annotated[float | ThresholdChoice, BeforeValidator(_threshold)]
+
+
+class TrainingSettings(Section):
+    """[training]: the data, its target and task, the holdout, and the prediction to score.
+
+    `task = "classification"` picks binary or multiclass from the number of classes in the
+    target. `threshold` is the binary decision threshold on the positive class's
+    probability: a number, or "f1" / "youden" to pick the one that maximises F1 or
+    Youden's J (TPR - FPR) on the holdout.
+    """
+
+    data: DataFile
     target: str = Field(min_length=1)
     holdout_fraction: float = Field(default=0.2, gt=0, lt=1)
     time_column: str | None = None
-    task: Literal["classification", "regression"] = "classification"
-    prediction: str | None = None  # the output column to evaluate and monitor
+    task: Task = "classification"
+    positive_label: bool | int | str | None = None  # binary: default True, 1, else the minority
+    threshold: Threshold = 0.5
+    prediction: str | None = None  # the output column holding the predicted value or class
+    probabilities: str | None = None  # prefix of the per-class probability columns
 
     def resolved(self, project_dir: Path) -> TrainingSettings:
         """A copy with the data path made absolute against `project_dir`."""
-        return self.model_copy(update={"data": _absolute(project_dir, self.data)})
+        return self.model_copy(update={"data": absolute(project_dir, self.data)})
 
 
-class OutputSettings(_Section):
-    """[output]: where each window's predictions go (Parquet files or a SQL table)."""
-
-    kind: Literal["parquet", "sql"] = "parquet"
-    path: Path = Path("outputs")
-    url: str | None = Field(default=None, validate_default=True)
-    table: str = "predictions"
-
-    @field_validator("url")
-    @classmethod
-    def _url_fits_kind(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if _needed_by(info, "sql", value, "url"):
-            _database_url(value)
-        return value
-
-    @field_validator("table")
-    @classmethod
-    def _table_is_identifier(cls, value: str) -> str:
-        if not value.isidentifier():
-            raise ValueError(f"expected a table name like 'predictions', got {value!r}")
-        return value
-
-    def resolved(self, project_dir: Path) -> OutputSettings:
-        """A copy with the directory and a SQLite file made absolute against `project_dir`."""
-        return self.model_copy(
-            update={
-                "path": _absolute(project_dir, self.path),
-                "url": _sqlite_absolute(project_dir, self.url),
-            }
-        )
-
-
-class ScheduleSettings(_Section):
+class ScheduleSettings(Section):
     """[schedule]: how often windows run (`every` or `cron`), catch-up and retries."""
 
     timezone: str = "UTC"
@@ -264,24 +148,18 @@ class ScheduleSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from shipml.pipeline.windows import parse_timezone  # see _duration for why it is here
-
         parse_timezone(value)
         return value
 
     @field_validator("cron")
     @classmethod
     def _valid_crontab(cls, value: str | None, info: ValidationInfo) -> str | None:
-        from shipml.pipeline.windows import Cron  # see _duration for why it is here
-
         if value is not None:
             Cron(value, info.data.get("timezone", "UTC"))
         return value
 
-    def cadence(self) -> timedelta | Cron:
+    def cadence(self) -> Cadence:
         """How windows are cut: the `every` interval, or the cron schedule in its time zone."""
-        from shipml.pipeline.windows import Cron  # see _duration for why it is here
-
         if self.cron is not None:
             return Cron(self.cron, self.timezone)
         assert self.every is not None  # one of the two is always set after validation
@@ -296,7 +174,7 @@ class ScheduleSettings(_Section):
         return self
 
 
-class ValidationSettings(_Section):
+class ValidationSettings(Section):
     """[validation]: what a boundary does with invalid rows, by default and per boundary."""
 
     policy: Policy = "fail"
@@ -321,14 +199,14 @@ class ValidationSettings(_Section):
         return self.boundaries.get(boundary) or self.boundaries.get(step_name) or self.policy
 
 
-class ModelSettings(_Section):
+class ModelSettings(Section):
     """[model]: the registered model's name (default: the project name) and alias to serve."""
 
     name: str | None = None
     alias: str = "champion"
 
 
-class TrackingSettings(_Section):
+class TrackingSettings(Section):
     """[tracking]: the MLflow tracking URI and artifact location."""
 
     uri: str | None = None
@@ -341,90 +219,38 @@ class TrackingSettings(_Section):
         artifacts = self.artifacts or home / "mlartifacts"
         return self.model_copy(
             update={
-                "uri": _sqlite_absolute(project_dir, uri),
-                "artifacts": _absolute(project_dir, artifacts),
+                "uri": sqlite_absolute(project_dir, uri),
+                "artifacts": absolute(project_dir, artifacts),
             }
         )
 
 
-class StoreSettings(_Section):
-    """[store]: the database of runs, windows, profiles, alerts and quarantined rows."""
+class StoreSettings(Section):
+    """[store]: the database of runs, windows, profiles, alerts and quarantined rows, and how
+    long to wait for it (a PostgreSQL server that is down or frozen fails the run in one line).
+    """
 
-    url: str | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _valid_url(cls, value: str | None) -> str | None:
-        return _database_url(value)
+    url: DatabaseUrl | None = None
+    connect_timeout: Duration = timedelta(seconds=10)
+    statement_timeout: Duration = timedelta(seconds=30)
 
     def resolved(self, project_dir: Path) -> StoreSettings:
         """A copy with the default SQLite file under <project>/.shipml, paths made absolute."""
         url = self.url or f"sqlite:///{project_dir / '.shipml' / 'shipml.db'}"
-        return self.model_copy(update={"url": _sqlite_absolute(project_dir, url)})
+        return self.model_copy(update={"url": sqlite_absolute(project_dir, url)})
 
 
-class ColumnMonitoring(_Section):
-    """[monitoring.columns.<name>]: another drift method or threshold for one column."""
-
-    method: DriftMethod | None = None
-    threshold: float | None = Field(default=None, gt=0)
-    null_rate_threshold: float | None = Field(default=None, gt=0, le=1)
-
-
-class MonitoringSettings(_Section):
-    """[monitoring]: prediction-shift k, drift methods and thresholds, latency budgets.
-
-    Thresholds are effect sizes (PSI, KS statistic, Jensen-Shannon distance, Cramér's V),
-    not p-values: at thousands of rows a p-value flags differences too small to matter.
+class MonitoringSettings(MonitoringConfig, Section):
+    """[monitoring]: the monitoring rules (drift, prediction shift, latency), and what a
+    window does with their findings: fail on a critical alert, publish Prometheus metrics.
     """
 
-    k_sigma: float = Field(default=2.0, gt=0)
-    numeric_method: DriftMethod = "psi"
-    categorical_method: DriftMethod = "jensen_shannon"
-    drift_min_rows: int = Field(default=DEFAULT_MIN_ROWS, ge=1)
-    thresholds: dict[str, float] = Field(default_factory=dict)
-    columns: dict[str, ColumnMonitoring] = Field(default_factory=dict)
-    latency_p99_seconds: float = Field(default=1.0, gt=0)
-    step_latency_p99_seconds: dict[str, float] = Field(default_factory=dict)
     fail_on_critical: bool = False
     prometheus_textfile: Path | None = None  # for node_exporter's textfile collector (*.prom)
     pushgateway_url: str | None = None
 
-    @field_validator("thresholds")
-    @classmethod
-    def _known_methods(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(value) - set(DEFAULT_THRESHOLDS))
-        if unknown:
-            raise ValueError(
-                f"unknown drift method(s) {unknown}; expected some of {sorted(DEFAULT_THRESHOLDS)}"
-            )
-        return value
 
-    def rules(self) -> MonitoringConfig:
-        """These settings as the monitoring package's configuration."""
-        drift = DriftConfig(
-            numeric_method=self.numeric_method,
-            categorical_method=self.categorical_method,
-            min_rows=self.drift_min_rows,
-            thresholds=self.thresholds,
-            columns={
-                name: ColumnDriftRule(**column.model_dump())
-                for name, column in self.columns.items()
-            },
-        )
-        budgets = {END_TO_END: self.latency_p99_seconds, **self.step_latency_p99_seconds}
-        return MonitoringConfig(drift=drift, k=self.k_sigma, latency_budgets_seconds=budgets)
-
-
-class AlertsSettings(_Section):
-    """[alerts]: the webhook's timeout and retries; its URL only from SHIPML_ALERTS__WEBHOOK_URL."""
-
-    webhook_url: SecretStr | None = None
-    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
-    webhook_retries: int = Field(default=3, ge=0)
-
-
-class ServingSettings(_Section):
+class ServingSettings(Section):
     """[serving]: the HTTP server and request limits; the API key only from the environment."""
 
     host: str = "127.0.0.1"
@@ -432,6 +258,12 @@ class ServingSettings(_Section):
     workers: int = Field(default=1, ge=1)
     max_records: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1)
+    # What one client connection may hold (a 431, 408 or 503 beyond; see shipml.serving.server)
+    max_header_bytes: int = Field(default=16_384, ge=1024)
+    max_headers: int = Field(default=100, ge=1)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_connections: int = Field(default=500, ge=1)
     batch_wait_ms: float = Field(default=2.0, ge=0)
     metrics_require_auth: bool = False
     access_log: bool = True  # one line per request (uvicorn's access log, with the request id)
@@ -452,7 +284,7 @@ class Settings(BaseSettings):
     project: ProjectSettings
     source: SourceSettings | None = None
     training: TrainingSettings | None = None
-    output: OutputSettings = Field(default_factory=OutputSettings)
+    output: SinkSettings = Field(default_factory=ParquetSink)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     validation: ValidationSettings = Field(default_factory=ValidationSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
@@ -483,6 +315,29 @@ class Settings(BaseSettings):
             self.model.name = self.project.name
         return self
 
+    def window_source(self) -> FileSource | SqlSource:
+        """The [source] table: where batch windows read their input."""
+        if self.source is None:
+            raise ConfigError(
+                "shipml.toml has no [source] table; add one, e.g. "
+                '[source] path = "data/{start:%Y-%m-%dT%H%M}.csv"'
+            )
+        return self.source
+
+    def check_source_fits(self, cadence: Cadence, *, origin: str = "") -> None:
+        """Raise `ConfigError` unless each window of `cadence` reads exactly its rows.
+
+        Loading the settings checks the `[schedule]`; a cadence given another way (the
+        command line of `shipml schedule`) is checked with this.
+        """
+        if not isinstance(self.source, FileSource):
+            return
+        try:
+            self.source.check_schedule(cadence)
+        except ValueError as error:
+            where = f"{origin}: " if origin else ""
+            raise ConfigError(f"{where}source.path: {error}") from None
+
     @property
     def project_dir(self) -> Path:
         """The absolute project directory these settings were loaded from."""
@@ -494,7 +349,7 @@ class Settings(BaseSettings):
         """A stable sha256 (hex) of the effective settings, without secrets or passwords."""
         data = self.model_dump(mode="json", exclude={section: {key} for section, key in _ENV_ONLY})
         for section, key in _URL_FIELDS:
-            if data[section] is not None and data[section][key] is not None:
+            if data[section] is not None and data[section].get(key) is not None:
                 data[section][key] = _without_password(data[section][key])
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
@@ -538,7 +393,11 @@ def load_settings(project_dir: Path) -> Settings:
         ) from None
     finally:
         _toml_file.reset(token)
-    return settings.resolved(project_dir)
+    resolved = settings.resolved(project_dir)
+    resolved.check_source_fits(
+        resolved.schedule.cadence(), origin=_origin(("source", "path"), file)
+    )
+    return resolved
 
 
 def _read_toml(file: Path) -> dict[str, Any]:
@@ -567,10 +426,10 @@ def _describe(error: ValidationError, file: Path) -> str:
     """One line per problem: where it came from, the dotted key, what was expected."""
     lines = []
     for problem in error.errors(include_url=False):
-        location = tuple(problem["loc"])
-        origin = _origin(location, file)
-        key = ".".join(str(part) for part in location)
-        lines.append(f"{origin}: {key}: {_expected(problem)}")
+        place = _walk(tuple(problem["loc"]))
+        key = (*place.key, "kind") if problem["type"] == "union_tag_invalid" else place.key
+        dotted = ".".join(str(part) for part in key)
+        lines.append(f"{_origin(key, file)}: {dotted}: {_expected(problem, place)}")
     return "\n".join(lines)
 
 
@@ -580,6 +439,75 @@ def _origin(location: tuple[Any, ...], file: Path) -> str:
     if any(variable.upper() == name for variable in os.environ):
         return f"environment variable {name}"
     return str(file)
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a problem is: its dotted key, the table holding it, and that table's kind."""
+
+    key: tuple[Any, ...]
+    table: type[BaseModel] | None
+    kind: str | None = None  # the table is this member of a union of kinds
+    kinds: dict[str, type[BaseModel]] = field(default_factory=dict)  # all members by kind
+
+
+def _walk(location: tuple[Any, ...]) -> _Place:
+    """Follow Pydantic's error location through the settings models.
+
+    A union of kinds puts the member's tag in the location (`source.files.path`); the user
+    wrote `source.path`, so the tag is dropped from the key and kept as the table's kind.
+    """
+    key: list[Any] = []
+    current: Any = Settings
+    table: type[BaseModel] | None = None
+    kind, kinds = None, {}
+    for part in location:
+        members = _kinds(current)
+        if members and part in members:
+            kind, kinds, current = part, members, members[part]
+            continue
+        key.append(part)
+        table = current if isinstance(current, type) and issubclass(current, BaseModel) else None
+        current = _inner(current, part)
+    if current is not None and _kinds(current) and table is not None:
+        kinds = _kinds(current)  # the problem is the union's own tag
+    return _Place(tuple(key), table, kind, kinds)
+
+
+def _inner(annotation: Any, part: Any) -> Any:
+    """The type of `part` inside `annotation` (a model's field, a dict's value), or None."""
+    annotation = _without_none(annotation)
+    if get_origin(annotation) is dict:
+        return _without_none(get_args(annotation)[1])
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        found = annotation.model_fields.get(str(part))
+        return None if found is None else _without_none(found.annotation)
+    return None
+
+
+def _kinds(annotation: Any) -> dict[str, type[BaseModel]]:
+    """The members of a union of kinds (models with a `kind` literal) by kind; else empty."""
+    members = [m for m in _flat_union(annotation) if m is not type(None)]
+    if len(members) < 2:
+        return {}
+    found: dict[str, type[BaseModel]] = {}
+    for member in members:
+        if not (isinstance(member, type) and issubclass(member, BaseModel)):
+            return {}
+        kind = member.model_fields.get("kind")
+        if kind is None or get_origin(kind.annotation) is not Literal:
+            return {}
+        found[get_args(kind.annotation)[0]] = member
+    return found
+
+
+def _flat_union(annotation: Any) -> list[Any]:
+    """The members of a union, looking through `Annotated` and nested unions."""
+    if get_origin(annotation) is Annotated:
+        return _flat_union(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return [member for arg in get_args(annotation) for member in _flat_union(arg)]
+    return [annotation]
 
 
 _EXPECTATIONS = {
@@ -599,53 +527,47 @@ _EXPECTATIONS = {
 }
 
 
-def _expected(problem: Any) -> str:
+def _expected(problem: Any, place: _Place) -> str:
     """What the key should hold, and what it held."""
     kind, context, value = problem["type"], problem.get("ctx", {}), problem.get("input")
     if kind == "missing":
-        return "required key is missing"
+        return f"required when kind = {place.kind!r}" if place.kind else "required key is missing"
     if kind == "extra_forbidden":
-        return _unknown_key(tuple(problem["loc"]))
+        return _unknown_key(place)
     if kind in ("value_error", "assertion_error"):
         return str(context.get("error", problem["msg"]))
     if kind == "literal_error":
-        return f"expected {context['expected']}, got {_show(value)}"
-    return f"{_EXPECTATIONS.get(kind, _lowercase_first(problem['msg']))}, got {_show(value)}"
+        return f"expected {context['expected']}, got {show(value)}"
+    if kind == "union_tag_invalid":
+        return f"expected {_one_of(list(place.kinds))}, got {show(context.get('tag'))}"
+    return f"{_EXPECTATIONS.get(kind, _lowercase_first(problem['msg']))}, got {show(value)}"
 
 
-def _unknown_key(location: tuple[Any, ...]) -> str:
-    """'unknown key', with the closest known key or the list of known keys."""
-    known = _known_keys(location[:-1])
+def _unknown_key(place: _Place) -> str:
+    """'unknown key', the kind that uses it, or the closest known key or all known keys."""
+    name = str(place.key[-1])
+    users = [kind for kind, member in place.kinds.items() if name in member.model_fields]
+    if place.kind and users:
+        return f"only used when kind = {users[0]!r}, but kind = {place.kind!r}"
+    known = list(place.table.model_fields) if place.table is not None else []
     if not known:
         return "unknown key"
-    close = difflib.get_close_matches(str(location[-1]), known, n=1)
+    close = difflib.get_close_matches(name, known, n=1)
     if close:
         return f"unknown key; did you mean {close[0]!r}?"
     return f"unknown key; expected one of: {', '.join(known)}"
 
 
-def _known_keys(location: tuple[Any, ...]) -> list[str]:
-    """The keys the table at `location` accepts (empty if it is not a fixed table)."""
-    current: Any = Settings
-    for part in location:
-        if get_origin(current) is dict:
-            current = _without_none(get_args(current)[1])
-        elif isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(part))
-            if field is None:
-                return []
-            current = _without_none(field.annotation)
-        else:
-            return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+def _one_of(names: list[str]) -> str:
+    """ "'a' or 'b'", "'a', 'b' or 'c'"."""
+    quoted = [repr(name) for name in names]
+    return " or ".join([", ".join(quoted[:-1]), quoted[-1]]) if len(quoted) > 1 else quoted[0]
 
 
 def _without_none(annotation: Any) -> Any:
     """`X` from `X | None`; anything else unchanged."""
     members = [member for member in get_args(annotation) if member is not type(None)]
-    if get_origin(annotation) is not dict and len(members) == 1:
+    if get_origin(annotation) in (Union, UnionType) and len(members) == 1:
         return members[0]
     return annotation
 
@@ -655,55 +577,9 @@ def _lowercase_first(message: str) -> str:
     return message[:1].lower() + message[1:]
 
 
-def _show(value: Any) -> str:
-    """A short repr of a bad value for an error message."""
-    shown = repr(value)
-    if len(shown) > _SHOWN_INPUT_CHARS:
-        return shown[: _SHOWN_INPUT_CHARS - 3] + "..."
-    return shown
-
-
 def _env_name(location: tuple[Any, ...]) -> str:
     """SHIPML_SERVING__API_KEY for ('serving', 'api_key')."""
     return ENV_PREFIX + "__".join(str(part) for part in location).upper()
-
-
-def _needed_by(info: ValidationInfo, kind: str, value: Any, key: str) -> bool:
-    """Whether `key` is set and used by the section's kind; raise if missing or unused."""
-    section_kind = info.data.get("kind")
-    if section_kind is None:  # the kind itself is invalid and already reported
-        return False
-    if section_kind == kind and value is None:
-        raise ValueError(f"required when kind = {kind!r}")
-    if section_kind != kind and value is not None:
-        raise ValueError(f"only used when kind = {kind!r}, but kind = {section_kind!r}")
-    return section_kind == kind
-
-
-def _template_fields(path: str) -> set[str]:
-    """The placeholder names in a path template: {'start', 'end'} for '{start:%Y}-{end}'."""
-    try:
-        parts = list(string.Formatter().parse(path))
-    except ValueError as error:
-        raise ValueError(f"not a valid path template: {error}, got {path!r}") from None
-    return {name for _, name, _, _ in parts if name is not None}
-
-
-def _absolute(project_dir: Path, path: str | Path) -> Path:
-    """`path` made absolute against `project_dir` (a leading '~' is the home directory)."""
-    return project_dir / Path(path).expanduser()
-
-
-def _sqlite_absolute(project_dir: Path, url: str | None) -> str | None:
-    """A SQLite URL whose relative database file is made absolute; other URLs unchanged."""
-    if url is None or not url.startswith("sqlite"):
-        return url
-    parsed = make_url(url)
-    database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return url
-    absolute = _absolute(project_dir, database)
-    return parsed.set(database=str(absolute)).render_as_string(hide_password=False)
 
 
 def _without_password(url: str) -> str:

@@ -261,3 +261,29 @@ def test_exit_codes_of_the_installed_command(tmp_path: Path, contract: str) -> N
     unusable = shipml("validate", str(tmp_path / "gone.csv"), "--contract", contract)
     assert (unusable.returncode, unusable.stdout) == (2, "")
     assert unusable.stderr == f"error: {tmp_path / 'gone.csv'}: no such file\n"
+
+
+def test_a_weather_file_with_slashed_dates_round_trips(tmp_path: Path) -> None:
+    days = [f"2012/01/{d:02d}" for d in range(1, 32)] + [f"2012/02/{d:02d}" for d in range(1, 29)]
+    rows = "\n".join(f"{day},{10 + i % 7}.5,rain" for i, day in enumerate(days))
+    data = tmp_path / "weather.csv"
+    data.write_text("date,temp_max,weather\n" + rows + "\n")
+    out = tmp_path / "weather_contract.py"
+
+    inferred = run("contract", "infer", str(data), "--name", "Weather", "--out", str(out))
+
+    assert inferred.exit_code == 0, inferred.output
+    assert '    date: Annotated[date, DateFormat("%Y/%m/%d")]\n' in out.read_text()
+    assert run("validate", str(data), "--contract", f"{out}:Weather").exit_code == 0
+    american = [f"02/{d:02d}/2012" for d in range(1, 29)]  # February written month first
+    switched = tmp_path / "switched.csv"
+    switched.write_text(
+        "date,temp_max,weather\n"
+        + "\n".join(f"{day},12.5,rain" for day in [*days[:31], *american])
+        + "\n"
+    )
+    result = run("validate", str(switched), "--contract", f"{out}:Weather")
+    assert result.exit_code == 1
+    assert "date: declared YYYY/MM/DD, this file holds MM/DD/YYYY (American) from row 31" in (
+        " ".join(result.stdout.split())
+    )

@@ -168,7 +168,8 @@ def test_with_a_baseline_the_values_of_a_rename_are_checked() -> None:
 
     (rename,) = _of_kind(_diagnoses(df, baseline=baseline), "renamed_column")
 
-    assert rename.message.endswith("its values match the baseline of temperature_c")
+    reasons = rename.message.split(". Confidence")[0]
+    assert reasons.endswith("its values match the baseline of temperature_c")
     assert rename.details["values"] == "match"
 
 
@@ -181,7 +182,9 @@ def test_a_rename_to_an_unrelated_name_is_found_by_its_values() -> None:
 
     assert rename.message == (
         "temperature_c is missing; channel_7 appeared and its values match the baseline of "
-        "temperature_c (renamed upstream?); its dtype float64 fits float"
+        "temperature_c (renamed upstream?); its dtype float64 fits float. Confidence 0.85, "
+        "carried by the values, the dtype; "
+        'fix: Field(validation_alias=AliasChoices("temperature_c", "channel_7"))'
     )
     assert rename.details["name_reason"] is None
 
@@ -205,7 +208,7 @@ def test_a_unit_change_is_reported_with_the_values_differing_from_the_baseline()
     (rename,) = _of_kind(_diagnoses(df, baseline=baseline), "renamed_column")
 
     assert "unit suffix changed (c -> f)" in rename.message
-    assert rename.message.endswith("but its values differ from the baseline of temperature_c")
+    assert "but its values differ from the baseline of temperature_c" in rename.message
 
 
 def test_columns_that_coexisted_in_the_baseline_are_not_renames_of_each_other() -> None:

@@ -1,6 +1,6 @@
 """Property: `validate` rejects exactly the rows Pydantic rejects, row by row.
 
-The reference is written here, independently of the engine: each row of
+The reference is written independently of the engine (`_pydantic_reference`): each row of
 `df.to_dict("records")`, with missing values (None, NaN, NaT, pd.NA) as None, goes
 through `M.model_validate`. Models and frames are random; see the strategies below.
 """
@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, timedelta, timezone
-from enum import Enum
+from enum import Enum, IntFlag
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from _pydantic_reference import is_missing, rows_pydantic_rejects, rows_shipml_rejects
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     create_model,
     field_validator,
@@ -30,37 +32,11 @@ from pydantic import (
 
 from shipml.contracts import validate
 
-# ---------------------------------------------------------------- the reference
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
-
-
-def rows_pydantic_rejects(df: pd.DataFrame, model: type[BaseModel]) -> set[int]:
-    """Positions of the rows whose record `model.model_validate` rejects."""
-    rejected = set()
-    for position, record in enumerate(df.to_dict("records")):
-        cleaned = {key: None if _is_missing(value) else value for key, value in record.items()}
-        try:
-            model.model_validate(cleaned)
-        except ValidationError:
-            rejected.add(position)
-    return rejected
-
-
-def rows_shipml_rejects(df: pd.DataFrame, model: type[BaseModel]) -> set[int]:
-    """Positions of the rows `validate` quarantines (the frame has a RangeIndex)."""
-    result = validate(df, model, policy="quarantine", max_invalid_fraction=1.0)
-    assert len(result.valid) + len(result.quarantined) == len(df)
-    assert result.report.invalid_rows == len(result.quarantined)
-    return set(result.quarantined.index.tolist())
-
-
 # ---------------------------------------------------------------- random models
 
 KINDS = ["str", "int", "float", "bool", "datetime", "date", "literal", "enum"]
 KINDS += ["validated", "validated_with_info", "nested"]
+KINDS += ["missing_enum", "flag", "annotated_with_info"]
 STRING_POOL = [
     "",
     "a",
@@ -134,12 +110,45 @@ def _enum(values: tuple[Any, ...]) -> type[Enum]:
     return Enum("Choice", {f"m{i}": v for i, v in enumerate(values)})  # type: ignore[return-value]
 
 
+class Loose(Enum):
+    """An Enum that finds its members case-insensitively, and by their int values as text."""
+
+    A = "a"
+    B = "b"
+    ONE = 1
+
+    @classmethod
+    def _missing_(cls, value: object) -> Loose | None:
+        if isinstance(value, str):
+            text = value.strip().lower()
+            return next((m for m in cls if str(m.value) == text), None)
+        return None
+
+
+class Access(IntFlag):
+    """Flags: any combination of members is a member."""
+
+    READ = 4
+    WRITE = 2
+    RUN = 1
+
+
+def _not_below_earlier_ints(value: int | None, info: ValidationInfo) -> int | None:
+    """An Annotated validator reading the fields before it (info.data)."""
+    earlier = [v for v in info.data.values() if type(v) is int]
+    if value is not None and earlier and value < min(earlier):
+        raise ValueError("below an earlier field")
+    return value
+
+
 @st.composite
 def base_type(draw: st.DrawFn, kind: str) -> tuple[Any, dict[str, Any]]:
     """(annotation, Field constraints) for one kind."""
     simple = {"str": str, "int": int, "float": float, "bool": bool}
     simple |= {"datetime": datetime, "date": date, "validated": int, "validated_with_info": int}
-    simple |= {"nested": Point}
+    simple |= {"nested": Point, "missing_enum": Loose, "flag": Access}
+    if kind == "annotated_with_info":
+        return Annotated[int, AfterValidator(_not_below_earlier_ints)], {}
     if kind in ("int", "float"):
         return simple[kind], draw(numeric_bounds(kind))
     if kind == "str":
@@ -160,7 +169,8 @@ def _default_for(kind: str, annotation: Any, nullable: bool) -> Any:
     if nullable:
         return None
     samples = {"str": "zz", "int": 7, "float": 7.5, "bool": True, "validated": 8}
-    samples |= {"validated_with_info": 9, "nested": Point(x=0)}
+    samples |= {"validated_with_info": 9, "nested": Point(x=0), "annotated_with_info": 9}
+    samples |= {"missing_enum": Loose.A, "flag": Access.READ}
     samples |= {"datetime": datetime(2021, 5, 1), "date": date(2021, 5, 1)}
     if kind == "literal":
         return annotation.__args__[0]
@@ -204,6 +214,13 @@ def _no_twin_values(model: BaseModel) -> BaseModel:
     return model
 
 
+def _refuse_negative_numbers(model: BaseModel, context: Any) -> None:
+    """A `model_post_init` that rejects a row holding a negative number."""
+    for value in model.__dict__.values():
+        if type(value) in (int, float) and value < 0:
+            raise ValueError("no negative numbers")
+
+
 @st.composite
 def models(draw: st.DrawFn) -> type[BaseModel]:
     """A model of 1-5 random fields, with a random extra policy and optional validators."""
@@ -221,12 +238,11 @@ def models(draw: st.DrawFn) -> type[BaseModel]:
     config = ConfigDict(extra=draw(st.sampled_from(["ignore", "forbid", "allow"])))
     if draw(st.integers(0, 4)) == 0:
         config.update(draw(st.sampled_from(CONFIGS)))
-    return create_model(
-        "Random",
-        __config__=config,
-        __validators__=validators,
-        **fields,
-    )
+    namespace: dict[str, Any] = {"model_config": config}
+    if draw(st.integers(0, 5)) == 0:
+        namespace["model_post_init"] = _refuse_negative_numbers
+    base = type("RandomBase", (BaseModel,), namespace)
+    return create_model("Random", __base__=base, __validators__=validators, **fields)
 
 
 # ---------------------------------------------------------------- random frames
@@ -257,6 +273,7 @@ def _column(draw: st.DrawFn, rows: int) -> pd.Series:
             [
                 *("float", "int", "Int64", "bool", "boolean", "str", "object", "naive"),
                 *("aware", "category_str", "category_int", "whole_float", "huge_object"),
+                *("date32", "date64", "bool_pa", "timestamp_pa", "dictionary"),
             ]
         )
     )
@@ -301,12 +318,28 @@ def _column(draw: st.DrawFn, rows: int) -> pd.Series:
             )
         case "category_int":
             return pd.Series(pd.Categorical(some(st.one_of(st.none(), st.integers(-2, 4)))))
+        case "date32" | "date64":
+            days = st.one_of(st.none(), st.sampled_from([date(2020, 1, 1), date(1999, 12, 31)]))
+            return pd.Series(some(days), dtype=f"{shape}[pyarrow]")
+        case "bool_pa":
+            return pd.Series(some(st.one_of(st.none(), st.booleans())), dtype="bool[pyarrow]")
+        case "timestamp_pa":
+            stamps = pd.to_datetime(some(st.one_of(st.none(), st.sampled_from(NAIVE))))
+            return pd.Series(stamps).astype("timestamp[us][pyarrow]")
+        case "dictionary":
+            return _dictionary(some(st.one_of(st.none(), st.sampled_from(STRING_POOL[:8]))))
         case "huge_object":
             return pd.Series(
                 some(st.one_of(st.integers(-3, 3), st.sampled_from([2**64, -(2**70)]))),
                 dtype=object,
             )
     return pd.Series(some(SCALARS), dtype=object)
+
+
+def _dictionary(values: list[Any]) -> pd.Series:
+    """A pyarrow dictionary column (categories kept by Arrow, not pandas)."""
+    encoded = pa.array(values, type=pa.string()).dictionary_encode()
+    return pd.Series(encoded, dtype=pd.ArrowDtype(encoded.type))
 
 
 def _fitting_values(kind: str, field_type: Any) -> list[tuple[str, st.SearchStrategy[Any]]]:
@@ -317,14 +350,21 @@ def _fitting_values(kind: str, field_type: Any) -> list[tuple[str, st.SearchStra
     if kind == "nested":
         points = st.sampled_from([{"x": 1}, {"x": "2"}, {"x": "a"}, {}, Point(x=3)])
         return [("object", points)]
-    if kind in ("int", "validated", "validated_with_info"):
+    if kind in ("int", "validated", "validated_with_info", "annotated_with_info"):
         numeric_text = st.integers(-6, 6).map(str)
         return [
             ("int64", st.integers(-6, 6)),
             ("float64", st.integers(-6, 6).map(float)),
             ("str", numeric_text),
             ("Int64", st.integers(-6, 6)),
+            ("bool[pyarrow]", st.booleans()),
         ]
+    if kind == "missing_enum":
+        names = st.sampled_from(["a", "B", " b ", "A", "1", "c", ""])
+        return [("str", names), ("category", names), ("object", st.one_of(names, st.just(1)))]
+    if kind == "flag":
+        combinations = st.integers(0, 9)
+        return [("int64", combinations), ("object", combinations), ("str", combinations.map(str))]
     if kind == "float":
         return [
             ("float64", small_floats),
@@ -334,10 +374,11 @@ def _fitting_values(kind: str, field_type: Any) -> list[tuple[str, st.SearchStra
         ]
     if kind == "str":
         text = st.sampled_from(STRING_POOL)
-        return [("str", text), ("category", text), ("object", text)]
+        return [("str", text), ("category", text), ("object", text), ("dictionary", text)]
     if kind == "bool":
         return [
             ("bool", st.booleans()),
+            ("bool[pyarrow]", st.booleans()),
             ("int64", st.integers(0, 1)),
             ("float64", st.sampled_from([0.0, 1.0])),
             ("str", st.sampled_from(["true", "false", "yes", "0"])),
@@ -346,6 +387,8 @@ def _fitting_values(kind: str, field_type: Any) -> list[tuple[str, st.SearchStra
         return [
             ("naive", st.sampled_from(NAIVE)),
             ("aware", st.sampled_from(AWARE)),
+            ("timestamp[us][pyarrow]", st.sampled_from(NAIVE)),
+            ("date32[pyarrow]", st.sampled_from([date(2020, 1, 1), date(2021, 3, 4)])),
             ("str", st.sampled_from(["2020-01-01", "2020-01-01T10:30:00", "2020-01-01T00:00:00Z"])),
         ]
     if kind == "date":
@@ -355,6 +398,9 @@ def _fitting_values(kind: str, field_type: Any) -> list[tuple[str, st.SearchStra
             ("aware", st.just(datetime(2020, 1, 1, tzinfo=UTC))),
             ("str", st.sampled_from(["2020-01-01", "2020-02-30", "2020-01-01T00:00:00"])),
             ("object", st.sampled_from([date(2020, 1, 1), datetime(2020, 1, 1)])),
+            ("date32[pyarrow]", st.sampled_from([date(2020, 1, 1), date(2021, 3, 4)])),
+            ("date64[pyarrow]", st.sampled_from([date(2020, 1, 1), date(2021, 3, 4)])),
+            ("timestamp[us][pyarrow]", midnight),
         ]
     choices = [m.value for m in field_type] if kind == "enum" else list(field_type.__args__)
     values = st.sampled_from(choices)
@@ -367,7 +413,7 @@ def _fitting_column(draw: st.DrawFn, rows: int, kind: str, field_type: Any) -> p
     dtype, values = draw(st.sampled_from(_fitting_values(kind, field_type)))
     if dtype in ("int64", "bool"):
         odd = values  # these dtypes hold no missing values
-    elif dtype in ("float64", "naive", "aware"):
+    elif dtype in ("float64", "naive", "aware") or "pyarrow" in dtype or dtype == "dictionary":
         odd = st.none()
     else:
         odd = st.one_of(st.none(), SCALARS)
@@ -378,8 +424,10 @@ def _fitting_column(draw: st.DrawFn, rows: int, kind: str, field_type: Any) -> p
             return pd.Series(pd.to_datetime(cells))
         if dtype == "aware":
             return pd.Series(pd.to_datetime(cells, utc=True))
+        if dtype == "dictionary":
+            return _dictionary(cells)
         return pd.Series(cells, dtype=dtype)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, pa.ArrowException):
         return pd.Series(cells, dtype=object)
 
 
@@ -388,7 +436,13 @@ def _field_kind(annotation: Any) -> tuple[str, Any]:
     if get_origin(annotation) in (Union, UnionType):
         annotation = next(a for a in get_args(annotation) if a is not type(None))
     if get_origin(annotation) is Annotated:
+        if any(isinstance(m, AfterValidator) for m in get_args(annotation)[1:]):
+            return "annotated_with_info", int
         annotation = get_args(annotation)[0]
+    if annotation is Loose:
+        return "missing_enum", annotation
+    if annotation is Access:
+        return "flag", annotation
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return "enum", annotation
     if annotation is Point:
@@ -463,7 +517,7 @@ def test_the_reference_counts_nan_as_none() -> None:
 
 def _pandas_value(value: Any) -> Any:
     """A cell of the valid frame as a plain Python value (missing as None)."""
-    if _is_missing(value):
+    if is_missing(value):
         return None
     return value.item() if isinstance(value, np.generic) else value
 
@@ -495,7 +549,7 @@ def test_valid_rows_hold_the_values_pydantic_gives(
     valid = validate(df, model, policy="quarantine", max_invalid_fraction=1.0).valid
     sources = df.to_dict("records")
     for position, record in zip(valid.index, valid.to_dict("records"), strict=True):
-        source = {k: None if _is_missing(v) else v for k, v in sources[position].items()}
+        source = {k: None if is_missing(v) else v for k, v in sources[position].items()}
         instance = model.model_validate(source)
         for name in model.model_fields:
             cell = _pandas_value(record[name])

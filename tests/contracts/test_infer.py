@@ -66,7 +66,7 @@ def test_types_nullability_and_literals() -> None:
         "machine_id": "str",
         "ts": "datetime",
         "day": "date",
-        "us_day": "str",
+        "us_day": 'Annotated[date, DateFormat("%m/%d/%Y")]',
         "temperature_c": "float | None",
         "count": "int",
         "mode": 'Literal["idle", "maintenance", "run"]',
@@ -74,8 +74,8 @@ def test_types_nullability_and_literals() -> None:
         "seen_at": "datetime",
         "visits": "int | None",
     }
-    assert "from datetime import date, datetime\nfrom typing import Literal\n" in source
-    assert "from pydantic import BaseModel\n" in source
+    assert "from datetime import date, datetime\nfrom typing import Annotated, Literal\n" in source
+    assert "from pydantic import BaseModel\n\nfrom shipml.contracts import DateFormat\n" in source
 
 
 def test_the_inferred_model_validates_its_data() -> None:
@@ -248,3 +248,109 @@ def frames(draw: st.DrawFn) -> pd.DataFrame:
 def test_any_inferred_contract_validates_its_data(frame: pd.DataFrame, bounds: bool) -> None:
     model = infer_model(frame, "Row", bounds=bounds)
     assert validate(frame, model).report.ok
+
+
+# --- dates in the formats real files use ------------------------------------------------------
+
+DAYS = pd.date_range("2026-03-01", periods=40, freq="D")
+TIMES = pd.date_range("2026-03-01 06:00", periods=40, freq="13h")
+DT = "Annotated[datetime, "
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "annotation"),
+    [
+        ("day", DAYS.strftime("%Y-%m-%d"), "date"),
+        ("at", TIMES.strftime("%Y-%m-%dT%H:%M:%S"), "datetime"),
+        ("at", TIMES.strftime("%Y-%m-%dT%H:%M:%S+02:00"), "datetime"),
+        ("at", TIMES.strftime("%Y-%m-%dT%H:%M:%SZ"), "datetime"),
+        ("day", DAYS.strftime("%Y/%m/%d"), 'Annotated[date, DateFormat("%Y/%m/%d")]'),
+        ("day", DAYS.strftime("%d.%m.%Y"), 'Annotated[date, DateFormat("%d.%m.%Y")]'),
+        ("day", DAYS.strftime("%d/%m/%Y"), 'Annotated[date, DateFormat("%d/%m/%Y")]'),
+        ("day", DAYS.strftime("%m/%d/%Y"), 'Annotated[date, DateFormat("%m/%d/%Y")]'),
+        ("day", DAYS.strftime("%d-%b-%Y"), 'Annotated[date, DateFormat("%d-%b-%Y")]'),
+        (
+            "at",
+            TIMES.strftime("%m/%d/%Y %H:%M"),
+            'Annotated[datetime, DateFormat("%m/%d/%Y %H:%M")]',
+        ),
+        (
+            "created_at",
+            TIMES.astype("int64") // 10**6,
+            'Annotated[datetime, DateFormat("epoch_s")]',
+        ),
+        ("event_ts", TIMES.astype("int64") // 10**3, 'Annotated[datetime, DateFormat("epoch_ms")]'),
+    ],
+    ids=[
+        "iso-date",
+        "iso-datetime",
+        "iso-offset",
+        "iso-utc",
+        "yyyy/mm/dd",
+        "dd.mm.yyyy",
+        "dd/mm/yyyy",
+        "mm/dd/yyyy",
+        "16-mar-2026",
+        "american-with-time",
+        "epoch-seconds",
+        "epoch-milliseconds",
+    ],
+)
+def test_a_file_of_dates_in_each_format_gets_its_type_and_marker(
+    tmp_path: Path, column: str, values: Any, annotation: str
+) -> None:
+    path = tmp_path / "dates.csv"
+    pd.DataFrame({column: values, "value": range(40)}).to_csv(path, index=False)
+    frame = read_table(path)
+
+    source = infer_contract(frame, "Row")
+
+    assert field_lines(source)[column] == annotation
+    model = build(source, "Row")
+    assert validate(read_table(path, text_columns=text_columns_of(model)), model).report.ok
+
+
+def test_day_and_month_order_that_cannot_be_told_is_stated() -> None:
+    firsts = pd.date_range("2026-01-01", periods=12, freq="MS")
+    frame = pd.DataFrame({"day": list(firsts.strftime("%d/%m/%Y")) * 2})
+
+    source = infer_contract(frame, "Row")
+
+    assert "    # day: ambiguous, no day is above 12: DD/MM/YYYY reads every value too\n" in source
+    assert field_lines(source)["day"] == 'Annotated[date, DateFormat("%m/%d/%Y")]'
+
+
+def test_dotted_dates_that_cannot_be_told_apart_are_read_day_first() -> None:
+    firsts = pd.date_range("2026-01-01", periods=12, freq="MS")
+    frame = pd.DataFrame({"day": list(firsts.strftime("%d.%m.%Y")) * 2})
+
+    assert field_lines(infer_contract(frame, "Row"))["day"] == (
+        'Annotated[date, DateFormat("%d.%m.%Y")]'
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("code", ["2024", "2025"] * 5),  # a year alone is not a date
+        ("ref", ["12-03-45", "99-99-99"] * 5),  # one value is no date
+        ("count", [1_700_000_000, 1_700_000_001] * 5),  # not a time by its name
+        ("created_at", [1, 2] * 5),  # a time by name, not epoch seconds by value
+    ],
+)
+def test_values_that_only_look_like_dates_keep_their_type(name: str, values: list[Any]) -> None:
+    frame = pd.DataFrame({name: values})
+
+    assert "DateFormat" not in infer_contract(frame, "Row")
+
+
+def test_wine_harvest_dates_written_day_first() -> None:
+    from sklearn.datasets import load_wine
+
+    wine = load_wine(as_frame=True).frame[["alcohol", "hue", "target"]]
+    harvests = pd.date_range("2019-09-01", periods=len(wine), freq="D").strftime("%d.%m.%Y")
+    frame = wine.assign(harvest=harvests)
+
+    model = infer_model(frame, "Wine")
+
+    assert validate(frame, model).valid["harvest"].iloc[0] == date(2019, 9, 1)

@@ -234,5 +234,5 @@ def test_a_window_with_too_few_values_is_not_judged(reference: Profile) -> None:
     assert "too few to judge" in checks[("temperature", "psi")].note
     assert not any(result.drifted for result in checks.values())
 
-    judged = _by_check(detect_drift(reference, window, DriftConfig(min_rows=20)))
+    judged = _by_check(detect_drift(reference, window, DriftConfig(drift_min_rows=20)))
     assert judged[("temperature", "psi")].drifted

@@ -50,7 +50,7 @@ def _latency(rng: np.random.Generator, rows: int, typical_seconds: float) -> Lat
     )
 
 
-CONFIG = MonitoringConfig(latency_budgets_seconds={END_TO_END: 0.1})
+CONFIG = MonitoringConfig(latency_p99_seconds=0.1)
 
 
 def test_a_window_like_training_raises_no_alert(baseline: MonitoringBaseline) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from _projects import STEPS, readings
-from shipml.pipeline.windows import Window, latest_complete_window
+from shipml.windows import Window, latest_complete_window
 
 EVERY = timedelta(seconds=2)
 

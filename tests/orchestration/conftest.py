@@ -10,8 +10,8 @@ import pytest
 from _scheduled import PAUSABLE_STEPS, scheduled_copy
 
 from _projects import write_project
-from shipml.pipeline.project import Project
-from shipml.pipeline.training import train
+from shipml.project.project import Project
+from shipml.project.training import train
 
 
 @pytest.fixture(scope="session")

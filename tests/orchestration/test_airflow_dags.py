@@ -9,8 +9,8 @@ from _airflow import Airflow, airflow_environment
 
 from shipml.orchestration.airflow import export_dag
 from shipml.orchestration.staging import stage_directory
-from shipml.pipeline.project import Project
-from shipml.pipeline.windows import Window, parse_datetime
+from shipml.project.project import Project
+from shipml.windows import Window, parse_datetime
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -16,13 +16,13 @@ from _scheduled import wait_for
 from _postgres import make_postgres_database
 from _projects import write_project
 from shipml.orchestration.locks import PipelineLock
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 
 HOLD_LOCK = textwrap.dedent(
     """
     import sys, threading
     from shipml.orchestration.locks import PipelineLock
-    from shipml.pipeline.project import Project
+    from shipml.project.project import Project
 
     lock = PipelineLock(Project.load(sys.argv[1]))
     with lock.held(threading.Event()) as acquired:

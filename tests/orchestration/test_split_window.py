@@ -10,10 +10,10 @@ import pytest
 
 from _projects import WINDOW_START
 from shipml.orchestration import staging
-from shipml.pipeline.batch import WindowFailed, run_window
-from shipml.pipeline.project import Project
 from shipml.pipeline.runner import FlowFailed
-from shipml.pipeline.windows import Window
+from shipml.project.batch import WindowFailed, run_window
+from shipml.project.project import Project
+from shipml.windows import Window
 
 WINDOW = Window(WINDOW_START, WINDOW_START + pd.Timedelta(minutes=15).to_pytimedelta())
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import URL
 
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from _projects import CONTRACTS, STEPS, write_project
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 
 Change = tuple[str, str]
 

@@ -12,7 +12,7 @@ from _server import running
 
 from _postgres import make_postgres_database
 from _projects import SETTINGS, fitted_model, write_project
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 from shipml.serving import create_app
 
 ProjectMaker = Callable[..., Project]

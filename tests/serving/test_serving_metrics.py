@@ -7,7 +7,7 @@ from _server import running
 from prometheus_client.parser import text_string_to_metric_families
 
 from _projects import fitted_model
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 from shipml.serving import create_app
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import URL
 from _postgres import make_postgres_database
 from _projects import fitted_model
 from shipml.monitoring import LatencyProfile, Profile, WindowEvaluation
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 from shipml.serving import create_app
 from shipml.store import RunRecord, RunStore
 from shipml.versioning.tracking import LoadedModel

@@ -15,7 +15,7 @@ import pytest
 from _load import load
 from _server import free_port, process, wait_until_ready
 
-from shipml.pipeline.project import Project
+from shipml.project.project import Project
 
 SOAK_SECONDS = float(os.environ.get("SHIPML_SOAK_SECONDS", "15"))
 SERVER = Path(__file__).with_name("_fitted_server.py")

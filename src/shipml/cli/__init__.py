@@ -1,9 +1,13 @@
-"""The `shipml` command line."""
+"""The `shipml` command line.
+
+Each command imports what it needs when it runs, so `shipml --help` starts fast.
+"""
 
 from __future__ import annotations
 
 import logging.config
 import sys
+from typing import Annotated
 
 import typer
 
@@ -21,6 +25,8 @@ from shipml.cli import (
 )
 from shipml.logs import logging_config
 
+__all__ = ["app"]
+
 app = typer.Typer(
     name="shipml",
     help="From notebook to production ML pipeline.",
@@ -30,12 +36,34 @@ app = typer.Typer(
 )
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from shipml import __version__
+
+        typer.echo(f"shipml {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _configure_logging() -> None:
+def _configure_logging(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Also INFO lines, and the libraries' own (MLflow's prints)."
+        ),
+    ] = False,
+) -> None:
     """Warnings as readable lines on a terminal; INFO as JSON lines elsewhere (logs, CI)."""
     on_terminal = sys.stderr.isatty()
-    level = "WARNING" if on_terminal else "INFO"
-    logging.config.dictConfig(logging_config(json_lines=not on_terminal, level=level))
+    level = "WARNING" if on_terminal and not verbose else "INFO"
+    config = logging_config(json_lines=not on_terminal, level=level, verbose=verbose)
+    logging.config.dictConfig(config)
 
 
 for module in (

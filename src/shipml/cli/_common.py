@@ -1,28 +1,30 @@
-"""What the commands share: the project option, errors as one line, progress, JSON output."""
+"""What the commands share: registration with one error handler, the project option, output."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from shipml.config import ConfigError
-from shipml.pipeline.pipeline import PipelineDefinitionError
-from shipml.pipeline.project import Project, ProjectError
-from shipml.pipeline.runner import StepObserver
-from shipml.pipeline.step import Step, StepDefinitionError
+from shipml.errors import EXIT_FAILED, EXIT_UNUSABLE, ShipmlError
 
-EXIT_FAILED = 1
-EXIT_UNUSABLE = 2
+if TYPE_CHECKING:
+    from shipml.pipeline.runner import StepObserver
+    from shipml.pipeline.step import Step
+    from shipml.project.project import Project
+
+__all__ = ["EXIT_FAILED", "EXIT_UNUSABLE"]
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 console = Console()
 errors = Console(stderr=True)
@@ -34,6 +36,23 @@ ProjectDir = Annotated[
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
+def command(group: typer.Typer, name: str) -> Callable[[Command], Command]:
+    """Register a function as command `name` of `group`; a `ShipmlError` ends it in one line."""
+
+    def register(function: Command) -> Command:
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return function(*args, **kwargs)
+            except ShipmlError as error:
+                fail(str(error), error.exit_code)
+
+        group.command(name)(run)
+        return function
+
+    return register
+
+
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """Print one line on stderr and exit with `code`."""
     # The message is text, not markup: "[tracking] uri" must print as written.
@@ -42,11 +61,10 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
 
 
 def open_project(directory: Path) -> Project:
-    """Load the project, or exit 2 with the reason in one line."""
-    try:
-        return Project.load(directory)
-    except (ConfigError, ProjectError, PipelineDefinitionError, StepDefinitionError) as error:
-        fail(str(error), EXIT_UNUSABLE)
+    """Load the project (a `ShipmlError` names what is wrong with it)."""
+    from shipml.project.project import Project
+
+    return Project.load(directory)
 
 
 def print_json(value: Any) -> None:
@@ -60,6 +78,8 @@ def step_progress(label: str) -> Iterator[StepObserver]:
     if not console.is_terminal:
         yield _log_step(label)
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(label, total=None)

@@ -7,15 +7,13 @@ from typing import Annotated
 
 import typer
 
-from shipml.cli._common import EXIT_UNUSABLE, ProjectDir, console, fail, open_project
-from shipml.orchestration.airflow import ExportError, export_dag
-from shipml.pipeline.windows import WindowInputError, parse_datetime
+from shipml.cli._common import ProjectDir, command, console, open_project
 
 
 def register(app: typer.Typer) -> None:
     """Add the `airflow` command group to `app`."""
     group = typer.Typer(help="Run the project's windows on Apache Airflow.", no_args_is_help=True)
-    group.command("export")(export)
+    command(group, "export")(export)
     app.add_typer(group, name="airflow")
 
 
@@ -36,14 +34,12 @@ def export(
     ] = None,
 ) -> None:
     """Write an Airflow 3 DAG that runs each batch window on the project's schedule."""
+    from shipml.orchestration.airflow import export_dag
+    from shipml.windows import parse_datetime
+
     project = open_project(project_dir)
-    try:
-        start_date = None if start is None else parse_datetime(start)
-        exported = export_dag(project, out, split=split, start=start_date)
-    except WindowInputError as error:
-        fail(str(error), EXIT_UNUSABLE)
-    except ExportError as error:
-        fail(str(error))
+    start_date = None if start is None else parse_datetime(start)
+    exported = export_dag(project, out, split=split, start=start_date)
     console.print(
         f"wrote DAG {exported.dag_id} to {exported.path}", highlight=False, soft_wrap=True
     )

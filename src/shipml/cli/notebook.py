@@ -10,21 +10,21 @@ cannot be converted (the reasons by cell; nothing written) or the new project's 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from shipml.cli._common import command
 from shipml.notebooks.defaults import CHECK_CELL_TIMEOUT, CONVERT_TIMEOUT, DEFAULT_KERNEL
 
 EXIT_FOUND = 1
-EXIT_UNUSABLE = 2
 
 
 def register(app: typer.Typer) -> None:
     """Add the `notebook` group (with `check` and `convert`) to `app`."""
     notebook_app = typer.Typer(help="Work with Jupyter notebooks.", no_args_is_help=True)
-    notebook_app.command("check")(check)
-    notebook_app.command("convert")(convert)
+    command(notebook_app, "check")(check)
+    command(notebook_app, "convert")(convert)
     app.add_typer(notebook_app, name="notebook")
 
 
@@ -54,18 +54,11 @@ def check(
         run_notebook,
         sorted_findings,
     )
-    from shipml.notebooks.errors import NotebookRunUnavailable, UnreadableNotebook
 
-    try:
-        parsed = read_notebook(notebook)
-    except UnreadableNotebook as error:
-        _refuse(str(error))
+    parsed = read_notebook(notebook)
     report = check_notebook(parsed)
     if run:
-        try:
-            failures, summary = run_notebook(parsed, timeout=timeout, kernel=kernel)
-        except (NotebookRunUnavailable, UnreadableNotebook) as error:
-            _refuse(str(error))
+        failures, summary = run_notebook(parsed, timeout=timeout, kernel=kernel)
         report.findings = sorted_findings([*report.findings, *failures])
         report.run = summary
     if json_output:
@@ -93,12 +86,10 @@ def convert(
     """Turn a notebook into a shipml project: steps, contracts, data, tests and CONVERSION.md."""
     from shipml.notebooks.convert import convert_notebook
     from shipml.notebooks.convert.conversion_report import conversion_summary
-    from shipml.notebooks.errors import NotConvertible, OutputUnusable, UnreadableNotebook
+    from shipml.notebooks.errors import NotConvertible
 
     try:
         conversion = convert_notebook(notebook, out, name=name, timeout=timeout, verify=verify)
-    except (UnreadableNotebook, OutputUnusable) as error:
-        _refuse(str(error))
     except NotConvertible as refusal:
         typer.echo(
             f"cannot convert {notebook}: {len(refusal.blockers)} reason(s) by cell, nothing "
@@ -116,8 +107,3 @@ def convert(
     if verification is not None and not verification.passed:
         typer.echo(f"the new project's tests fail:\n{verification.output}", err=True)
         raise typer.Exit(EXIT_FOUND)
-
-
-def _refuse(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(EXIT_UNUSABLE)

@@ -6,7 +6,7 @@ import dataclasses
 import threading
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -16,32 +16,27 @@ from shipml.cli._common import (
     EXIT_UNUSABLE,
     JsonFlag,
     ProjectDir,
+    command,
     console,
     fail,
     open_project,
     print_json,
     step_progress,
 )
-from shipml.orchestration.locks import PipelineLock
-from shipml.pipeline.batch import CriticalAlert, WindowFailed, WindowOutcome, run_window
-from shipml.pipeline.engines import ENGINE_NAMES, Engine, engine_by_name
-from shipml.pipeline.windows import (
-    Window,
-    WindowInputError,
-    latest_complete_window,
-    parse_datetime,
-    windows_between,
-)
-from shipml.store import RunNotFound
-from shipml.store.records import RunDetail, RunRecord
-from shipml.versioning.tracking import RegistryError
+from shipml.errors import WindowInputError
+
+if TYPE_CHECKING:
+    from shipml.project.batch import WindowOutcome
+    from shipml.project.engines import Engine
+    from shipml.store.records import RunDetail, RunRecord
+    from shipml.windows import Window
 
 
 def register(app: typer.Typer) -> None:
     """Add `run`, `runs` and `lineage` to `app`."""
-    app.command("run")(run)
-    app.command("runs")(runs)
-    app.command("lineage")(lineage)
+    command(app, "run")(run)
+    command(app, "runs")(runs)
+    command(app, "lineage")(lineage)
 
 
 def run(
@@ -51,9 +46,7 @@ def run(
     ),
     end: Annotated[str | None, typer.Option(help="Window end, ISO 8601 (UTC if naive).")] = None,
     force: Annotated[bool, typer.Option(help="Run windows that already succeeded again.")] = False,
-    engine: Annotated[
-        str, typer.Option(help=f"Where the flow runs: {' or '.join(ENGINE_NAMES)}.")
-    ] = "local",
+    engine: Annotated[str, typer.Option(help="Where the flow runs: local or dask.")] = "local",
     scheduler_address: Annotated[
         str | None,
         typer.Option(help="Dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)."),
@@ -61,17 +54,17 @@ def run(
     json_output: JsonFlag = False,
 ) -> None:
     """Run one batch window (default: the latest complete one) and write its output."""
+    from shipml.orchestration.locks import PipelineLock
+    from shipml.windows import latest_complete_window, parse_datetime, windows_between
+
     project = open_project(project_dir)
     cadence = project.settings.schedule.cadence()
-    try:
-        if (start is None) != (end is None):
-            raise WindowInputError("give both --start and --end, or neither")
-        if start is None or end is None:
-            windows = [latest_complete_window(cadence)]
-        else:
-            windows = windows_between(parse_datetime(start), parse_datetime(end), cadence)
-    except WindowInputError as error:
-        fail(str(error), EXIT_UNUSABLE)
+    if (start is None) != (end is None):
+        raise WindowInputError("give both --start and --end, or neither")
+    if start is None or end is None:
+        windows = [latest_complete_window(cadence)]
+    else:
+        windows = windows_between(parse_datetime(start), parse_datetime(end), cadence)
     with ExitStack() as cleanup:
         # One window at a time per pipeline, with schedulers and other `shipml run`s alike.
         cleanup.enter_context(PipelineLock(project).held(threading.Event()))
@@ -79,14 +72,44 @@ def run(
         results = [
             _run_one(project, window, force, chosen, quiet=json_output) for window in windows
         ]
+        _alert_after(project, [outcome for outcome, _ in results], quiet=json_output)
     if json_output:
         print_json([dataclasses.asdict(outcome) for outcome, _ in results])
     if any(failed for _, failed in results):
         raise typer.Exit(EXIT_FAILED)
 
 
+def _alert_after(project: Any, outcomes: list[WindowOutcome], *, quiet: bool) -> None:
+    """One missing-input alert for the windows without input; one summary for past windows.
+
+    Then wait (at most `[alerts] exit_wait_seconds`) for the webhook; what it could not
+    deliver is kept in the store for the next run, which sends it again (building the
+    sinks here sends what an earlier run kept).
+    """
+    from shipml.alerting import deliver_before_exit, notify_backfill
+    from shipml.orchestration import alert_missing_input
+
+    without_input = [o for o in outcomes if o.missing_input]
+    if without_input:
+        alert_missing_input(
+            project,
+            [o.window for o in without_input],
+            without_input[-1].error or "no input",
+            attempts=1,
+            run_id=without_input[-1].run_id,
+        )
+    past = [o for o in outcomes if o.past]
+    findings = [finding for o in past for finding in o.held]
+    notice = notify_backfill(project.name, findings, len(past), project.alert_sinks)
+    if notice is not None and not quiet:
+        console.print(f"[yellow]summary sent:[/] {notice.message}", highlight=False)
+    deliver_before_exit(project.alert_sinks)
+
+
 def _engine(name: str, scheduler_address: str | None, cleanup: ExitStack) -> Engine:
     """The chosen engine, its cluster reached up front and closed by `cleanup`."""
+    from shipml.project.engines import engine_by_name
+
     try:
         engine = engine_by_name(name, scheduler_address=scheduler_address)
         if isinstance(engine, AbstractContextManager):
@@ -100,18 +123,29 @@ def _run_one(
     project: Any, window: Window, force: bool, engine: Engine, *, quiet: bool
 ) -> tuple[WindowOutcome, bool]:
     """Run one window; the outcome, and whether it counts as failed (the exit code)."""
+    from shipml.errors import CriticalAlert, WindowFailed
+    from shipml.project.batch import run_window
+
     try:
         with step_progress(f"window {window}") as progress:
             outcome = run_window(project, window, force=force, on_step=progress, engine=engine)
     except WindowFailed as failed:
         if not quiet:
-            console.print(f"[bold red]✗[/] window {window} failed (run {failed.outcome.run_id})")
-            console.print(f"  {failed.outcome.error}", highlight=False)
+            outcome = failed.outcome
+            console.print(f"[bold red]✗[/] window {window} failed (run {outcome.run_id})")
+            console.print(f"  {outcome.error}", highlight=False)
+            console.print(
+                f"  rows: {outcome.rows_in} in = {outcome.rows_valid} valid + "
+                f"{outcome.rows_invalid} invalid",
+                highlight=False,
+            )
+            for message in outcome.alerts:
+                console.print(f"  [red]alert:[/] {message}", highlight=False)
+            if outcome.past:
+                console.print("  (a later window already ran: no alert, see the summary)")
         return failed.outcome, True
     except CriticalAlert as alert:
         outcome, critical = alert.outcome, True
-    except RegistryError as error:
-        fail(str(error), EXIT_UNUSABLE)
     else:
         critical = False
     if not quiet:
@@ -128,11 +162,17 @@ def _print_outcome(outcome: WindowOutcome) -> None:
         return
     console.print(
         f"[bold green]✓[/] window {outcome.window}: {outcome.rows_in} rows in, "
-        f"{outcome.rows_quarantined} quarantined, {outcome.rows_out} out "
+        f"{outcome.rows_invalid} invalid, {outcome.rows_quarantined} quarantined, "
+        f"{outcome.rows_out} out "
         f"-> {outcome.output} (model v{outcome.model_version}, run {outcome.run_id})"
     )
     for message in outcome.alerts:
         console.print(f"  [yellow]alert:[/] {message}", highlight=False)
+    if outcome.past and outcome.held:
+        console.print(
+            f"  {len(outcome.held)} finding(s) not alerted: a later window already ran",
+            highlight=False,
+        )
 
 
 def runs(
@@ -148,7 +188,8 @@ def runs(
         print_json([dataclasses.asdict(r) for r in found])
         return
     table = Table(title=f"runs of {project.name}")
-    for column in ("run", "kind", "window", "status", "in", "valid", "quar.", "out", "model", "s"):
+    headers = ("run", "kind", "window", "status", "in", "valid", "invalid", "quar.", "out")
+    for column in (*headers, "model", "s"):
         table.add_column(column)
     for record in found:
         table.add_row(*_run_row(record))
@@ -162,7 +203,13 @@ def _run_row(record: RunRecord) -> list[str]:
     )
     model = f"v{record.model_version}" if record.model_version else ""
     duration = f"{record.duration_s:.1f}" if record.duration_s is not None else ""
-    counts = (record.rows_in, record.rows_valid, record.rows_quarantined, record.rows_out)
+    counts = (
+        record.rows_in,
+        record.rows_valid,
+        record.rows_invalid,
+        record.rows_quarantined,
+        record.rows_out,
+    )
     return [
         record.id[:12],
         record.kind,
@@ -180,6 +227,8 @@ def lineage(
     json_output: JsonFlag = False,
 ) -> None:
     """Show one run: its versions, counts, step timings, validations and quarantine."""
+    from shipml.errors import RunNotFound
+
     project = open_project(project_dir)
     try:
         detail = project.store.run(_full_id(project, run_id))
@@ -213,8 +262,15 @@ def _print_lineage(detail: RunDetail) -> None:
         if run.model_name
         else "",
         "shipml": run.shipml_version or "",
-        "rows in/valid/quarantined/out": " / ".join(
-            str(c) for c in (run.rows_in, run.rows_valid, run.rows_quarantined, run.rows_out)
+        "rows in/valid/invalid/quarantined/out": " / ".join(
+            str(c)
+            for c in (
+                run.rows_in,
+                run.rows_valid,
+                run.rows_invalid,
+                run.rows_quarantined,
+                run.rows_out,
+            )
         ),
         "output": run.output or "",
         "error": f"{run.failed_step or ''}: {run.error}" if run.error else "",

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
-from shipml.cli._common import EXIT_UNUSABLE, console, fail
-from shipml.scaffold import ScaffoldError, init_project
+from shipml.cli._common import command, console
 
 
 def register(app: typer.Typer) -> None:
     """Add `init` to `app`."""
-    app.command("init")(init)
+    command(app, "init")(init)
 
 
 def init(
@@ -21,13 +20,16 @@ def init(
     directory: Annotated[
         Path | None, typer.Option("--dir", help="Where to create it (default: ./NAME).")
     ] = None,
+    task: Annotated[
+        str,
+        typer.Option(help="binary (true/false label), multiclass (string classes) or regression."),
+    ] = "binary",
 ) -> None:
     """Create a new shipml project with example data, tests and a DVC train stage."""
+    from shipml.scaffold import ScaffoldTask, init_project
+
     target = directory or Path(name)
-    try:
-        init_project(target, name)
-    except ScaffoldError as error:
-        fail(str(error), EXIT_UNUSABLE)
+    init_project(target, name, cast(ScaffoldTask, task))  # init_project checks the task
     console.print(
         f"[bold green]✓[/] created {target}/ — next: cd {target} && shipml train --promote champion"
     )

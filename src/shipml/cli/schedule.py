@@ -7,13 +7,15 @@ import os
 import signal
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shipml.cli._common import EXIT_UNUSABLE, ProjectDir, fail, open_project
-from shipml.orchestration.scheduler import WindowScheduler
-from shipml.pipeline.windows import Cadence, Cron, WindowInputError, parse_interval
+from shipml.cli._common import EXIT_UNUSABLE, ProjectDir, command, fail, open_project
+
+if TYPE_CHECKING:
+    from shipml.orchestration.scheduler import WindowScheduler
+    from shipml.windows import Cadence
 
 _FORCED_EXIT = 130
 log = logging.getLogger("shipml.schedule")
@@ -21,7 +23,7 @@ log = logging.getLogger("shipml.schedule")
 
 def register(app: typer.Typer) -> None:
     """Add `schedule` to `app`."""
-    app.command("schedule")(schedule)
+    command(app, "schedule")(schedule)
 
 
 def schedule(
@@ -39,8 +41,12 @@ def schedule(
     A stop lets the running window finish. Two schedulers on one project never run windows
     at the same time: the second waits for the first's lock.
     """
+    from shipml.orchestration.scheduler import WindowScheduler
+
     project = open_project(project_dir)
     cadence = _cadence(every, cron, project.settings.schedule.timezone)
+    if cadence is not None:
+        project.settings.check_source_fits(cadence)
     _log_to_stderr()
     scheduler = WindowScheduler(project, cadence)
     _stop_on_signals(scheduler)
@@ -49,15 +55,14 @@ def schedule(
 
 def _cadence(every: str | None, cron: str | None, timezone: str) -> Cadence | None:
     """The cadence given on the command line (None: the project's own)."""
+    from shipml.windows import Cron, parse_interval
+
     if every is not None and cron is not None:
         fail("give --every or --cron, not both", EXIT_UNUSABLE)
-    try:
-        if every is not None:
-            return parse_interval(every)
-        if cron is not None:
-            return Cron(cron, timezone)
-    except WindowInputError as error:
-        fail(str(error), EXIT_UNUSABLE)
+    if every is not None:
+        return parse_interval(every)
+    if cron is not None:
+        return Cron(cron, timezone)
     return None
 
 

@@ -9,25 +9,21 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
 
-from shipml.cli._common import EXIT_UNUSABLE, ProjectDir, fail, open_project
-from shipml.logs import logging_config
-from shipml.pipeline.project import Project
-from shipml.serving import ServingError
-from shipml.serving.metrics import MULTIPROCESS_VARIABLE
-from shipml.serving.registry import check_model
-from shipml.serving.worker import PROJECT_VARIABLE, server_app
+from shipml.cli._common import ProjectDir, command, open_project
+
+if TYPE_CHECKING:
+    from shipml.project.project import Project
 
 WORKER_STARTUP_SECONDS = 120
 
 
 def register(app: typer.Typer) -> None:
     """Add `serve` to `app`."""
-    app.command("serve")(serve)
+    command(app, "serve")(serve)
 
 
 def serve(
@@ -43,6 +39,9 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the model: POST /predict, GET /health, /ready, /model, /metrics and /docs."""
+    from shipml.logs import logging_config
+    from shipml.serving import server_options
+
     project = open_project(project_dir)
     settings = project.settings.serving
     log_config = logging_config(background=True)
@@ -53,6 +52,7 @@ def serve(
         "log_config": log_config,
         "access_log": settings.access_log,
         "timeout_graceful_shutdown": 30,
+        **server_options(settings),
     }
     workers = workers or settings.workers
     if workers == 1:
@@ -62,23 +62,24 @@ def serve(
 
 
 def _serve_in_this_process(project: Project, options: dict[str, Any]) -> None:
-    try:
-        app = server_app(project)
-    except ServingError as error:
-        fail(str(error), EXIT_UNUSABLE)
-    uvicorn.run(app, **options)
+    import uvicorn
+
+    from shipml.serving import server_app
+
+    uvicorn.run(server_app(project), **options)
 
 
 def _serve_in_workers(project: Project, workers: int, options: dict[str, Any]) -> None:
-    """Each worker process builds its own app (see `shipml.serving.worker`)."""
-    try:
-        check_model(project)  # fail fast here, not in every worker
-    except ServingError as error:
-        fail(str(error), EXIT_UNUSABLE)
+    """Each worker process builds its own app (see `shipml.serving.app.worker_app`)."""
+    import uvicorn
+
+    from shipml.serving import PROJECT_VARIABLE, check_model
+
+    check_model(project)  # fail fast here, not in every worker
     os.environ[PROJECT_VARIABLE] = str(project.root)
     with _metrics_directory():
         uvicorn.run(
-            "shipml.serving.worker:worker_app",
+            "shipml.serving.app:worker_app",
             factory=True,
             workers=workers,
             # A worker answers the supervisor's health checks only once its imports are done,
@@ -91,6 +92,8 @@ def _serve_in_workers(project: Project, workers: int, options: dict[str, Any]) -
 @contextmanager
 def _metrics_directory() -> Iterator[None]:
     """A PROMETHEUS_MULTIPROC_DIR the workers share, emptied of an earlier run's files."""
+    from shipml.serving import MULTIPROCESS_VARIABLE
+
     given = os.environ.get(MULTIPROCESS_VARIABLE)
     if given:
         for stale in Path(given).glob("*.db"):

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-defined]
 
 from shipml.contracts._failures import Failures
 from shipml.contracts._fields import FieldSpec
@@ -26,6 +27,11 @@ from shipml.contracts._numeric import (
     int_from_int,
 )
 from shipml.contracts._pydantic import validate_items
+from shipml.contracts._temporal import (
+    datetime_from_date,
+    datetime_from_epoch,
+    temporal_from_text,
+)
 
 
 @dataclass
@@ -43,8 +49,7 @@ Check = Callable[[FieldSpec, pd.Series, np.ndarray, Failures], "pd.Series | None
 def check_column(spec: FieldSpec, column: pd.Series) -> ColumnOutcome:
     """Check every value of `column` against `spec`, as Pydantic would."""
     failures = Failures()
-    null = column.isna().to_numpy()
-    nulls = int(np.count_nonzero(null))
+    null, nulls = _nulls(column, expect_none=not spec.nullable)
     if nulls and not spec.nullable:
         failures.add("null", "value is null but the field is not optional", np.flatnonzero(null))
     if isinstance(column.dtype, pd.CategoricalDtype):
@@ -54,6 +59,34 @@ def check_column(spec: FieldSpec, column: pd.Series) -> ColumnOutcome:
         if values is None:
             values = _with_pydantic(spec, column, null, failures)
     return ColumnOutcome(failures, values, nulls)
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _nulls(column: pd.Series, expect_none: bool) -> tuple[np.ndarray, int]:
+    """The null mask and count. When the dtype or Arrow's own count rules nulls out, the mask
+    is a fresh zeroed array (pages untouched until read) and the values are not scanned.
+
+    Floats of a field that takes no null (`expect_none`) are first summed: a finite sum
+    shows there is no NaN, in one read and no mask.
+    """
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype):
+        values = column.to_numpy()
+        none = dtype.kind in "iub" or (
+            dtype.kind == "M" and (not len(values) or values.view(np.int64).min() != _NAT)
+        )
+        if not none and expect_none and dtype.kind == "f":
+            with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, overflow: no proof
+                none = bool(np.isfinite(values.sum()))
+    else:
+        chunks = getattr(column.array, "_pa_array", None)  # Arrow-backed: its null count
+        none = chunks is not None and chunks.null_count == 0
+    if none:
+        return np.zeros(len(column), dtype=bool), 0
+    null = column.isna().to_numpy()
+    return null, int(np.count_nonzero(null))
 
 
 def _check_categorical(spec: FieldSpec, column: pd.Series, failures: Failures) -> pd.Series:
@@ -66,6 +99,10 @@ def _check_categorical(spec: FieldSpec, column: pd.Series, failures: Failures) -
     converted = typed_column(inner.values)
     if converted.dtype == categories.dtype and converted.equals(categories):
         return column
+    kind = converted.dtype.kind if isinstance(converted.dtype, np.dtype) else None
+    if kind in ("i", "u", "b") and (codes < 0).any():
+        # a null row would turn numpy ints into floats (1 -> 1.0): a nullable dtype keeps them
+        converted = converted.astype("boolean" if kind == "b" else "Int64")
     return pd.Series(
         converted.array.take(codes, allow_fill=True), index=column.index, name=column.name
     )
@@ -77,7 +114,8 @@ def _vectorized(
     """Decide the column by dtype; None when Pydantic must see (some of) the values."""
     if spec.kind is None:
         return None
-    check = _FAST_PATHS.get((spec.kind, _source_kind(column)))
+    paths = _FAST_PATHS if spec.date_format is None else _DECLARED_FORMAT_PATHS
+    check = paths.get((spec.kind, _source_kind(column)))
     if check is None:
         return None
     return check(spec, column, null, failures)
@@ -92,7 +130,9 @@ def _source_kind(column: pd.Series) -> str | None:
 
 
 def dtype_kind(dtype: object) -> str | None:
-    """'bool', 'int', 'float', 'datetime' or 'str' when the dtype alone says so, else None."""
+    """'bool', 'int', 'float', 'datetime', 'date' or 'str' when the dtype alone says so."""
+    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_date(dtype.pyarrow_dtype):
+        return "date"  # date32/date64, as read_parquet(dtype_backend="pyarrow") gives them
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if pd.api.types.is_integer_dtype(dtype):
@@ -132,10 +172,26 @@ def _str_from_str(
 
 def _check_distinct_strings(spec: FieldSpec, column: pd.Series, failures: Failures) -> None:
     """Validate each distinct string once with Pydantic, then map verdicts onto the rows."""
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
+        _check_distinct_arrow_strings(spec, column.array.__arrow_array__(), failures)
+        return
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     verdicts = validate_items(spec.list_adapter, list(uniques))
     for (rule, message), bad_codes in verdicts.first_errors().items():
         failures.add(rule, message, np.flatnonzero(np.isin(codes, bad_codes)))
+
+
+def _check_distinct_arrow_strings(
+    spec: FieldSpec, strings: pa.Array | pa.ChunkedArray, failures: Failures
+) -> None:
+    """The same for Arrow strings: the distinct values without row codes (about twice as
+    fast as factorizing); the rows of a failing value are found only when one fails."""
+    distinct = [value for value in pc.unique(strings).to_pylist() if value is not None]
+    verdicts = validate_items(spec.list_adapter, distinct)
+    for (rule, message), bad in verdicts.first_errors().items():
+        failing = pa.array([distinct[i] for i in bad], type=strings.type)
+        found = pc.fill_null(pc.is_in(strings, value_set=failing), False)
+        failures.add(rule, message, np.flatnonzero(found.to_numpy(zero_copy_only=False)))
 
 
 def _choice_from_str(
@@ -156,8 +212,8 @@ def _unknown_strings(column: pd.Series, choices: tuple[str, ...], null: np.ndarr
         if pc.all(known_values).as_py():
             return np.empty(0, dtype=np.intp)  # the clean path: no mask in numpy
         known = known_values.to_numpy()
-    else:
-        known = column.isin(choices).to_numpy()
+        return np.flatnonzero(~known & ~null)
+    known = column.isin(choices).to_numpy()
     return np.flatnonzero(~known & ~null)
 
 
@@ -221,6 +277,21 @@ _FAST_PATHS: dict[tuple[str, str], Check] = {
     ("choice", "datetime"): _choice_rejects_all,
     ("datetime", "datetime"): _unchanged,
     ("date", "datetime"): _date_from_datetime,
+    ("date", "date"): _unchanged,
+    ("datetime", "date"): datetime_from_date,
+    ("str", "date"): _not_a_string,
+    ("choice", "date"): _choice_rejects_all,
+}
+# Date and datetime fields with a declared format (`DateFormat`): strings are read by it.
+_DECLARED_FORMAT_PATHS: dict[tuple[str, str], Check] = {
+    ("date", "str"): temporal_from_text,
+    ("datetime", "str"): temporal_from_text,
+    ("datetime", "int"): datetime_from_epoch,
+    ("datetime", "float"): datetime_from_epoch,
+    ("datetime", "datetime"): _unchanged,
+    ("date", "datetime"): _date_from_datetime,
+    ("date", "date"): _unchanged,
+    ("datetime", "date"): datetime_from_date,
 }
 
 
@@ -252,9 +323,11 @@ def typed_column(column: pd.Series) -> pd.Series:
             return column.astype("Int64" if missing else np.int64)
         if kind == "boolean":
             return column.astype("boolean" if missing else bool)
+        return column.infer_objects()
     except (OverflowError, TypeError):
         return column  # ints beyond int64
-    return column.infer_objects()
+    except UnicodeEncodeError:
+        return column  # lone surrogates ("\ud800"): valid Python strings, but not UTF-8
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
@@ -265,4 +338,17 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
     if isinstance(values.dtype, pd.StringDtype):
         codes, uniques = pd.factorize(values)
         return codes, list(uniques)
-    return np.arange(len(values)), values.to_numpy(dtype=object).tolist()
+    return np.arange(len(values)), record_values(values)
+
+
+def record_values(values: pd.Series) -> list[object]:
+    """The values as `df.to_dict("records")` gives them to Pydantic.
+
+    In object and extension columns that means pandas' `maybe_box_native`: numpy scalars
+    become Python's, an `IntEnum` member its int, `np.datetime64` a `pd.Timestamp`.
+    """
+    items: list[object] = values.to_numpy(dtype=object).tolist()
+    dtype = values.dtype
+    if dtype == np.dtype(object) or isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return [maybe_box_native(item) for item in items]
+    return items

@@ -20,7 +20,8 @@ class Contract:
     model: type[BaseModel]
     fields: tuple[FieldSpec, ...]
     extra: Literal["ignore", "allow", "forbid"]
-    # "none": columns decide; "after": model validators then run on the rows that pass;
+    # "none": columns decide; "after": model validators (and `model_post_init`) then run on
+    # the rows that pass;
     # "all": Pydantic validates whole rows (the row is reshaped or read as a whole).
     row_mode: RowMode
     rows_adapter: TypeAdapter[list[Any]] = field(repr=False)
@@ -61,7 +62,8 @@ def _row_mode(model: type[BaseModel]) -> RowMode:
     reshaped = modes - {"after"} or aliased or model.__pydantic_root_model__
     if reshaped or validators_read_rows(model) or _typed_extras(model):
         return "all"
-    return "after" if modes else "none"
+    # `model_post_init` runs on a built model, like an after-validator, and may reject it
+    return "after" if modes or model.__pydantic_post_init__ else "none"
 
 
 def _typed_extras(model: type[BaseModel]) -> bool:

@@ -1,12 +1,15 @@
 """Diagnosis: a column of date strings whose format changes, with the row of the switch.
 
 Formats told apart: ISO 8601, YYYY/MM/DD, MM/DD/YYYY (American) and DD/MM/YYYY, with the
-day/month ambiguity of dates whose both parts are 12 or less.
+day/month ambiguity of dates whose both parts are 12 or less; other formats are named by
+pandas' `guess_datetime_format`. A field with a declared format (`DateFormat`) is compared
+with it: "declared YYYY/MM/DD, this file holds MM/DD/YYYY (American) from row 1200 on".
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,7 +17,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.tseries.api import guess_datetime_format
 
+from shipml.contracts._parse_dates import describe, parse_texts
 from shipml.contracts._sampling import evenly_spaced, single_column
 from shipml.contracts.baseline import Baseline
 from shipml.contracts.report import Diagnosis, ValidationReport
@@ -51,11 +56,69 @@ def date_formats(
         column = single_column(df, field.name)
         if column is None or not len(column) or not is_text(column):
             continue
-        if _worth_a_scan(field, column, field.name in failing):
+        declared = field.date_format is not None and not field.date_format.epoch
+        if declared and field.name in failing:
+            diagnosis = _declared_diagnosis(field, column)
+        elif not declared and _worth_a_scan(field, column, field.name in failing):
             diagnosis = _date_diagnosis(field, column)
-            if diagnosis is not None:
-                found.append(diagnosis)
+        else:
+            continue
+        if diagnosis is not None:
+            found.append(diagnosis)
     return found
+
+
+def _declared_diagnosis(field: FieldSpec, column: pd.Series) -> Diagnosis | None:
+    """The rows whose dates are not in the field's declared format, and the format they are in."""
+    assert field.date_format is not None
+    parsed = parse_texts(column.astype(object), field.date_format.formats)
+    unread_codes = np.flatnonzero(~parsed.parsed)
+    unread = np.flatnonzero(np.isin(parsed.codes, unread_codes))
+    if not len(unread):
+        return None  # the failures are something else (a time on a date field, say)
+    others = column.iloc[unread]
+    scan = _scan_dates(others)
+    first, example = int(unread[0]), _text_at(column, int(unread[0]))
+    found_class = max(scan.counts, key=lambda f: scan.counts[f]) if scan.counts else _OTHER
+    guess = _strftime_of(example, found_class)
+    holds = _FORMAT_NAMES.get(found_class)
+    if guess is not None and found_class != _EITHER:  # in its own separators: DD.MM.YYYY
+        holds = describe(guess) + (" (American)" if found_class == _MDY else "")
+    read = np.flatnonzero(~np.isin(parsed.codes, unread_codes) & (parsed.codes >= 0))
+    interleaved = bool((read > first).any())
+    declared = field.date_format.describe()
+    if holds is None:
+        message = f"{field.name}: declared {declared}; {len(unread)} values from row {first} on "
+        message += f"are in no date format shipml knows (e.g. {example!r})"
+    else:
+        where = "in rows mixed with the declared ones" if interleaved else "from there on"
+        message = f"{field.name}: declared {declared}, this file holds {holds} from row {first}"
+        message += f" ({len(unread)} rows {where}, e.g. {example!r})"
+        message += _order_note(others, scan)
+    if guess is not None and guess not in field.date_format.formats:
+        formats = ", ".join(repr(f) for f in (*field.date_format.formats, guess))
+        message += f"; if both are expected, declare DateFormat({formats})"
+    return Diagnosis(
+        kind="date_format",
+        column=field.name,
+        message=message,
+        details={
+            "declared": list(field.date_format.formats),
+            "found": holds,
+            "found_format": guess,
+            "rows": len(unread),
+            "first_row": first,
+            "interleaved": interleaved,
+            "example": example,
+        },
+    )
+
+
+def _strftime_of(example: str, found_class: int) -> str | None:
+    """pandas' guess of the strftime format of `example`, day first when the rows say so."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas warns when the day comes first
+        return guess_datetime_format(example, dayfirst=found_class == _DMY)
 
 
 def _worth_a_scan(field: FieldSpec, column: pd.Series, failing: bool) -> bool:
@@ -215,10 +278,19 @@ def _date_diagnosis(field: FieldSpec, column: pd.Series) -> Diagnosis | None:
             column=field.name,
             message=f"{field.name} holds {_FORMAT_NAMES[only]} dates in {rows} rows "
             f"(e.g. {example!r}); a {field.kind} field reads ISO 8601 (YYYY-MM-DD)"
-            + _order_note(column, scan),
+            + _order_note(column, scan)
+            + _declaration_hint(field, example, only),
             details=_date_details(column, scan, switch_row=None, interleaved=False),
         )
     return None
+
+
+def _declaration_hint(field: FieldSpec, example: str, found_class: int) -> str:
+    """How to declare the format the column holds, when pandas can name it."""
+    guess = _strftime_of(example, found_class)
+    if guess is None:
+        return ""
+    return f"; to read it, declare Annotated[{field.kind}, DateFormat({guess!r})]"
 
 
 def _switch_diagnosis(field: FieldSpec, column: pd.Series, scan: _DateScan) -> Diagnosis:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import inspect
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
+from enum import Enum, Flag
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types as at
@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
+
+from shipml.contracts.dates import DateFormat
 
 # Model config keys that change how a single field validates; a field under any of
 # them is validated by Pydantic itself (column-level) instead of the compiled checks.
@@ -84,6 +86,7 @@ class FieldSpec:
     has_length_or_pattern: bool = False
     choices: tuple[Any, ...] = ()
     choice_error: tuple[str, str] = ("", "")  # Pydantic's (rule, message) for other values
+    date_format: DateFormat | None = None  # the declared format(s) of a date/datetime field
     # Validates a list of this field's values as Pydantic would, field validators included.
     list_adapter: TypeAdapter[list[Any]] = field(default=None, repr=False)  # type: ignore[assignment]
 
@@ -112,13 +115,42 @@ def _adapter_config(config: ConfigDict) -> ConfigDict:
 
 
 def validators_read_rows(model: type[BaseModel]) -> bool:
-    """True when a field validator or default factory may read the other fields of the row."""
+    """True when a field validator or default factory may read the other fields of the row.
+
+    Validators that take `info` see the fields validated before theirs in `info.data` only
+    when Pydantic validates the whole row: decorated ones (`@field_validator`) and those in
+    an annotation (`Annotated[int, AfterValidator(f)]`, at any depth) alike.
+    """
     decorators = model.__pydantic_decorators__.field_validators.values()
     takes_info = any(_takes_info(d.func, d.info.mode) for d in decorators)
+    for info in model.model_fields.values():
+        items = [*info.metadata, *_annotated_metadata(info.annotation)]
+        takes_info = takes_info or any(_validator_takes_info(item) for item in items)
     return takes_info or any(
         getattr(f, "default_factory_takes_validated_data", False)
         for f in model.model_fields.values()
     )
+
+
+def _annotated_metadata(annotation: Any) -> Iterator[Any]:
+    """Every `Annotated` metadata item within `annotation` (inside unions, lists, ...)."""
+    if get_origin(annotation) is Annotated:
+        base, *metadata = get_args(annotation)
+        yield from metadata
+        yield from _annotated_metadata(base)
+        return
+    for argument in get_args(annotation):
+        yield from _annotated_metadata(argument)
+
+
+def _validator_takes_info(item: Any) -> bool:
+    """Whether a metadata item is (or holds) a validator function that takes `info`."""
+    if isinstance(item, FieldInfo):
+        return any(_validator_takes_info(inner) for inner in item.metadata)
+    for mode, validator in _VALIDATOR_MODES.items():
+        if isinstance(item, validator):
+            return _takes_info(item.func, mode)
+    return False
 
 
 def _field_validators(model: type[BaseModel], name: str) -> list[Any]:
@@ -161,12 +193,13 @@ def _spec(name: str, info: FieldInfo, config: ConfigDict, validators: list[Any])
     compiled = None if (_field_config(config) or validators) else _compile(info)
     if compiled is None:
         return FieldSpec(kind=None, **common)
-    kind, bounds, text_rules, choices = compiled
+    kind, bounds, text_rules, choices, date_format = compiled
     return FieldSpec(
         kind=kind,
         bounds=bounds,
         has_length_or_pattern=text_rules,
         choices=choices,
+        date_format=date_format,
         choice_error=_error_for_any_other_value(list_adapter) if choices else ("", ""),
         **common,
     )
@@ -190,13 +223,20 @@ def _error_for_any_other_value(list_adapter: TypeAdapter[list[Any]]) -> tuple[st
     raise AssertionError("a Literal or Enum field accepted an arbitrary object")
 
 
-def _compile(info: FieldInfo) -> tuple[str, Bounds, bool, tuple[Any, ...]] | None:
-    """(kind, bounds, has length/pattern rules, choices), or None when not compilable."""
+_Compiled = tuple[str, Bounds, bool, tuple[Any, ...], DateFormat | None]
+
+
+def _compile(info: FieldInfo) -> _Compiled | None:
+    """(kind, bounds, has length/pattern rules, choices, date format), or None."""
     base, metadata = _strip_optional(info.annotation)
     metadata = [*metadata, *info.metadata]
     kind, choices = _kind(base)
     if kind is None:
         return None
+    formats = [item for item in metadata if isinstance(item, DateFormat)]
+    if len(formats) > 1 or (formats and kind not in ("date", "datetime")):
+        return None
+    metadata = [item for item in metadata if not isinstance(item, DateFormat)]
     bounds: dict[str, Any] = {}
     text_rules = False
     for item in metadata:
@@ -207,7 +247,7 @@ def _compile(info: FieldInfo) -> tuple[str, Bounds, bool, tuple[Any, ...]] | Non
         text_rules = text_rules or rule
     if (bounds or text_rules) and not _constraints_fit(kind, bounds, text_rules):
         return None
-    return kind, Bounds(**bounds), text_rules, choices
+    return kind, Bounds(**bounds), text_rules, choices, (formats[0] if formats else None)
 
 
 def _compile_metadata(items: list[Any], bounds: dict[str, Any]) -> bool | None:
@@ -272,12 +312,24 @@ _SCALARS: dict[Any, str] = {
 }
 
 
+def _finds_other_members(enum: type[Enum]) -> bool:
+    """Whether the Enum defines `_missing_`: values other than its members' may name one."""
+    for klass in enum.__mro__:
+        if klass is Enum:
+            return False
+        if "_missing_" in vars(klass):
+            return True
+    return False
+
+
 def _kind(base: Any) -> tuple[str | None, tuple[Any, ...]]:
     if base in _SCALARS:
         return _SCALARS[base], ()
     if get_origin(base) is Literal:
         choices = get_args(base)
     elif isinstance(base, type) and issubclass(base, Enum):
+        if issubclass(base, Flag) or _finds_other_members(base):
+            return None, ()  # Pydantic decides which other values name a member
         choices = tuple(member.value for member in base)
     else:
         return None, ()

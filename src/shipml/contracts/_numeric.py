@@ -21,12 +21,19 @@ def float_from_number(
     spec: FieldSpec, column: pd.Series, null: np.ndarray, failures: Failures
 ) -> pd.Series:
     """A float field from a float, int or bool column: every value is a float."""
-    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = _floats(column)
     # NaN (null) compares False against every limit, so only allow_inf_nan needs the mask.
     _check_bounds(values, None if spec.bounds.allow_inf_nan else ~null, spec.bounds, failures)
     if column.dtype == np.float64:
         return column
     return pd.Series(values, index=column.index, name=column.name)
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    """The column as float64, NaN for nulls; a float64 column without a copy (read only)."""
+    if column.dtype == np.float64:
+        return column.to_numpy()  # NaN already marks its nulls
+    return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def int_from_int(
@@ -48,7 +55,7 @@ def int_from_float(
     spec: FieldSpec, column: pd.Series, null: np.ndarray, failures: Failures
 ) -> pd.Series | None:
     """An int field from a float column: whole, finite values pass (then the bounds)."""
-    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = _floats(column)
     with np.errstate(invalid="ignore"):
         infinite = np.isinf(values)
         huge = ~infinite & (np.abs(values) >= _INT64_SAFE)
@@ -72,7 +79,8 @@ def int_from_bool(
     spec: FieldSpec, column: pd.Series, null: np.ndarray, failures: Failures
 ) -> pd.Series:
     """An int field from a bool column: True is 1, False is 0."""
-    ints = column.to_numpy(dtype=np.int64, na_value=0)
+    # through numpy bools: a pyarrow bool column will not put 0 in for its nulls
+    ints = column.to_numpy(dtype=bool, na_value=False).astype(np.int64)
     _check_bounds(ints, ~null, spec.bounds, failures)
     return _int_column(ints, null, column)
 

@@ -1,16 +1,26 @@
 """Diagnosis: a field absent from the frame, and the unknown column most likely to be it.
 
-Judged by name (case and separator style, abbreviations, initialisms, unit suffixes,
-spelling), by whether the column's values suit the field, and, given a baseline, by how
-close its values are to the field's baseline distribution.
+Each pair of an absent field and an unknown column is scored on several signals together,
+and the diagnosis says which carried it:
+- name: how much the column's name looks like the field's renamed (see `_names`: case and
+  separators, abbreviations, dropped vowels, initials, reordered words, prefixes, units);
+- kind: whether the column's values suit the field (dtype family, a Literal's values);
+- values, against the field's training baseline when one is given: "match" (a close
+  distribution), "alike" (the same kind of values: a spread within 10x of the baseline's,
+  a range overlapping the baseline's widened by its spread, a similar null rate, so that a
+  seasonal window stays alike), or "unlike" (a spread 10x off, or the middle 80% of the
+  values beyond the baseline's extremes, as after a change of unit);
+- structure: exactly one required field is missing and exactly one unknown column of a
+  kind that fits it appeared.
+A name match carries a rename on its own; values alone need a close match to a distinctive
+baseline distribution; kind and structure only add to (or take from) the others. The
+diagnosis ends with the one-line fix: `Field(validation_alias=AliasChoices(...))`.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +29,7 @@ import pandas as pd
 from pydantic import AliasChoices, AliasPath, BaseModel
 
 from shipml.contracts._date_formats import date_like_share, is_text
+from shipml.contracts._names import NameMatch, name_match
 from shipml.contracts._sampling import evenly_spaced, single_column
 from shipml.contracts.baseline import Baseline, ColumnBaseline, column_kind
 from shipml.contracts.report import Diagnosis, ValidationReport
@@ -53,12 +64,14 @@ def _absent_fields(df: pd.DataFrame, contract: Contract) -> list[FieldSpec]:
     return [f for f in contract.fields if not names[f.name] & columns]
 
 
-_REPORTED = 0.7  # the credibility a rename needs to be reported
-_VALUES_ONLY = 0.6  # the credibility of a rename seen in the values alone, before adjustments
-_FIT_BONUS = {True: 0.05, False: -0.15, None: 0.0}
-_VALUES_BONUS = {"match": 0.2, "mismatch": -0.15, None: 0.0}
+_REPORTED = 0.7  # the confidence a rename needs to be reported
+_VALUES_ONLY = 0.6  # the confidence of a rename seen in the values alone, before the others
+_KIND_WEIGHT = {True: 0.05, False: -0.15, None: 0.0}
+_VALUES_WEIGHT = {"match": 0.2, "alike": 0.1, "unlike": -0.2, None: 0.0}
+_STRUCTURE_WEIGHT = 0.1
 _PROFILE_SAMPLE = 20_000  # values sampled from a candidate to compare with a baseline
-_MIN_VALUES_TO_COMPARE = 50
+_MIN_VALUES_TO_MATCH = 50  # a close match needs this many values; "alike" needs fewer
+_MIN_VALUES_TO_COMPARE = 5
 _MISMATCH = 0.3  # a distribution distance above this means the values clearly differ
 
 
@@ -69,11 +82,16 @@ class _Rename:
     field: FieldSpec
     candidate: str
     candidate_dtype: str
-    name_reason: str | None  # None: the names are unlike, the values alike
+    name: NameMatch | None  # None: the names are unlike, the values alike
     fits_kind: bool | None  # None: cannot tell
-    values: str | None  # "match", "mismatch", or None: no baseline, or no clear verdict
+    values: str | None  # "match", "alike", "unlike", or None: no baseline, or no verdict
     distance: float | None
-    credibility: float
+    structure: bool  # the only missing required field and the only fitting new column
+    signals: dict[str, float]  # signal -> its contribution to the confidence
+
+    @property
+    def confidence(self) -> float:
+        return min(0.99, sum(self.signals.values()))
 
 
 def renamed_columns(
@@ -89,18 +107,37 @@ def renamed_columns(
         if str(label) not in known and (column := single_column(df, label)) is not None
     }
     profiles = _Profiles(candidates)
+    fits = {(f.name, n): _fits_kind(f, c) for f in absent for n, c in candidates.items()}
+    structural = _structural_pair(absent, list(candidates), fits)
     found = [
         rename
-        for field in absent
+        for f in absent
         for name, column in candidates.items()
-        if (rename := _weigh(field, name, column, baseline, profiles)) is not None
+        if (
+            rename := _weigh(
+                f, name, column, baseline, profiles, fits[f.name, name], structural == (f, name)
+            )
+        )
+        is not None
     ]
     chosen = _best_one_to_one(found)
-    diagnoses = [_rename_diagnosis(rename, found) for rename in chosen.values()]
-    for field in absent:
-        if field.required and field.name not in chosen:
-            diagnoses.append(_missing_diagnosis(field, list(candidates)))
+    diagnoses = [_rename_diagnosis(rename, found, contract.model) for rename in chosen.values()]
+    for f in absent:
+        if f.required and f.name not in chosen:
+            diagnoses.append(_missing_diagnosis(f, list(candidates)))
     return diagnoses
+
+
+def _structural_pair(
+    absent: list[FieldSpec], candidates: list[str], fits: dict[tuple[str, str], bool | None]
+) -> tuple[FieldSpec, str] | None:
+    """The one missing required field and the one new column that fits it, if so few."""
+    required = [f for f in absent if f.required]
+    if len(required) != 1:
+        return None
+    (only,) = required
+    fitting = [name for name in candidates if fits[only.name, name]]
+    return (only, fitting[0]) if len(fitting) == 1 else None
 
 
 class _Profiles:
@@ -122,29 +159,37 @@ class _Profiles:
 
 
 def _weigh(
-    field: FieldSpec,
+    spec: FieldSpec,
     name: str,
     column: pd.Series,
     baseline: Baseline | None,
     profiles: _Profiles,
+    fits: bool | None,
+    structure: bool,
 ) -> _Rename | None:
-    """The evidence that `name` is `field` renamed, or None when it is too weak."""
-    reference = baseline.columns.get(field.name) if baseline is not None else None
+    """The evidence that `name` is `spec` renamed, or None when it is too weak."""
+    reference = baseline.columns.get(spec.name) if baseline is not None else None
     if reference is not None and baseline is not None and name in baseline.columns:
         return None  # both were in the reference data: one is not the other renamed
-    name_match = _name_match(field.name, name)
-    if name_match is None and not _may_match_by_values(reference, column):
+    names = name_match(spec.name, name)
+    if names is None and not _may_match_by_values(reference, column):
         return None
     distance, values = _compare_values(reference, profiles.of(name)) if reference else (None, None)
-    if name_match is None and values != "match":
+    if names is None and values != "match":
         return None
-    fits = _fits_kind(field, column)
-    credibility = name_match.score if name_match else _VALUES_ONLY
-    credibility += _FIT_BONUS[fits] + _VALUES_BONUS[values]
-    if credibility < _REPORTED:
-        return None
-    reason = name_match.reason if name_match else None
-    return _Rename(field, name, str(column.dtype), reason, fits, values, distance, credibility)
+    signals = {"name" if names else "values alone": names.score if names else _VALUES_ONLY}
+    if values is not None and (names is not None or values != "match"):
+        signals["values"] = _VALUES_WEIGHT[values]
+    elif values == "match":
+        signals["values alone"] += _VALUES_WEIGHT[values]
+    if structure:
+        signals["structure"] = _STRUCTURE_WEIGHT
+    if fits is not None:
+        signals["kind"] = _KIND_WEIGHT[fits]
+    rename = _Rename(
+        spec, name, str(column.dtype), names, fits, values, distance, structure, signals
+    )
+    return rename if rename.confidence >= _REPORTED else None
 
 
 def _may_match_by_values(reference: ColumnBaseline | None, column: pd.Series) -> bool:
@@ -157,259 +202,159 @@ def _may_match_by_values(reference: ColumnBaseline | None, column: pd.Series) ->
 def _compare_values(
     reference: ColumnBaseline, current: ColumnBaseline
 ) -> tuple[float | None, str | None]:
-    """Distance of `current` to `reference`, and whether that is a clear match or mismatch."""
+    """Distance of `current` to `reference`, and "match", "alike", "unlike" or None."""
+    if reference.kind != current.kind:
+        return None, "unlike" if {reference.kind, current.kind} <= _COMPARABLE else None
     distance = reference.distance(current)
     values = round(current.rows * (1 - current.null_rate))
-    if distance is None or values < _MIN_VALUES_TO_COMPARE:
+    if values < _MIN_VALUES_TO_COMPARE:
         return distance, None
-    if distance <= min(0.1 + 1 / math.sqrt(values), 0.25):  # sampling noise shrinks with n
-        return distance, "match"
-    return distance, "mismatch" if distance > _MISMATCH else None
+    close = distance is not None and distance <= min(0.1 + 1 / math.sqrt(values), 0.25)
+    if close and values >= _MIN_VALUES_TO_MATCH:
+        return distance, "match"  # sampling noise shrinks with n
+    return distance, _kinship(reference, current)
+
+
+_COMPARABLE = {"numeric", "categorical", "boolean", "datetime"}
+
+
+def _kinship(reference: ColumnBaseline, current: ColumnBaseline) -> str | None:
+    """ "alike", "unlike" or None for two profiles of the same kind (see the module doc)."""
+    similar_nulls = abs(current.null_rate - reference.null_rate) <= 0.1 + reference.null_rate
+    if reference.kind in ("boolean", "datetime"):
+        return "alike" if similar_nulls else None
+    if reference.kind == "categorical":
+        shared = sum(
+            share for value, share in current.frequencies.items() if value in reference.frequencies
+        )
+        if reference.top_share >= 0.8 and shared <= 0.05:
+            return "unlike"
+        return "alike" if shared >= 0.8 and similar_nulls else None
+    if len(reference.quantiles) != 11 or len(current.quantiles) != 11:
+        return None
+    ref, cur = reference.quantiles, current.quantiles
+    ref_spread = (ref[9] - ref[1]) or (ref[10] - ref[0])
+    cur_spread = (cur[9] - cur[1]) or (cur[10] - cur[0])
+    if ref_spread <= 0 or cur_spread <= 0:
+        return None
+    ratio = cur_spread / ref_spread
+    far = cur[1] > ref[10] or cur[9] < ref[0]  # the inner 80% beyond the baseline's extremes
+    if ratio > 10 or ratio < 0.1 or far:
+        return "unlike"
+    # A window's spread is often much narrower than a year's (a season): only 10x counts.
+    overlaps = cur[9] >= ref[0] - ref_spread and cur[1] <= ref[10] + ref_spread
+    return "alike" if overlaps and similar_nulls else None
 
 
 def _best_one_to_one(found: list[_Rename]) -> dict[str, _Rename]:
     """The most credible rename per field, each candidate column used at most once."""
     chosen: dict[str, _Rename] = {}
     used: set[str] = set()
-    for rename in sorted(found, key=lambda r: -r.credibility):
+    for rename in sorted(found, key=lambda r: -r.confidence):
         if rename.field.name not in chosen and rename.candidate not in used:
             chosen[rename.field.name] = rename
             used.add(rename.candidate)
     return chosen
 
 
-def _rename_diagnosis(rename: _Rename, found: list[_Rename]) -> Diagnosis:
-    field = rename.field
-    status = "missing" if field.required else "absent (optional, so filled with its default)"
-    if rename.name_reason is None:
+_SIGNAL_WORDS = {
+    "name": "the name",
+    "values alone": "the values",
+    "values": "the values",
+    "structure": "the structure",
+    "kind": "the dtype",
+}
+
+
+def _rename_diagnosis(rename: _Rename, found: list[_Rename], model: type[BaseModel]) -> Diagnosis:
+    spec = rename.field
+    status = "missing" if spec.required else "absent (optional, so filled with its default)"
+    if rename.name is None:
         message = (
-            f"{field.name} is {status}; {rename.candidate} appeared and its values match "
-            f"the baseline of {field.name} (renamed upstream?)"
+            f"{spec.name} is {status}; {rename.candidate} appeared and its values match "
+            f"the baseline of {spec.name} (renamed upstream?)"
         )
         reasons = []
     else:
-        message = f"{field.name} is {status}; {rename.candidate} appeared and looks like it "
+        message = f"{spec.name} is {status}; {rename.candidate} appeared and looks like it "
         message += "(renamed upstream?)"
-        reasons = [rename.name_reason]
+        reasons = [rename.name.reason]
     if rename.fits_kind is True:
-        reasons.append(f"its dtype {rename.candidate_dtype} fits {field.kind}")
+        reasons.append(f"its dtype {rename.candidate_dtype} fits {spec.kind}")
     elif rename.fits_kind is False:
-        reasons.append(f"but its dtype {rename.candidate_dtype} does not fit {field.kind}")
-    if rename.values == "match" and rename.name_reason is not None:
-        reasons.append(f"its values match the baseline of {field.name}")
-    elif rename.values == "mismatch":
-        reasons.append(f"but its values differ from the baseline of {field.name}")
-    others = [r.candidate for r in found if r.field is field and r.candidate != rename.candidate]
+        reasons.append(f"but its dtype {rename.candidate_dtype} does not fit {spec.kind}")
+    if rename.structure:
+        reasons.append("it is the only new column that fits the only missing one")
+    if rename.values == "match" and rename.name is not None:
+        reasons.append(f"its values match the baseline of {spec.name}")
+    elif rename.values == "alike":
+        reasons.append(
+            f"its values are of the same kind as the baseline of {spec.name} "
+            "(range, spread and null rate)"
+        )
+    elif rename.values == "unlike":
+        reasons.append(f"but its values differ from the baseline of {spec.name}")
+    carriers = [
+        s for s, weight in sorted(rename.signals.items(), key=lambda i: -i[1]) if weight > 0
+    ]
+    fix = _fix(spec.name, rename.candidate, model)
+    message += "".join(f"; {reason}" for reason in reasons)
+    message += f". Confidence {rename.confidence:.2f}, carried by "
+    message += ", ".join(_SIGNAL_WORDS[s] for s in dict.fromkeys(carriers))
+    message += f"; fix: {fix}"
+    others = [r.candidate for r in found if r.field is spec and r.candidate != rename.candidate]
     return Diagnosis(
         kind="renamed_column",
-        column=field.name,
-        message=message + "".join(f"; {reason}" for reason in reasons),
+        column=spec.name,
+        message=message,
         details={
             "candidate": rename.candidate,
-            "name_reason": rename.name_reason,
+            "name_reason": rename.name.reason if rename.name else None,
             "fits_kind": rename.fits_kind,
             "values": rename.values,
+            "structure": rename.structure,
             "baseline_distance": rename.distance,
-            "credibility": round(rename.credibility, 3),
+            "confidence": round(rename.confidence, 3),
+            "signals": {s: round(w, 3) for s, w in rename.signals.items()},
+            "carried_by": carriers,
+            "fix": fix,
             "other_candidates": others,
         },
     )
 
 
-def _missing_diagnosis(field: FieldSpec, unexpected: list[str]) -> Diagnosis:
+def _fix(field_name: str, candidate: str, model: type[BaseModel]) -> str:
+    """The one-line change that lets the field read the new column too."""
+    names = [field_name, *sorted(_input_names(model)[field_name] - {field_name}), candidate]
+    quoted = ", ".join(f'"{n}"' for n in names)
+    return f"Field(validation_alias=AliasChoices({quoted}))"
+
+
+def _missing_diagnosis(spec: FieldSpec, unexpected: list[str]) -> Diagnosis:
     listed = ", ".join(unexpected[:10]) + (", …" if len(unexpected) > 10 else "")
     return Diagnosis(
         kind="missing_column",
-        column=field.name,
-        message=f"{field.name} is missing and no column looks like a rename of it "
+        column=spec.name,
+        message=f"{spec.name} is missing and no column looks like a rename of it "
         f"(unexpected columns: {listed or 'none'})",
         details={"unexpected_columns": unexpected[:50]},
     )
 
 
-def _fits_kind(field: FieldSpec, column: pd.Series) -> bool | None:
+def _fits_kind(spec: FieldSpec, column: pd.Series) -> bool | None:
     """Whether the column's values suit the field's kind; None when that cannot be told."""
     sample = evenly_spaced(column, 1000)
-    if field.kind is None or not len(sample):
+    if spec.kind is None or not len(sample):
         return None
     source = column_kind(column)
-    if field.kind in ("int", "float"):
+    if spec.kind in ("int", "float"):
         return source == "numeric"
-    if field.kind == "bool":
+    if spec.kind == "bool":
         return source == "boolean" or (source == "numeric" and bool(sample.isin([0, 1]).all()))
-    if field.kind == "str":
+    if spec.kind == "str":
         return source == "categorical" and is_text(column)
-    if field.kind in ("datetime", "date"):
+    if spec.kind in ("datetime", "date"):
         return source == "datetime" or (is_text(column) and date_like_share(sample) >= 0.9)
-    if field.kind == "choice":
-        return float(sample.isin(field.choices).mean()) >= 0.9
+    if spec.kind == "choice":
+        return float(sample.isin(spec.choices).mean()) >= 0.9
     return None
-
-
-# --- name similarity ---------------------------------------------------------------------
-
-_UNIT_DIMENSIONS = {
-    "temperature": ("c", "f", "k", "degc", "degf", "celsius", "fahrenheit", "kelvin"),
-    "length": ("nm", "um", "mm", "cm", "m", "km", "ft", "mi"),
-    "time": ("ns", "us", "ms", "s", "sec", "secs", "min", "mins", "h", "hr", "hrs"),
-    "frequency": ("hz", "khz", "mhz", "rpm"),
-    "mass": ("mg", "g", "kg", "lb", "lbs"),
-    "ratio": ("pct", "percent", "ppm"),
-    "voltage": ("mv", "v", "kv"),
-    "current": ("ma",),
-    "power": ("w", "kw", "mw"),
-    "energy": ("j", "kj", "wh", "kwh"),
-    "pressure": ("pa", "kpa", "mpa", "bar", "psi"),
-    "volume": ("ml", "l"),
-    "speed": ("mps", "kmh", "kph", "mph"),
-    "money": ("usd", "eur", "gbp", "chf", "jpy"),
-    "per": ("per",),
-}
-# "in", "a" and "t" are left out: as the last word of a name they are more often not units
-_UNITS = {unit: dim for dim, units in _UNIT_DIMENSIONS.items() for unit in units}
-_UNIT_SPELLINGS = {
-    "degc": "c",
-    "celsius": "c",
-    "degf": "f",
-    "fahrenheit": "f",
-    "kelvin": "k",
-    "sec": "s",
-    "secs": "s",
-    "mins": "min",
-    "hr": "h",
-    "hrs": "h",
-    "percent": "pct",
-    "lbs": "lb",
-    "kph": "kmh",
-}
-_VOWELS = set("aeiou")
-_MAX_WORDS = 12  # longer names are not compared (the word alignment grows with the length)
-
-
-@dataclass(frozen=True)
-class _NameMatch:
-    """How alike two column names are (1.0 = the same name written differently) and why."""
-
-    score: float
-    reason: str
-
-
-@dataclass(frozen=True)
-class _Name:
-    """A column name split into word tokens and trailing unit tokens."""
-
-    stem: tuple[str, ...]
-    units: tuple[str, ...]
-
-    @property
-    def tokens(self) -> tuple[str, ...]:
-        return self.stem + self.units
-
-
-def _split_name(name: str) -> _Name:
-    """`temperatureC` and `Temperature_C` -> stem ("temperature",), units ("c",)."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
-    spaced = re.sub(r"([A-Za-z])([0-9])", r"\1 \2", spaced)
-    spaced = re.sub(r"([0-9])([A-Za-z])", r"\1 \2", spaced)
-    tokens = [t.lower() for t in re.split(r"[^A-Za-z0-9]+", spaced) if t]
-    cut = len(tokens)
-    while cut > 1 and tokens[cut - 1] in _UNITS:
-        cut -= 1
-    return _Name(tuple(tokens[:cut]), tuple(tokens[cut:]))
-
-
-def _name_match(expected: str, seen: str) -> _NameMatch | None:
-    """How much `seen` looks like `expected` renamed; None for unrelated names."""
-    a, b = _split_name(expected), _split_name(seen)
-    if not a.tokens or not b.tokens or max(len(a.tokens), len(b.tokens)) > _MAX_WORDS:
-        return None
-    if _numbers(a) != _numbers(b):
-        return None  # sensor_1 is not sensor_2
-    if a.tokens == b.tokens:
-        return _NameMatch(1.0, "same name in another case or separator style")
-    if "".join(a.tokens) == "".join(b.tokens):
-        return _NameMatch(0.95, "same name with other word breaks")
-    units = _unit_change(a.units, b.units)
-    if units is None:
-        return None
-    unit_score, unit_reason = units
-    if a.stem == b.stem:
-        return _NameMatch(unit_score, unit_reason)
-    aligned = _align(a.stem, b.stem)
-    if aligned is None:
-        return None
-    word_score, pairs = aligned
-    if not unit_reason:
-        return _NameMatch(word_score, ", ".join(pairs))
-    return _NameMatch(min(word_score, unit_score) - 0.05, ", ".join([*pairs, unit_reason]))
-
-
-def _numbers(name: _Name) -> list[str]:
-    return [t for t in name.tokens if t.isdigit()]
-
-
-def _unit_change(expected: tuple[str, ...], seen: tuple[str, ...]) -> tuple[float, str] | None:
-    """Score and description of a plausible change of unit suffix; None for unrelated units."""
-    if expected == seen:
-        return 1.0, ""
-    if not seen:
-        return 0.85, f"unit suffix _{'_'.join(expected)} dropped"
-    if not expected:
-        return 0.85, f"unit suffix _{'_'.join(seen)} added"
-    change = f"{'_'.join(expected)} -> {'_'.join(seen)}"
-    if [_UNIT_SPELLINGS.get(u, u) for u in expected] == [_UNIT_SPELLINGS.get(u, u) for u in seen]:
-        return 0.9, f"unit suffix spelled differently ({change})"
-    if [_UNITS[u] for u in expected] == [_UNITS[u] for u in seen]:
-        return 0.8, f"unit suffix changed ({change}): check the unit of the values"
-    return None
-
-
-def _align(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, list[str]] | None:
-    """Match the words of two names in order: the weakest pair's score and how they pair."""
-    if not a or not b:
-        return (1.0, []) if not a and not b else None
-    pair = _word_match(a[0], b[0])
-    if pair is not None and (rest := _align(a[1:], b[1:])) is not None:
-        score, how = pair
-        return min(score, rest[0]), [how, *rest[1]] if how else rest[1]
-    for width in range(2, len(b) + 1):  # a's first word stands for several of b's
-        if a[0] == _initials(b[:width]) and (rest := _align(a[1:], b[width:])) is not None:
-            return min(0.85, rest[0]), [f"initialism ({a[0]} = {' '.join(b[:width])})", *rest[1]]
-    for width in range(2, len(a) + 1):  # b's first word stands for several of a's
-        if b[0] == _initials(a[:width]) and (rest := _align(a[width:], b[1:])) is not None:
-            return min(0.85, rest[0]), [f"initialism ({b[0]} = {' '.join(a[:width])})", *rest[1]]
-    return None
-
-
-def _initials(words: tuple[str, ...]) -> str:
-    return "".join(word[0] for word in words)
-
-
-def _word_match(expected: str, seen: str) -> tuple[float, str] | None:
-    """Score and description of two words that may be the same word; None otherwise."""
-    if expected == seen:
-        return 1.0, ""
-    if expected.isdigit() or seen.isdigit():
-        return None
-    short, long = sorted((expected, seen), key=len)
-    if long.startswith(short) and len(short) >= 3 and len(short) <= 0.65 * len(long):
-        return 0.85, f"abbreviation ({short} = {long})"  # temp, lat; but not count for country
-    if _is_skeleton(short, long):
-        return 0.75, f"abbreviation ({short} = {long})"
-    if len(short) >= 4 and difflib.SequenceMatcher(None, short, long).ratio() >= 0.85:
-        return 0.8, f"spelling ({seen} ~ {expected})"
-    return None
-
-
-def _is_skeleton(short: str, long: str) -> bool:
-    """`qty` for `quantity`, `ts` for `timestamp`: first letter, then consonants in order."""
-    if len(short) < 2 or len(long) - len(short) < 2 or short[0] != long[0]:
-        return False
-    if any(letter in _VOWELS for letter in short[1:]):
-        return False
-    remaining = iter(long[1:])
-    return all(letter in remaining for letter in short[1:])
-
-
-# --- date formats ------------------------------------------------------------------------

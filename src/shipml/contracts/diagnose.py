@@ -7,11 +7,14 @@ absent and an unknown column is present (an optional field renamed upstream woul
 otherwise be filled with its default without a word).
 
 - renamed_column / missing_column: a field absent from the frame, and the unknown column
-  most likely to be it, judged by name (case and separator style, abbreviations,
-  initialisms, unit suffixes, spelling), by whether its values suit the field, and, given
-  a baseline, by how close its values are to the field's baseline distribution.
+  most likely to be it, scored on its name (case and separators, abbreviations, dropped
+  vowels, initials, reordered words, prefixes, unit suffixes, spelling), its dtype, its
+  values against the field's baseline (close, alike across seasons, or unlike) and the
+  structure (the only missing column and the only new one that fits), with a confidence,
+  the signals that carried it and the `AliasChoices` fix (see `_renames`).
 - date_format: a column of date strings whose format changes (ISO 8601, YYYY/MM/DD,
-  MM/DD/YYYY, DD/MM/YYYY), with the row of the switch and the day/month ambiguity.
+  MM/DD/YYYY, DD/MM/YYYY), with the row of the switch and the day/month ambiguity; for a
+  field with a declared format (`DateFormat`), the rows in another format and which.
 - null_rate: a null rate far above the baseline's (see `_null_rates` for "far"), or, with
   no baseline, a failing frame's field that is null in every row.
 """

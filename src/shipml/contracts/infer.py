@@ -2,9 +2,16 @@
 
 Rules, per column:
 - type from the dtype: bool, int, float, datetime; strings that are all ISO 8601 dates become
-  `date`, ISO 8601 date-times `datetime` (only when Pydantic accepts every one of them;
-  American formats such as 01/31/2024 stay `str`); objects holding Python dates, numbers or
-  booleans get that type; anything else (mixed values, lists, bytes) is `Any`, with a comment.
+  `date`, ISO 8601 date-times (with or without a zone) `datetime`, when Pydantic accepts every
+  one of them; objects holding Python dates, numbers or booleans get that type; anything else
+  (mixed values, lists, bytes) is `Any`, with a comment.
+- dates in another format (2012/01/01, 31.01.2024, 01/31/2024 10:30, 16-Mar-2026) become
+  `Annotated[date, DateFormat("%Y/%m/%d")]` (or `datetime` when the format has a time), the
+  format guessed by pandas' `guess_datetime_format` and kept only when it reads every value.
+  When both DD/MM and MM/DD read every value (no day above 12), the field says so in a comment.
+- whole numbers in a column whose name speaks of time (`ts`, `created_at`, `event_time`, ...)
+  that lie within 1973-2100 as epoch seconds or milliseconds become
+  `Annotated[datetime, DateFormat("epoch_s")]` (or `"epoch_ms"`).
 - `X | None` when the column has a missing value; every field is required (the column exists).
 - `Literal[...]` for a string column with at most `LITERAL_MAX_VALUES` distinct values, each
   seen at least `LITERAL_MIN_REPEATS` times on average (so a handful of rows gives no Literal).
@@ -30,6 +37,8 @@ import pandas as pd
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shipml.contracts._columns import dtype_kind
+from shipml.contracts._infer_dates import epoch_unit, format_of_dates
+from shipml.errors import ContractInferenceError
 
 LITERAL_MAX_VALUES = 20
 LITERAL_MIN_REPEATS = 2
@@ -50,10 +59,6 @@ _OBJECT_KINDS = {
 }
 
 
-class ContractInferenceError(ValueError):
-    """The data cannot yield a contract as it is (e.g. a column name is not a field name)."""
-
-
 @dataclass(frozen=True)
 class _Field:
     """One inferred field, ready to be written as a line of source."""
@@ -65,6 +70,7 @@ class _Field:
     ge: int | float | None = None
     le: int | float | None = None
     note: str = ""
+    date_format: str | None = None  # written as Annotated[kind, DateFormat(...)]
 
 
 def infer_contract(df: pd.DataFrame, name: str, *, bounds: bool = False) -> str:
@@ -135,6 +141,9 @@ def _infer_field(name: str, column: pd.Series, bounds: bool) -> _Field:
     if kind == "Any":
         note = "no values seen" if present.empty else "mixed or unsupported values"
         return _Field(name, "Any", nullable=False, note=f"{note}: narrow by hand")
+    unit = epoch_unit(name, present) if kind in ("int", "float") else None
+    if unit is not None:
+        return _Field(name, "datetime", nullable, date_format=unit)
     if bounds and kind in ("int", "float"):
         low, high = _observed_bounds(present, kind)
         return _Field(name, kind, nullable, ge=low, le=high)
@@ -156,6 +165,10 @@ def _string_field(name: str, present: pd.Series, nullable: bool) -> _Field:
     temporal = _temporal_kind(distinct)
     if temporal is not None:
         return _Field(name, temporal, nullable)
+    declared = format_of_dates(distinct)
+    if declared is not None:
+        kind = "datetime" if declared.has_time else "date"
+        return _Field(name, kind, nullable, note=declared.note, date_format=declared.format)
     return _Field(name, "str", nullable, choices=_choices(distinct, rows=len(present)))
 
 
@@ -222,8 +235,10 @@ def _render(name: str, fields: list[_Field], rows: int) -> str:
 
 def _imports(fields: list[_Field]) -> list[str]:
     kinds = {f.kind for f in fields}
+    declared = any(f.date_format for f in fields)
     temporal = [k for k in ("date", "datetime") if k in kinds]
-    typing_names = ["Any"] if "Any" in kinds else []
+    typing_names = ["Annotated"] if declared else []
+    typing_names += ["Any"] if "Any" in kinds else []
     if any(f.choices for f in fields):
         typing_names.append("Literal")
     pydantic_names = ["BaseModel"] + (["Field"] if any(_has_bounds(f) for f in fields) else [])
@@ -235,6 +250,8 @@ def _imports(fields: list[_Field]) -> list[str]:
     if lines:
         lines.append("")
     lines.append(f"from pydantic import {', '.join(pydantic_names)}")
+    if declared:
+        lines += ["", "from shipml.contracts import DateFormat"]
     return lines
 
 
@@ -252,6 +269,10 @@ def _field_source(field: _Field) -> str:
         if len(line) <= LINE_LENGTH:
             return line
         return f"    {field.name}: {field.kind}{suffix} = Field(\n        {limits}\n    )"
+    if field.date_format:
+        marker = f"DateFormat({json.dumps(field.date_format)})"
+        comment = f"    # {field.name}: {field.note}\n" if field.note else ""
+        return f"{comment}    {field.name}: Annotated[{field.kind}, {marker}]{suffix}"
     if not field.choices:
         return f"    {field.name}: {field.kind}{suffix}{note}"
     values = [json.dumps(value, ensure_ascii=False) for value in field.choices]

@@ -26,7 +26,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel
 
-from shipml.contracts.errors import UnusableInput
+from shipml.contracts.dates import DateFormat
+from shipml.errors import UnusableInput
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -99,12 +100,27 @@ def available_memory() -> int | None:
 
 
 def text_columns_of(model: type[BaseModel]) -> list[str]:
-    """Fields of `model` that hold strings (`str`, string `Literal`/`Enum`, optional or not)."""
+    """Fields of `model` that hold strings (`str`, string `Literal`/`Enum`, optional or not).
+
+    Dates in a declared format are text too: `20240105` (`%Y%m%d`) must not become a number.
+    """
     return [
         info.alias if isinstance(info.alias, str) else name
         for name, info in model.model_fields.items()
         if _is_text_annotation(info.annotation)
+        or _declares_text_format([*info.metadata, info.annotation])
     ]
+
+
+def _declares_text_format(items: list[Any]) -> bool:
+    """Whether a `DateFormat` of strftime formats is among `items` or in their annotations."""
+    for item in items:
+        if isinstance(item, DateFormat) and not item.epoch:
+            return True
+        nested = get_origin(item) in (Annotated, Union, types.UnionType)
+        if nested and _declares_text_format(list(get_args(item))):
+            return True
+    return False
 
 
 def _is_text_annotation(annotation: Any) -> bool:

@@ -29,11 +29,11 @@ from pydantic import BaseModel
 from shipml.contracts._columns import typed_column
 from shipml.contracts._compile import Contract, compile_contract
 from shipml.contracts._frame import ROW, FrameCheck, check_frame
-from shipml.contracts._small import AllValid, check_small_frame
+from shipml.contracts._small import AllValid, check_small_frame, frame_dtypes
 from shipml.contracts.baseline import Baseline
 from shipml.contracts.diagnose import diagnose
-from shipml.contracts.errors import ContractViolation
 from shipml.contracts.report import MAX_EXAMPLES, Example, RuleFailure, ValidationReport
+from shipml.errors import ContractViolation
 
 __all__ = ["REASONS_COLUMN", "ROW", "Policy", "ValidationResult", "validate"]
 
@@ -73,9 +73,14 @@ def validate(
     report = _report(df, contract, checked, baseline, df.columns.tolist())
     _apply_policy(report, policy, max_invalid_fraction)
     valid = ~checked.invalid
+    if report.invalid_rows:
+        quarantined = _quarantined_frame(df, checked)
+    else:
+        layout = (tuple(df.columns), tuple(frame_dtypes(df)), df.index.name)
+        quarantined = _no_quarantined_rows(df, checked, layout)
     return ValidationResult(
         valid=_valid_frame(df, contract, checked, valid),
-        quarantined=_quarantined_frame(df, checked),
+        quarantined=quarantined,
         report=report,
     )
 
@@ -83,10 +88,13 @@ def validate(
 def _all_valid(
     df: pd.DataFrame, contract: Contract, small: AllValid, baseline: Baseline | None
 ) -> ValidationResult:
-    """Every row valid, every column already in its field's type: the frame goes on as is."""
+    """Every row valid, every column in its field's type: the frame goes on (dates read)."""
     checked = FrameCheck({}, np.zeros(len(df), dtype=bool), {}, small.null_counts)
+    valid = df.copy(deep=False)
+    for name, values in small.converted.items():
+        valid[name] = values.array
     return ValidationResult(
-        valid=df.copy(deep=False),
+        valid=valid,
         quarantined=_no_quarantined_rows(df, checked, small.layout),
         # The small-frame check found exactly the contract's fields, in order.
         report=_report(df, contract, checked, baseline, contract.field_names),
@@ -96,6 +104,7 @@ def _all_valid(
 # Empty quarantine frames by column layout. Building one costs more than the rest of a small
 # frame's validation (pandas inserts the reasons column); copying a built one does not.
 _EMPTY_QUARANTINES: dict[tuple[Any, ...], pd.DataFrame] = {}
+_MAX_LAYOUTS = 256
 
 
 def _no_quarantined_rows(
@@ -106,6 +115,8 @@ def _no_quarantined_rows(
         return _quarantined_frame(df, checked)
     empty = _EMPTY_QUARANTINES.get(layout)
     if empty is None:
+        if len(_EMPTY_QUARANTINES) >= _MAX_LAYOUTS:
+            _EMPTY_QUARANTINES.clear()
         empty = _EMPTY_QUARANTINES.setdefault(layout, _quarantined_frame(df, checked))
     return empty.copy()
 
@@ -149,7 +160,7 @@ def _report(
     report = ValidationReport(
         contract=contract.name,
         rows=len(df),
-        invalid_rows=int(checked.invalid.sum()),
+        invalid_rows=int(np.count_nonzero(checked.invalid)),
         failures=rule_failures,
         null_counts=checked.null_counts,
         missing_columns=missing,
@@ -179,9 +190,9 @@ def _json_safe(value: Any) -> Any:
         return str(value)
     if isinstance(value, bool | int | float):
         return value
-    if isinstance(value, str):
-        return value[:200]
-    return repr(value)[:200]
+    if isinstance(value, str):  # lone surrogates escaped, so that the report is valid JSON
+        return value[:200].encode("utf-8", "backslashreplace").decode("utf-8")
+    return repr(value)[:200].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _apply_policy(report: ValidationReport, policy: Policy, max_invalid_fraction: float) -> None:
@@ -224,7 +235,10 @@ def _valid_values(column: pd.Series, kept: np.ndarray | None, index: pd.Index) -
     """The values of `column` in the rows `kept` (all when None), in their pandas dtype."""
     if kept is not None:
         column = pd.Series(column.array.take(kept), index=index, name=column.name)
-    return typed_column(column).array
+    typed = typed_column(column)
+    # An object column stays one (as a Series: the frame would infer strings from an array,
+    # and lone surrogates cannot be stored as pyarrow strings).
+    return typed if typed.dtype == np.dtype(object) else typed.array
 
 
 def _quarantined_frame(df: pd.DataFrame, checked: FrameCheck) -> pd.DataFrame:

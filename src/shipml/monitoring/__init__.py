@@ -1,31 +1,36 @@
 """Monitoring math: mergeable profiles, drift metrics, the prediction-shift rule, latencies.
 
-Pure computation on pandas/numpy/scipy; every object is a Pydantic model that
-round-trips through JSON exactly, so the run store can keep it as JSON.
+Pure computation on pandas/numpy/scipy (no store, HTTP or HTML here); every object is a
+Pydantic model that round-trips through JSON exactly, so the run store can keep it as JSON.
 """
 
+from shipml.errors import MonitoringError
 from shipml.monitoring.alerts import (
     PREDICTION_SHIFT,
     CandidateAlert,
     Severity,
+    class_mix_alerts,
     drift_alerts,
     latency_alerts,
     shift_alerts,
 )
 from shipml.monitoring.baseline import MonitoringBaseline
+from shipml.monitoring.class_shift import ClassMixResult, ClassReference, alpha_of, class_shift
 from shipml.monitoring.drift import (
     DEFAULT_THRESHOLDS,
+    DRIFT_METHODS,
     NULL_RATE,
     ColumnDriftRule,
     DriftConfig,
     DriftMethod,
+    DriftMethodSpec,
     DriftResult,
     detect_drift,
 )
-from shipml.monitoring.errors import MonitoringError
 from shipml.monitoring.latency import (
     DEFAULT_BOUNDS,
     END_TO_END,
+    PERCENTILES,
     LatencyHistogram,
     LatencyProfile,
     LatencySummary,
@@ -43,28 +48,40 @@ from shipml.monitoring.shift import (
     DEFAULT_K,
     MIN_CHUNKS,
     PredictionReference,
+    ShiftMeasure,
     ShiftResult,
     ShiftStatistic,
     evaluate_shift,
     prediction_shift,
+    prediction_shifts,
 )
 from shipml.monitoring.spec import CategoricalColumnSpec, NumericColumnSpec, ProfileSpec
-from shipml.monitoring.window import MonitoringConfig, WindowEvaluation, evaluate_window
+from shipml.monitoring.window import (
+    MonitoringConfig,
+    WindowEvaluation,
+    evaluate_window,
+    profile_rows,
+)
 
 __all__ = [
     "DEFAULT_BOUNDS",
     "DEFAULT_K",
     "DEFAULT_THRESHOLDS",
+    "DRIFT_METHODS",
     "END_TO_END",
     "MIN_CHUNKS",
     "NULL_RATE",
+    "PERCENTILES",
     "PREDICTION_SHIFT",
     "CandidateAlert",
     "CategoricalColumnProfile",
     "CategoricalColumnSpec",
+    "ClassMixResult",
+    "ClassReference",
     "ColumnDriftRule",
     "DriftConfig",
     "DriftMethod",
+    "DriftMethodSpec",
     "DriftResult",
     "LatencyHistogram",
     "LatencyProfile",
@@ -79,9 +96,13 @@ __all__ = [
     "Profile",
     "ProfileSpec",
     "Severity",
+    "ShiftMeasure",
     "ShiftResult",
     "ShiftStatistic",
     "WindowEvaluation",
+    "alpha_of",
+    "class_mix_alerts",
+    "class_shift",
     "detect_drift",
     "drift_alerts",
     "evaluate_shift",
@@ -89,7 +110,9 @@ __all__ = [
     "latency_alerts",
     "merge",
     "prediction_shift",
+    "prediction_shifts",
     "profile",
+    "profile_rows",
     "shift_alerts",
     "summarize_samples",
 ]

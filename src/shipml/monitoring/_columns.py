@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shipml.monitoring.errors import MonitoringError
+from shipml.errors import MonitoringError
 
 
 def numeric_values(series: pd.Series, name: str) -> tuple[np.ndarray, int]:

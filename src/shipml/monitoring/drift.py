@@ -1,6 +1,7 @@
 """Drift per column between a reference profile and a current one.
 
-Methods (drift when value > threshold; for `null_rate`, when |value| > threshold):
+Methods (drift when value > threshold; for `null_rate`, when |value| > threshold), one
+entry each in `DRIFT_METHODS`:
 
 | method           | kinds                | value                            | default |
 |------------------|----------------------|----------------------------------|---------|
@@ -31,42 +32,77 @@ is about (bins - 1) / rows and the distances grow as 1 / sqrt(rows); see
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from shipml.errors import MonitoringError
 from shipml.monitoring import metrics
-from shipml.monitoring.errors import MonitoringError
 from shipml.monitoring.profiles import CategoricalColumnProfile, NumericColumnProfile, Profile
 
-DriftMethod = Literal["psi", "ks", "jensen_shannon", "chi_square"]
 NULL_RATE = "null_rate"
+NULL_RATE_THRESHOLD = 0.05
 DEFAULT_MIN_ROWS = 100
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "psi": 0.2,
-    "ks": 0.1,
-    "jensen_shannon": 0.1,
-    "chi_square": 0.1,
-    NULL_RATE: 0.05,
-}
-_NUMERIC_ONLY = {"ks"}
 
 ColumnProfileType = NumericColumnProfile | CategoricalColumnProfile
+Measure = Callable[[np.ndarray, np.ndarray], tuple[float, float | None]]
+
+
+@dataclass(frozen=True)
+class DriftMethodSpec:
+    """A distribution method: how it measures two count vectors, on which columns, its default."""
+
+    measure: Measure  # (reference counts, current counts) -> (value, p-value or None)
+    kinds: frozenset[str]  # "numeric", "categorical"
+    threshold: float
+
+
+def _no_p_value(distance: Callable[[np.ndarray, np.ndarray], float]) -> Measure:
+    return lambda reference, current: (distance(reference, current), None)
+
+
+_BOTH = frozenset({"numeric", "categorical"})
+DRIFT_METHODS: dict[str, DriftMethodSpec] = {
+    "psi": DriftMethodSpec(_no_p_value(metrics.population_stability_index), _BOTH, 0.2),
+    "ks": DriftMethodSpec(metrics.binned_ks, frozenset({"numeric"}), 0.1),
+    "jensen_shannon": DriftMethodSpec(_no_p_value(metrics.jensen_shannon_distance), _BOTH, 0.1),
+    "chi_square": DriftMethodSpec(metrics.chi_square, _BOTH, 0.1),
+}
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    **{name: method.threshold for name, method in DRIFT_METHODS.items()},
+    NULL_RATE: NULL_RATE_THRESHOLD,
+}
+
+
+def _known_method(name: str) -> str:
+    if name not in DRIFT_METHODS:
+        expected = ", ".join(repr(known) for known in DRIFT_METHODS)
+        raise ValueError(f"expected one of {expected}, got {name!r}")
+    return name
+
+
+DriftMethod = Annotated[str, AfterValidator(_known_method)]
 
 
 class ColumnDriftRule(BaseModel):
-    """Overrides for one column; anything left None falls back to the `DriftConfig`."""
+    """[monitoring.columns.<name>]: another method or threshold for one column."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     method: DriftMethod | None = None
-    threshold: float | None = None
-    null_rate_threshold: float | None = None
+    threshold: float | None = Field(default=None, ge=0)
+    null_rate_threshold: float | None = Field(default=None, ge=0, le=1)
 
 
 class DriftConfig(BaseModel):
-    """Which method and threshold each column uses (defaults in the module docstring)."""
+    """Which method and threshold each column uses (defaults in the module docstring).
+
+    Thresholds are effect sizes (PSI, KS statistic, Jensen-Shannon distance, Cramér's V),
+    not p-values: at thousands of rows a p-value flags differences too small to matter.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -74,7 +110,7 @@ class DriftConfig(BaseModel):
     categorical_method: DriftMethod = "jensen_shannon"
     # Below this many values in the window a column is not judged: binned distances of a
     # few dozen values swing past any threshold by chance alone.
-    min_rows: int = Field(default=DEFAULT_MIN_ROWS, ge=1)
+    drift_min_rows: int = Field(default=DEFAULT_MIN_ROWS, ge=1)
     thresholds: dict[str, float] = Field(default_factory=dict)  # overrides of the defaults
     columns: dict[str, ColumnDriftRule] = Field(default_factory=dict)
 
@@ -82,20 +118,21 @@ class DriftConfig(BaseModel):
     def _check_methods(self) -> DriftConfig:
         unknown = sorted(set(self.thresholds) - set(DEFAULT_THRESHOLDS))
         if unknown:
-            raise ValueError(f"unknown drift methods in thresholds: {unknown}")
-        if self.categorical_method in _NUMERIC_ONLY:
+            raise ValueError(
+                f"unknown drift method(s) {unknown} in thresholds; "
+                f"expected some of {sorted(DEFAULT_THRESHOLDS)}"
+            )
+        if "categorical" not in DRIFT_METHODS[self.categorical_method].kinds:
             raise ValueError(f"{self.categorical_method} needs ordered values, not categories")
         return self
 
-    def method_for(self, column: str, kind: str) -> tuple[DriftMethod, float]:
+    def method_for(self, column: str, kind: str) -> tuple[str, float]:
         """The distribution method and its threshold for a column of the given kind."""
         rule = self.columns.get(column, ColumnDriftRule())
         default = self.numeric_method if kind == "numeric" else self.categorical_method
         method = rule.method or default
-        if kind == "categorical" and method in _NUMERIC_ONLY:
-            raise MonitoringError(
-                f"column '{column}' is categorical; {method} needs ordered values"
-            )
+        if kind not in DRIFT_METHODS[method].kinds:
+            raise MonitoringError(f"column '{column}' is {kind}; {method} needs ordered values")
         threshold = rule.threshold if rule.threshold is not None else self._threshold(method)
         return method, threshold
 
@@ -116,7 +153,7 @@ class DriftResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     column: str
-    method: DriftMethod | Literal["null_rate"]
+    method: str  # a name of `DRIFT_METHODS`, or "null_rate"
     value: float | None  # None when a side has no values to compare (see `note`)
     threshold: float
     drifted: bool
@@ -143,7 +180,7 @@ def detect_drift(
         method, threshold = config.method_for(name, current_column.kind)
         results.append(
             _distribution_drift(
-                name, method, threshold, reference_column, current_column, config.min_rows
+                name, method, threshold, reference_column, current_column, config.drift_min_rows
             )
         )
         results.append(
@@ -152,7 +189,7 @@ def detect_drift(
                 config.null_rate_threshold_for(name),
                 reference_column,
                 current_column,
-                config.min_rows,
+                config.drift_min_rows,
             )
         )
     return results
@@ -173,7 +210,7 @@ def _bin_counts(column: ColumnProfileType) -> np.ndarray:
 
 def _distribution_drift(
     name: str,
-    method: DriftMethod,
+    method: str,
     threshold: float,
     reference: ColumnProfileType,
     current: ColumnProfileType,
@@ -204,7 +241,7 @@ def _distribution_drift(
             note=f"{counts['current_count']} values, fewer than {min_rows}: too few to judge",
             **counts,
         )
-    value, p_value = _measure(method, reference_counts, current_counts)
+    value, p_value = DRIFT_METHODS[method].measure(reference_counts, current_counts)
     return DriftResult(
         column=name,
         method=method,
@@ -214,18 +251,6 @@ def _distribution_drift(
         p_value=p_value,
         **counts,
     )
-
-
-def _measure(
-    method: DriftMethod, reference: np.ndarray, current: np.ndarray
-) -> tuple[float, float | None]:
-    if method == "psi":
-        return metrics.population_stability_index(reference, current), None
-    if method == "jensen_shannon":
-        return metrics.jensen_shannon_distance(reference, current), None
-    if method == "ks":
-        return metrics.binned_ks(reference, current)
-    return metrics.chi_square(reference, current)
 
 
 def _null_rate_drift(

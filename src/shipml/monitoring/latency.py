@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shipml.monitoring.errors import MonitoringError
+from shipml.errors import MonitoringError
 
 END_TO_END = "total"
 DEFAULT_BOUNDS: tuple[float, ...] = tuple(1e-4 * 2 ** (i / 4) for i in range(78))
@@ -99,8 +99,8 @@ class LatencyHistogram(BaseModel):
             bounds=self.bounds,
             counts=[a + b for a, b in zip(self.counts, other.counts, strict=True)],
             total_seconds=self.total_seconds + other.total_seconds,
-            min=min(self.min, other.min),
-            max=max(self.max, other.max),
+            min=_least(self.min, other.min),
+            max=_greatest(self.max, other.max),
         )
 
     def quantile(self, q: float) -> float | None:
@@ -176,3 +176,13 @@ def _checked_samples(seconds: ArrayLike) -> np.ndarray:
     if not np.all(np.isfinite(samples)) or np.any(samples < 0):
         raise MonitoringError("latency samples must be finite, non-negative seconds")
     return samples
+
+
+def _least(a: float | None, b: float | None) -> float | None:
+    """The smaller of two optional values (None when both are None)."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _greatest(a: float | None, b: float | None) -> float | None:
+    """The larger of two optional values (None when both are None)."""
+    return b if a is None else a if b is None else max(a, b)

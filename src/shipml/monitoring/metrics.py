@@ -42,7 +42,8 @@ class Significance(NamedTuple):
 def proportions(counts: np.ndarray) -> np.ndarray:
     """Counts divided by their total (which must be positive)."""
     counts = np.asarray(counts, dtype=np.float64)
-    return counts / counts.sum()
+    proportion: np.ndarray = counts / counts.sum()
+    return proportion
 
 
 def population_stability_index(reference: np.ndarray, current: np.ndarray) -> float:

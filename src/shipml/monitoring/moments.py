@@ -67,6 +67,16 @@ class Moments(BaseModel):
             count=count,
             mean=self.mean + delta * other.count / count,
             m2=self.m2 + other.m2 + delta * delta * self.count * other.count / count,
-            min=min(self.min, other.min),
-            max=max(self.max, other.max),
+            min=_least(self.min, other.min),
+            max=_greatest(self.max, other.max),
         )
+
+
+def _least(a: float | None, b: float | None) -> float | None:
+    """The smaller of two optional values (None when both are None)."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _greatest(a: float | None, b: float | None) -> float | None:
+    """The larger of two optional values (None when both are None)."""
+    return b if a is None else a if b is None else max(a, b)

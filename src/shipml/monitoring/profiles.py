@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shipml.errors import MonitoringError
 from shipml.monitoring._columns import category_counts, numeric_values
-from shipml.monitoring.errors import MonitoringError
 from shipml.monitoring.moments import Moments
 from shipml.monitoring.spec import CategoricalColumnSpec, NumericColumnSpec, ProfileSpec
 

@@ -21,14 +21,14 @@ broken alphabetically); every other value is counted in an "other" bucket.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shipml.errors import MonitoringError
 from shipml.monitoring._columns import category_counts, numeric_values
-from shipml.monitoring.errors import MonitoringError
 
 DEFAULT_BINS = 20
 DEFAULT_TOP_K = 20
@@ -139,7 +139,7 @@ def _detect_kinds(df: pd.DataFrame) -> tuple[list[str], list[str]]:
     return numeric, categorical
 
 
-def _is_text_like(dtype: object) -> bool:
+def _is_text_like(dtype: Any) -> bool:
     return (
         isinstance(dtype, pd.CategoricalDtype)
         or pd.api.types.is_string_dtype(dtype)
@@ -173,4 +173,4 @@ def _top_categories(series: pd.Series, name: str, top_k: int) -> list[str]:
     if counts.empty:
         raise MonitoringError(f"column '{name}' has no non-null values in the baseline")
     ranked = sorted(counts.items(), key=lambda item: (-int(item[1]), item[0]))
-    return [label for label, _ in ranked[:top_k]]
+    return [str(label) for label, _ in ranked[:top_k]]

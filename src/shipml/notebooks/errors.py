@@ -1,9 +1,12 @@
 """Errors of the notebook tools; each message is one line for the user.
 
-UnreadableNotebook       the file is not a Python notebook that can be read
-NotebookRunUnavailable   `check --run` cannot start (optional packages, kernel)
-OutputUnusable           `convert --out` cannot receive the project
-NotConvertible           the notebook cannot be converted: `blockers`, by cell
+The reading and running errors are in shipml's one error tree (`shipml.errors`); the two
+conversion errors below join it (under `UsageError`, a notebook that cannot start):
+
+    UnreadableNotebook       the file is not a Python notebook that can be read  (exit 2)
+    NotebookRunUnavailable   `check --run` cannot start (optional packages, kernel)  (exit 2)
+    OutputUnusable           `convert --out` cannot receive the project  (exit 2)
+    NotConvertible           the notebook cannot be converted: `blockers`, by cell  (exit 1)
 """
 
 from __future__ import annotations
@@ -11,16 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from shipml.errors import NotebookRunUnavailable, UnreadableNotebook, UsageError
 
-class UnreadableNotebook(Exception):
-    """A file that cannot be read as a Jupyter notebook of Python cells."""
+__all__ = [
+    "Blocker",
+    "NotConvertible",
+    "NotebookRunUnavailable",
+    "OutputUnusable",
+    "UnreadableNotebook",
+]
 
 
-class NotebookRunUnavailable(Exception):
-    """`--run` cannot start: the optional packages or the kernel are missing."""
-
-
-class OutputUnusable(Exception):
+class OutputUnusable(UsageError):
     """The output directory cannot receive the project; the message says why."""
 
 
@@ -41,8 +46,11 @@ class Blocker:
         return f"{where}: {self.kind}: {self.reason}"
 
 
-class NotConvertible(Exception):
-    """The notebook cannot be converted; `blockers` say why, cell by cell."""
+class NotConvertible(UsageError):
+    """The notebook cannot be converted; `blockers` say why, cell by cell (exit 1: the CLI
+    lists them; the notebook, not its file, needs changing)."""
+
+    exit_code = 1
 
     def __init__(self, blockers: Sequence[Blocker]) -> None:
         self.blockers = list(blockers)

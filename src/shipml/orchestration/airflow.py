@@ -17,16 +17,13 @@ from importlib.resources import files
 from pathlib import Path
 from string import Template
 
+from shipml.errors import ExportError
 from shipml.orchestration.scheduler import describe
 from shipml.orchestration.staging import step_groups
-from shipml.pipeline.project import Project
-from shipml.pipeline.windows import Cadence, latest_complete_window
+from shipml.project.project import Project
+from shipml.windows import Cadence, latest_complete_window
 
 _NOT_IN_DAG_ID = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-class ExportError(Exception):
-    """A DAG file that cannot be written; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
+from shipml.errors import MissingInput, ScheduleChanged, WindowFailed
 from shipml.orchestration.attempts import alert_missing_input
 from shipml.orchestration.scheduler import describe
-from shipml.pipeline.batch import WindowFailed
-from shipml.pipeline.project import Project
-from shipml.pipeline.sources import MissingInput
-from shipml.pipeline.windows import Window, latest_complete_window
-
-
-class ScheduleChanged(Exception):
-    """The project's schedule is not the one its DAG file was exported with."""
+from shipml.project.project import Project
+from shipml.windows import Window, latest_complete_window
 
 
 def window_of_run(project: Project, context: Mapping[str, Any], exported: str) -> Window:
@@ -39,7 +34,9 @@ def fail_for_airflow(
     project: Project, window: Window, error: WindowFailed | MissingInput, context: Mapping[str, Any]
 ) -> NoReturn:
     """Fail the task: missing input is retried (alerted on the last try), anything else is not."""
-    from airflow.sdk.exceptions import AirflowFailException  # only inside Airflow
+    from airflow.sdk.exceptions import (  # type: ignore[import-not-found]  # only inside Airflow
+        AirflowFailException,
+    )
 
     cause = error.cause if isinstance(error, WindowFailed) else error
     if not isinstance(cause, MissingInput):
@@ -47,7 +44,9 @@ def fail_for_airflow(
     instance = context["ti"]
     if instance.try_number > instance.max_tries:  # this was the last try
         run_id = error.outcome.run_id if isinstance(error, WindowFailed) else None
-        alert_missing_input(project, window, cause, attempts=instance.try_number, run_id=run_id)
+        alert_missing_input(
+            project, [window], str(cause), attempts=instance.try_number, run_id=run_id
+        )
     raise error
 
 

@@ -1,16 +1,17 @@
 """Steps, pipelines and the runner: the same step functions for training, batch and online."""
 
-from shipml.pipeline.pipeline import Flow, Pipeline, PipelineDefinitionError
+from shipml.errors import FlowFailed, PipelineDefinitionError, StepDefinitionError
+from shipml.pipeline.pipeline import Flow, Pipeline
 from shipml.pipeline.runner import (
     BoundaryOutcome,
     BoundaryPolicy,
-    FlowFailed,
     FlowResult,
     Policies,
+    StepObserver,
     StepTiming,
     run_flow,
 )
-from shipml.pipeline.step import Step, StepDefinitionError, step
+from shipml.pipeline.step import Step, step
 
 __all__ = [
     "BoundaryOutcome",
@@ -23,6 +24,7 @@ __all__ = [
     "Policies",
     "Step",
     "StepDefinitionError",
+    "StepObserver",
     "StepTiming",
     "run_flow",
     "step",

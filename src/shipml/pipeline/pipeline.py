@@ -9,13 +9,10 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from shipml.contracts.compat import incompatibilities
+from shipml.errors import PipelineDefinitionError
 from shipml.pipeline.step import Step, step
 
 FlowName = Literal["training", "batch", "online"]
-
-
-class PipelineDefinitionError(ValueError):
-    """A pipeline whose steps cannot run together."""
 
 
 @dataclass(frozen=True)

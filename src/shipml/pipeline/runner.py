@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,9 +19,10 @@ from shipml.contracts import (
     ValidationReport,
     validate,
 )
+from shipml.errors import FlowFailed
+from shipml.fingerprints import frame_version
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.step import Step
-from shipml.versioning.lineage import frame_version
 
 
 @dataclass(frozen=True)
@@ -85,29 +85,19 @@ class FlowResult:
         return sum(len(b.quarantined) for b in self.boundaries)
 
     @property
+    def rows_invalid(self) -> int:
+        """Rows that broke a contract at any boundary, set aside or not (at most `rows_in`)."""
+        return min(sum(b.report.invalid_rows for b in self.boundaries), self.rows_in)
+
+    @property
     def rows_valid(self) -> int:
-        """Rows that passed every boundary."""
-        return self.rows_in - self.rows_quarantined
+        """Rows that passed every boundary: `rows_in - rows_invalid`, failed run or not."""
+        return self.rows_in - self.rows_invalid
 
     @property
     def rows_out(self) -> int:
         """Rows in the flow's output (0 when it outputs a model)."""
         return len(self.output) if isinstance(self.output, pd.DataFrame) else 0
-
-
-class FlowFailed(Exception):
-    """A step raised or a boundary rejected its rows; `result` holds what happened before."""
-
-    def __init__(
-        self, step: str, error: BaseException, result: FlowResult, boundary: str | None = None
-    ) -> None:
-        self.step = step
-        self.error = error
-        self.boundary = boundary
-        self.result = result
-        self.traceback = "".join(traceback.format_exception(error))
-        where = f"boundary {boundary}" if boundary else f"step {step}"
-        super().__init__(f"{where} failed: {type(error).__name__}: {error}")
 
 
 StepObserver = Callable[[Step, int, int], None]
@@ -240,4 +230,4 @@ def _join_target(s: Step, frame: Any, target: pd.Series) -> Any:
             f"the rows reaching {s.name!r} cannot be matched with their target: a transform "
             "changed the frame's index (keep the index so labels can follow their rows)"
         )
-    return frame.assign(**{target.name: target.loc[frame.index]})
+    return frame.assign(**{str(target.name): target.loc[frame.index]})

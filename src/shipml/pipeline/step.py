@@ -11,13 +11,11 @@ from typing import Any, get_type_hints
 from pydantic import BaseModel
 
 from shipml.contracts import contract_of
+from shipml.errors import StepDefinitionError
 
 # Parameters a step may declare besides its data; the runner passes them by name.
-CONTEXT_PARAMETERS = ("model", "params", "window")
-
-
-class StepDefinitionError(TypeError):
-    """A step's signature cannot be used as a pipeline step."""
+# `threshold` is the model version's binary decision threshold (0.5 when it has none).
+CONTEXT_PARAMETERS = ("model", "params", "window", "threshold")
 
 
 @dataclass(eq=False)
@@ -77,5 +75,5 @@ def step(func: Callable[..., Any]) -> Step:
         output=contract_of(hints.get("return")),
         context_parameters=tuple(context),
     )
-    functools.update_wrapper(built, func)  # type: ignore[arg-type]
+    functools.update_wrapper(built, func)
     return built

@@ -1,100 +1,23 @@
 """`shipml init`: scaffold a new project that trains, runs a window and passes its own tests."""
 
-from __future__ import annotations
+from shipml.scaffold.project import (
+    TASKS,
+    WINDOW,
+    WINDOW_START,
+    ScaffoldTask,
+    check_new_project,
+    init_project,
+    template_text,
+    window_values,
+)
 
-import re
-from datetime import UTC, datetime, timedelta
-from importlib.resources import files
-from pathlib import Path
-from string import Template
-
-import numpy as np
-import pandas as pd
-
-WINDOW_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-WINDOW = timedelta(minutes=15)
-_NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
-_TEMPLATE_SUFFIX = ".tmpl"
-
-
-class ScaffoldError(Exception):
-    """The project cannot be created where or as asked; the message says why."""
-
-
-def init_project(directory: Path, name: str) -> Path:
-    """Write a new project called `name` into `directory` (which must be absent or empty)."""
-    check_new_project(directory, name)
-    _copy_templates(files("shipml.scaffold") / "template", directory, window_values(name))
-    _write_data(directory)
-    return directory
-
-
-def check_new_project(directory: Path, name: str) -> None:
-    """ScaffoldError unless `name` is a project name and `directory` is absent or empty."""
-    if not _NAME.fullmatch(name):
-        raise ScaffoldError(
-            f"project name {name!r}: use lowercase letters, digits, '-' and '_', "
-            "starting with a letter"
-        )
-    if directory.exists() and not directory.is_dir():
-        raise ScaffoldError(f"{directory} exists and is not a directory")
-    if directory.exists() and any(directory.iterdir()):
-        raise ScaffoldError(f"{directory} already exists and is not empty")
-
-
-def window_values(name: str) -> dict[str, str]:
-    """The project's name and its example batch window, as the templates use them."""
-    return {
-        "name": name,
-        "window_start": _iso(WINDOW_START),
-        "window_end": _iso(WINDOW_START + WINDOW),
-    }
-
-
-def template_text(name: str, values: dict[str, str]) -> str:
-    """The scaffold template `name` (e.g. `pytest.ini.tmpl`) filled with `values`."""
-    source = files("shipml.scaffold") / "template" / name
-    return Template(source.read_text(encoding="utf-8")).substitute(values)
-
-
-def _copy_templates(source: object, target: Path, values: dict[str, str]) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    for entry in source.iterdir():  # type: ignore[attr-defined]
-        if entry.is_dir():
-            _copy_templates(entry, target / entry.name, values)
-        elif entry.name.endswith(_TEMPLATE_SUFFIX):
-            text = Template(entry.read_text(encoding="utf-8")).substitute(values)
-            (target / entry.name.removesuffix(_TEMPLATE_SUFFIX)).write_text(text, encoding="utf-8")
-
-
-def _write_data(directory: Path) -> None:
-    """Seeded example data: a training file and one window of live records."""
-    data = directory / "data"
-    (data / "windows").mkdir(parents=True, exist_ok=True)
-    history = _records(WINDOW_START - timedelta(days=7), rows=2000, span=timedelta(days=7), seed=0)
-    history.to_csv(data / "train.csv", index=False)
-    window = _records(WINDOW_START, rows=60, span=WINDOW, seed=1).drop(columns=["converted"])
-    window.to_csv(data / "windows" / f"records_{WINDOW_START:%Y%m%dT%H%M}.csv", index=False)
-
-
-def _records(start: datetime, *, rows: int, span: timedelta, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    amount = rng.gamma(2.0, 40.0, rows).round(2)
-    visits = rng.poisson(3, rows)
-    channel = rng.choice(["web", "store", "phone"], rows, p=[0.5, 0.3, 0.2])
-    logit = -5.5 + 1.2 * np.log1p(amount) + 0.3 * visits + 0.8 * (channel == "web")
-    offsets = np.sort(rng.uniform(0, span.total_seconds(), rows))
-    return pd.DataFrame(
-        {
-            "id": [f"r{seed}-{i:05d}" for i in range(rows)],
-            "ts": [_iso(start + timedelta(seconds=float(s))) for s in offsets.round()],
-            "amount": amount,
-            "visits": visits,
-            "channel": channel,
-            "converted": rng.random(rows) < 1 / (1 + np.exp(-logit)),
-        }
-    )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+__all__ = [
+    "TASKS",
+    "WINDOW",
+    "WINDOW_START",
+    "ScaffoldTask",
+    "check_new_project",
+    "init_project",
+    "template_text",
+    "window_values",
+]

@@ -1,6 +1,17 @@
 """Real-time inference: a FastAPI app built from a pipeline's online flow and its model."""
 
-from shipml.serving.app import create_app
-from shipml.serving.errors import ServingError
+from shipml.errors import ServingError
+from shipml.serving.app import PROJECT_VARIABLE, create_app, server_app
+from shipml.serving.metrics import MULTIPROCESS_VARIABLE
+from shipml.serving.model import check_model
+from shipml.serving.server import server_options
 
-__all__ = ["ServingError", "create_app"]
+__all__ = [
+    "MULTIPROCESS_VARIABLE",
+    "PROJECT_VARIABLE",
+    "ServingError",
+    "check_model",
+    "create_app",
+    "server_app",
+    "server_options",
+]

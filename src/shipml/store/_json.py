@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+_DatetimeUnit = Literal["Y", "M", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as"]
 
 
 def json_safe(value: Any) -> JsonValue:
@@ -69,18 +70,20 @@ def _column_values(column: pd.Series) -> list[JsonValue]:
 def _iso_strings(column: pd.Series) -> list[JsonValue]:
     """ISO 8601 text of a datetime64 column; aware values in UTC with a "Z" suffix."""
     aware = column.dt.tz is not None
-    values = (column.dt.tz_convert("UTC").dt.tz_localize(None) if aware else column).to_numpy()
+    naive = column.dt.tz_convert("UTC").dt.tz_localize(None) if aware else column
+    values: np.ndarray = naive.to_numpy()
+    timezone: Literal["UTC", "naive"] = "UTC" if aware else "naive"
     texts: list[JsonValue] = np.datetime_as_string(
-        values, unit=_finest_unit_needed(values), timezone="UTC" if aware else "naive"
+        values, unit=_finest_unit_needed(values), timezone=timezone
     ).tolist()
     for position in np.flatnonzero(column.isna().to_numpy()):
         texts[position] = None
     return texts
 
 
-def _finest_unit_needed(values: np.ndarray) -> str:
+def _finest_unit_needed(values: np.ndarray) -> _DatetimeUnit:
     """Seconds when every value is a whole second (the usual case), else the values' unit."""
-    unit = np.datetime_data(values.dtype)[0]
+    unit = cast(_DatetimeUnit, np.datetime_data(values.dtype)[0])  # one of numpy's units
     whole_seconds = values.astype("datetime64[s]").astype(values.dtype)
     present = ~np.isnat(values)
     return "s" if np.array_equal(values[present], whole_seconds[present]) else unit

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from pydantic import BaseModel
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from shipml.store._bulk import insert_rows
@@ -21,7 +21,7 @@ BOUNDARY_COLUMN = "_boundary"
 POSITION_INDEX = "row_position"
 
 
-def report_row(run_id: str, boundary: str, report: Mapping[str, Any] | BaseModel) -> dict:
+def report_row(run_id: str, boundary: str, report: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
     """The `validation_reports` row for a report given as a dict or a pydantic model."""
     content = report.model_dump(mode="json") if isinstance(report, BaseModel) else report
     if not isinstance(content, Mapping):
@@ -41,7 +41,7 @@ def report_row(run_id: str, boundary: str, report: Mapping[str, Any] | BaseModel
     }
 
 
-def quarantine_rows(run_id: str, boundary: str, quarantined: pd.DataFrame) -> list[dict]:
+def quarantine_rows(run_id: str, boundary: str, quarantined: pd.DataFrame) -> list[dict[str, Any]]:
     """The `quarantined_rows` rows for a frame of invalid rows plus a `_reasons` column.
 
     The frame's index must hold the rows' positions in the frame as received. An empty
@@ -71,10 +71,11 @@ def quarantine_rows(run_id: str, boundary: str, quarantined: pd.DataFrame) -> li
     ]
 
 
-def write(session: Session, report: dict, quarantined: list[dict]) -> None:
+def write(session: Session, report: dict[str, Any], quarantined: list[dict[str, Any]]) -> None:
     """Insert one report and its quarantined rows in bulk."""
-    session.execute(insert(ValidationReportRow.__table__), [report])
-    insert_rows(session, QuarantinedRow.__table__, quarantined)
+    session.execute(insert(ValidationReportRow), [report])
+    # A declarative class's __table__ is typed as a FromClause; it is the class's Table.
+    insert_rows(session, cast(Table, QuarantinedRow.__table__), quarantined)
 
 
 def validations_of(session: Session, run_id: str) -> list[ValidationRecord]:

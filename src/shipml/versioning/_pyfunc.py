@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import mlflow.pyfunc
 import pandas as pd
+from mlflow.pyfunc.model import PythonModel
 
 
-class ObjectModel(mlflow.pyfunc.PythonModel):
+class ObjectModel(PythonModel):
     """Any picklable model object; `predict` delegates to the object's own `predict`."""
 
     def __init__(self, model: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +10,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 
 _HASH_BLOCK = 1 << 20
@@ -50,15 +48,6 @@ def file_version(file: Path) -> str:
     if tracked is not None and _digest(file, "md5") == tracked:
         return f"md5:{tracked}"
     return f"sha256:{_digest(file, 'sha256')}"
-
-
-def frame_version(frame: pd.DataFrame) -> str:
-    """'sha256:<hash>' of a frame's column names, types and values, row order included."""
-    digest = hashlib.sha256()
-    layout = [[str(name), str(dtype)] for name, dtype in frame.dtypes.items()]
-    digest.update(json.dumps(layout).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return f"sha256:{digest.hexdigest()}"
 
 
 def dvc_md5(file: Path) -> str | None:

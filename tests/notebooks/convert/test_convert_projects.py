@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from shipml.notebooks import Conversion, convert_notebook
-from shipml.pipeline.batch import run_window
-from shipml.pipeline.project import Project
-from shipml.pipeline.training import train
-from shipml.pipeline.windows import Window
+from shipml.project.batch import run_window
+from shipml.project.project import Project
+from shipml.project.training import train
 from shipml.scaffold import WINDOW, WINDOW_START
+from shipml.windows import Window
 
 from ..helpers import FIXTURES
 
@@ -55,7 +55,7 @@ def test_the_classification_notebook_becomes_a_project_that_trains_and_scores(
 
     metrics, scored = train_and_score_a_window(churn.directory)
 
-    assert 0.5 < metrics["auc"] <= 1
+    assert 0.5 < metrics["roc_auc"] <= 1
     with_contract = customers.dropna(subset=["contract"])  # the notebook's `clean` keeps these
     assert scored["customer_id"].tolist() == with_contract["customer_id"].tolist()
     assert scored["churn_probability"].between(0, 1).all()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from shipml.notebooks.errors import UnreadableNotebook
+from shipml.errors import UnreadableNotebook
 
 CellKind = Literal["code", "markdown", "raw"]
 _CELL_KINDS: tuple[CellKind, ...] = ("code", "markdown", "raw")

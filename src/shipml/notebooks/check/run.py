@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shipml.errors import NotebookRunUnavailable, UnreadableNotebook
 from shipml.notebooks.check.cells import Notebook
 from shipml.notebooks.check.findings import Finding, FindingKind, FindingMaker, RunSummary
 from shipml.notebooks.check.ipython_syntax import to_python
 from shipml.notebooks.check.sandbox import sandbox_copy
 from shipml.notebooks.defaults import DEFAULT_KERNEL
-from shipml.notebooks.errors import NotebookRunUnavailable, UnreadableNotebook
 
 _REQUIRED = ("nbformat", "nbclient", "jupyter_client")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -36,6 +36,7 @@ def write_project(design: Design, directory: Path) -> list[Path]:
         _write(directory / "shipml.toml", settings_source(design)),
         _write(directory / "dvc.yaml", render("dvc.yaml.tmpl", suffix=".csv")),
         _write(directory / "pytest.ini", template_text("pytest.ini.tmpl", {})),
+        _write(directory / ".gitignore", template_text("gitignore.tmpl", {})),
         _write(directory / "README.md", _readme(design)),
         _write(directory / "tests" / "test_contracts.py", contract_tests_source(design)),
         _write(directory / "tests" / "test_notebook.py", notebook_tests_source(design, window)),

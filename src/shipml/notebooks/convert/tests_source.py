@@ -42,8 +42,7 @@ def contract_tests_source(design: Design) -> str:
         [
             "from pathlib import Path",
             from_import("contracts", [labelled, raw]),
-            "from shipml import validate",
-            "from shipml.contracts.reading import read_table",
+            "from shipml import read_table, validate",
         ]
     )
     suffix = ".csv"
@@ -75,7 +74,7 @@ def notebook_tests_source(design: Design, window: str) -> str:
         "from typing import Any",
         "import numpy as np",
         "import pandas as pd",
-        "from shipml.contracts.reading import read_table",
+        "from shipml import read_table",
         from_import("shipml.pipeline", ["Flow", "run_flow"]),
         "from learned import NotebookModel",
         "from pipeline import pipeline",

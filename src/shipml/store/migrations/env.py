@@ -7,7 +7,7 @@ with a connection to a database migrated to the current head.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -36,7 +36,7 @@ def _run_migrations() -> None:
         context.run_migrations()
 
 
-def _render_item(kind: str, item: Any, _context: AutogenContext) -> str | bool:
+def _render_item(kind: str, item: Any, _context: AutogenContext) -> str | Literal[False]:
     # Revisions stay frozen: they spell out the stored type, not shipml's decorator.
     if kind == "type" and isinstance(item, UtcDateTime):
         return "sa.DateTime(timezone=True)"

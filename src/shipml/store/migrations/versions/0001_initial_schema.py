@@ -8,9 +8,11 @@ Create Date: 2026-11-27
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.sql.schema import SchemaItem
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
@@ -43,11 +45,11 @@ def downgrade() -> None:
         op.drop_table(table)
 
 
-def _timestamp(name: str, *, nullable: bool) -> sa.Column:
+def _timestamp(name: str, *, nullable: bool) -> sa.Column[Any]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
-def _run_id(*, nullable: bool, ondelete: str) -> list[sa.SchemaItem]:
+def _run_id(*, nullable: bool, ondelete: str) -> list[SchemaItem]:
     return [
         sa.Column("run_id", sa.String(length=32), nullable=nullable),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], ondelete=ondelete),

@@ -1,0 +1,56 @@
+"""The application: a loaded project, and the jobs that run on it.
+
+`Project.load(dir)` reads shipml.toml and imports the pipeline; `train(project)` trains,
+evaluates and registers a model; `run_window(project, window)` is the one batch-window
+function every orchestrator calls (the embedded scheduler, Airflow, `shipml run`), on the
+local engine or on Dask. Observation of a window, its monitoring history, failed windows
+(batch and online), the HTML report and the Prometheus export live here too, beside the
+jobs that produce them.
+"""
+
+from shipml.project.baselines import ModelBaselines
+from shipml.project.batch import WindowOutcome, run_window
+from shipml.project.engines import Engine, LocalEngine, engine_by_name
+from shipml.project.failures import FailedWindow, failed_windows, failure_reason
+from shipml.project.history import (
+    EVALUATION,
+    WINDOW,
+    MonitoredWindow,
+    load_baseline,
+    load_windows,
+    save_window,
+)
+from shipml.project.observe import FEATURES, PREDICTIONS
+from shipml.project.online import online_window_outcome
+from shipml.project.project import HOME, Project
+from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
+from shipml.project.report import render_report
+from shipml.project.training import TrainingOutcome, train
+
+__all__ = [
+    "EVALUATION",
+    "FEATURES",
+    "HOME",
+    "PREDICTIONS",
+    "WINDOW",
+    "Engine",
+    "FailedWindow",
+    "LocalEngine",
+    "ModelBaselines",
+    "MonitoredWindow",
+    "MonitoringMetrics",
+    "Project",
+    "TrainingOutcome",
+    "WindowOutcome",
+    "engine_by_name",
+    "failed_windows",
+    "failure_reason",
+    "load_baseline",
+    "load_windows",
+    "online_window_outcome",
+    "register_monitoring_metrics",
+    "render_report",
+    "run_window",
+    "save_window",
+    "train",
+]

@@ -1,0 +1,253 @@
+"""What a Dask worker does for a partition: import the project's code, load the model once, run.
+
+The user's steps live in the project's own modules (steps.py, contracts.py), which a worker
+cannot import: its `sys.path` is not the driver's, and on a real cluster it is another machine.
+So the driver ships their source (`ProjectCode`), and the worker writes it into its local
+directory and puts that first on its import path before it unpickles the flow. The model is
+shipped once per worker as bytes (`ModelBlob`, scattered to every worker) and unpickled once
+per worker process; later partitions and later windows with the same model reuse it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import pickle
+import sys
+import sysconfig
+import threading
+import traceback
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import pandas as pd
+from distributed import get_worker
+
+from shipml.errors import FlowFailed
+from shipml.pipeline.pipeline import Flow
+from shipml.pipeline.runner import BoundaryPolicy, FlowResult, Policies, run_flow
+
+# Partitions set every invalid row aside: the policy is applied to the whole window's counts.
+SET_ASIDE_ALL = Policies(default=BoundaryPolicy("quarantine", 1.0))
+_KEPT_MODELS = 2  # models kept per worker: the current one and the one it replaced
+_KEPT_JOBS = 4
+
+
+@dataclass(frozen=True)
+class ProjectCode:
+    """The source files of the project whose modules define a flow's steps and contracts."""
+
+    digest: str
+    modules: frozenset[str]  # top-level module and package names
+    files: Mapping[str, bytes]  # path relative to the project root -> content
+
+    @classmethod
+    def of_flow(cls, flow: Flow) -> ProjectCode:
+        """The `.py` files beside the modules defining `flow`'s steps (installed code excluded)."""
+        roots = sorted({root for root in map(_project_root, _defining_modules(flow)) if root})
+        files = {
+            path.relative_to(root).as_posix(): path.read_bytes()
+            for root in roots
+            for path in _python_files(root)
+        }
+        digest = hashlib.sha256()
+        for name in sorted(files):
+            digest.update(name.encode() + b"\0" + files[name] + b"\0")
+        modules = frozenset(name.split("/", 1)[0].removesuffix(".py") for name in files)
+        return cls(digest.hexdigest()[:16], modules, files)
+
+
+@dataclass(frozen=True)
+class ModelBlob:
+    """A pickled model and the digest of its bytes (which names it in worker caches)."""
+
+    digest: str
+    data: bytes
+
+    @classmethod
+    def of(cls, model: Any) -> ModelBlob:
+        """Pickle `model` (cloudpickle: a class defined in a script travels too)."""
+        data = cloudpickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        return cls(hashlib.sha256(data).hexdigest()[:16], data)
+
+
+@dataclass(frozen=True)
+class PartitionJob:
+    """What every partition of one run needs besides its rows and the model."""
+
+    key: str
+    code: ProjectCode
+    payload: bytes  # cloudpickle of (flow, context without the model, keep, baselines)
+
+
+@dataclass(frozen=True)
+class PartitionFailure:
+    """A step that raised on a partition (or gave a boundary something other than a frame)."""
+
+    step: str
+    boundary: str | None
+    error: BaseException
+    traceback: str
+
+
+@dataclass
+class PartitionOutcome:
+    """A partition's flow result; `last_input_kept` names the kept frame that is `last_input`."""
+
+    result: FlowResult
+    failure: PartitionFailure | None = None
+    last_input_kept: str | None = None
+
+
+class _WorkerState:
+    """One worker process's project code, models and jobs, shared by its threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.code: ProjectCode | None = None
+        self.code_directory: str | None = None
+        self.models: OrderedDict[str, Any] = OrderedDict()
+        self.jobs: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
+        self.model_loads = 0
+
+
+_state = _WorkerState()
+
+
+def run_partition(
+    rows: pd.DataFrame, *, job: PartitionJob, model: ModelBlob | None
+) -> PartitionOutcome:
+    """Run the job's flow on one partition, every invalid row set aside (on a Dask worker)."""
+    _use_code(job.code)
+    flow, context, keep, baselines = _load_job(job)
+    if model is not None:
+        context = {**context, "model": _load_model(model)}
+    try:
+        result = run_flow(
+            flow, rows, context=context, policies=SET_ASIDE_ALL, keep=keep, baselines=baselines
+        )
+    except FlowFailed as failed:
+        error = _portable(failed.error)
+        failure = PartitionFailure(failed.step, failed.boundary, error, failed.traceback)
+        return PartitionOutcome(_without_frames(failed.result), failure)
+    return _slimmed(result)
+
+
+def model_loads() -> int:
+    """How many models this worker process has unpickled (each is then reused)."""
+    return _state.model_loads
+
+
+def _use_code(code: ProjectCode) -> None:
+    """Make `code` the project this worker imports from, forgetting another project's modules.
+
+    A worker runs one project at a time: two projects' partitions on the threads of one
+    worker at the same moment would import each other's modules.
+    """
+    with _state.lock:
+        if _state.code is not None and _state.code.digest == code.digest:
+            return
+        directory = Path(get_worker().local_directory) / "shipml-code" / code.digest
+        for name, content in code.files.items():
+            target = directory / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        shadowed = code.modules | (_state.code.modules if _state.code else frozenset())
+        for name in list(sys.modules):
+            if name.partition(".")[0] in shadowed:
+                del sys.modules[name]
+        if _state.code_directory in sys.path:
+            sys.path.remove(_state.code_directory)
+        sys.path.insert(0, str(directory))
+        importlib.invalidate_caches()
+        _state.code, _state.code_directory = code, str(directory)
+        _state.jobs.clear()
+        _state.models.clear()  # they may be instances of the other project's classes
+
+
+def _load_job(job: PartitionJob) -> tuple[Flow, dict[str, Any], tuple[str, ...], Any]:
+    with _state.lock:
+        if job.key not in _state.jobs:
+            _state.jobs[job.key] = pickle.loads(job.payload)
+            _forget_oldest(_state.jobs, _KEPT_JOBS)
+        flow, context, keep, baselines = _state.jobs[job.key]
+    return flow, dict(context), keep, baselines
+
+
+def _load_model(blob: ModelBlob) -> Any:
+    with _state.lock:
+        if blob.digest not in _state.models:
+            _state.models[blob.digest] = pickle.loads(blob.data)
+            _state.model_loads += 1
+            _forget_oldest(_state.models, _KEPT_MODELS)
+        return _state.models[blob.digest]
+
+
+def _forget_oldest(cache: OrderedDict[str, Any], size: int) -> None:
+    while len(cache) > size:
+        cache.popitem(last=False)
+
+
+def _slimmed(result: FlowResult) -> PartitionOutcome:
+    """The outcome without a second copy of `last_input` when it is also a kept frame."""
+    for name, frame in result.kept.items():
+        if frame is result.last_input:
+            result.last_input = None
+            return PartitionOutcome(result, last_input_kept=name)
+    return PartitionOutcome(result)
+
+
+def _without_frames(result: FlowResult) -> FlowResult:
+    """A failed partition's result: counts, timings and reports (its frames are not used)."""
+    result.kept, result.last_input, result.output = {}, None, None
+    return result
+
+
+def _portable(error: BaseException) -> BaseException:
+    """`error`, or a RuntimeError with its type and message when it cannot be pickled."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        detail = "".join(traceback.format_exception_only(error)).strip()
+        return RuntimeError(f"{detail} (the original exception could not be pickled)")
+    return error
+
+
+def _defining_modules(flow: Flow) -> Iterable[str]:
+    for s in flow.steps:
+        yield s.func.__module__
+        for contract in (s.input, s.output):
+            if contract is not None:
+                yield contract.__module__
+
+
+def _project_root(module_name: str) -> Path | None:
+    """The directory a module was imported from, unless it is installed (or a script)."""
+    top = module_name.partition(".")[0]
+    module = sys.modules.get(top)
+    file = getattr(module, "__file__", None)
+    if top in ("__main__", "shipml") or file is None:
+        return None
+    path = Path(file).resolve()
+    root = path.parent.parent if path.name == "__init__.py" else path.parent
+    return None if _is_installed(root) else root
+
+
+def _is_installed(directory: Path) -> bool:
+    """Whether `directory` is in the interpreter's library folders (workers have it too)."""
+    paths = sysconfig.get_paths()
+    keys = ("stdlib", "platstdlib", "purelib", "platlib")
+    libraries = {Path(paths[key]).resolve() for key in keys}
+    return any(directory.is_relative_to(library) for library in libraries)
+
+
+def _python_files(root: Path) -> list[Path]:
+    """The project's modules: `*.py` in `root`, and every `*.py` of its packages."""
+    files = sorted(root.glob("*.py"))
+    for package in sorted(p.parent for p in root.glob("*/__init__.py")):
+        files += sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
+    return files
