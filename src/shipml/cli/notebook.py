@@ -84,8 +84,8 @@ def convert(
     ] = True,
 ) -> None:
     """Turn a notebook into a shipml project: steps, contracts, data, tests and CONVERSION.md."""
+    from shipml.notebooks import conversion_summary
     from shipml.notebooks.convert import convert_notebook
-    from shipml.notebooks.convert.conversion_report import conversion_summary
     from shipml.notebooks.errors import NotConvertible
 
     try:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
         run_notebook,
     )
     from shipml.notebooks.convert import Conversion, Verification, convert_notebook
+    from shipml.notebooks.convert.conversion_report import conversion_summary
+    from shipml.notebooks.defaults import CHECK_CELL_TIMEOUT, CONVERT_TIMEOUT, DEFAULT_KERNEL
     from shipml.notebooks.errors import (
         Blocker,
         NotConvertible,
@@ -47,9 +49,16 @@ _WHERE = {
     "NotebookRunUnavailable": "errors",
     "OutputUnusable": "errors",
     "UnreadableNotebook": "errors",
+    "CHECK_CELL_TIMEOUT": "defaults",
+    "CONVERT_TIMEOUT": "defaults",
+    "DEFAULT_KERNEL": "defaults",
+    "conversion_summary": "convert.conversion_report",
 }
 
 __all__ = [
+    "CHECK_CELL_TIMEOUT",
+    "CONVERT_TIMEOUT",
+    "DEFAULT_KERNEL",
     "Blocker",
     "Conversion",
     "Finding",
@@ -63,6 +72,7 @@ __all__ = [
     "UnreadableNotebook",
     "Verification",
     "check_notebook",
+    "conversion_summary",
     "convert_notebook",
     "read_notebook",
     "run_notebook",
