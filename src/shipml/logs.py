@@ -57,7 +57,7 @@ class JsonFormatter(logging.Formatter):
         return self._encoder.encode(entry)
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # generic only in the stubs
     """Write to the `sys.stderr` of the moment, not the one seen at configuration.
 
     Whatever swaps `sys.stderr` for a while (test runners, Typer's CliRunner) would

@@ -183,7 +183,7 @@ def runs(
 ) -> None:
     """List recent runs, newest first."""
     project = open_project(project_dir)
-    found = project.store.runs(limit=limit, pipeline=project.name, kind=kind)  # type: ignore[arg-type]
+    found = project.store.runs(limit=limit, pipeline=project.name, kind=kind)  # type: ignore[arg-type]  # the store checks the kind
     if json_output:
         print_json([dataclasses.asdict(r) for r in found])
         return

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-defined]
+from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-defined]  # pandas' own, not re-exported
 
 from shipml.contracts._failures import Failures
 from shipml.contracts._fields import FieldSpec
@@ -53,11 +54,10 @@ def check_column(spec: FieldSpec, column: pd.Series) -> ColumnOutcome:
     if nulls and not spec.nullable:
         failures.add("null", "value is null but the field is not optional", np.flatnonzero(null))
     if isinstance(column.dtype, pd.CategoricalDtype):
-        values = _check_categorical(spec, column, failures)
-    else:
-        values = _vectorized(spec, column, null, failures)
-        if values is None:
-            values = _with_pydantic(spec, column, null, failures)
+        return ColumnOutcome(failures, _check_categorical(spec, column, failures), nulls)
+    values = _vectorized(spec, column, null, failures)
+    if values is None:
+        values = _with_pydantic(spec, column, null, failures)
     return ColumnOutcome(failures, values, nulls)
 
 
@@ -115,7 +115,8 @@ def _vectorized(
     if spec.kind is None:
         return None
     paths = _FAST_PATHS if spec.date_format is None else _DECLARED_FORMAT_PATHS
-    check = paths.get((spec.kind, _source_kind(column)))
+    source = _source_kind(column)
+    check = None if source is None else paths.get((spec.kind, source))
     if check is None:
         return None
     return check(spec, column, null, failures)
@@ -129,7 +130,7 @@ def _source_kind(column: pd.Series) -> str | None:
     return kind
 
 
-def dtype_kind(dtype: object) -> str | None:
+def dtype_kind(dtype: Any) -> str | None:
     """'bool', 'int', 'float', 'datetime', 'date' or 'str' when the dtype alone says so."""
     if isinstance(dtype, pd.ArrowDtype) and pa.types.is_date(dtype.pyarrow_dtype):
         return "date"  # date32/date64, as read_parquet(dtype_backend="pyarrow") gives them

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
-from shipml.contracts._fields import FieldSpec, read_fields, validators_read_rows
+from shipml.contracts._fields import FieldSpec, list_of, read_fields, validators_read_rows
 
 RowMode = Literal["none", "after", "all"]
 
@@ -52,7 +52,7 @@ def compile_contract(model: type[BaseModel]) -> Contract:
         fields=tuple(read_fields(model)),
         extra=model.model_config.get("extra") or "ignore",
         row_mode=_row_mode(model),
-        rows_adapter=TypeAdapter(list[model]),
+        rows_adapter=TypeAdapter(list_of(model)),
     )
 
 

@@ -175,7 +175,8 @@ def _row_formats(column: pd.Series) -> np.ndarray:
         return with_null[column.cat.codes.to_numpy()]  # code -1 (null) takes the last entry
     text = column if isinstance(column.dtype, pd.StringDtype) else column.astype("str")
     encoded = pc.dictionary_encode(_prefixes(text), null_encoding="encode")
-    return _prefix_formats(encoded.dictionary)[encoded.indices.to_numpy()]
+    per_row: np.ndarray = _prefix_formats(encoded.dictionary)[encoded.indices.to_numpy()]
+    return per_row
 
 
 def _prefixes(text: pd.Series | pd.Index) -> pa.Array:
@@ -216,19 +217,22 @@ def _is_month(part: np.ndarray) -> np.ndarray:
 
 
 def _is_day_above_12(part: np.ndarray) -> np.ndarray:
-    return (part >= 13) & (part <= 31)
+    above: np.ndarray = (part >= 13) & (part <= 31)
+    return above
 
 
 def _matches(strings: pa.Array, pattern: str) -> np.ndarray:
-    return pc.fill_null(pc.match_substring_regex(strings, pattern), False).to_numpy(
+    found: np.ndarray = pc.fill_null(pc.match_substring_regex(strings, pattern), False).to_numpy(
         zero_copy_only=False
     )
+    return found
 
 
 def _small_ints(digits: pa.Array) -> np.ndarray:
     """Strings of one or two ASCII digits (or null) as numbers, null as 0."""
     numbers = pc.cast(pc.cast(digits, pa.large_string()), pa.int16())
-    return pc.fill_null(numbers, 0).to_numpy(zero_copy_only=False)
+    filled: np.ndarray = pc.fill_null(numbers, 0).to_numpy(zero_copy_only=False)
+    return filled
 
 
 @dataclass(frozen=True)
@@ -247,7 +251,7 @@ class _DateScan:
     @property
     def recognized(self) -> np.ndarray:
         """Rows whose format is known (unresolved ambiguous rows are not)."""
-        known = self.formats != _OTHER
+        known: np.ndarray = self.formats != _OTHER
         return known & (self.formats != _EITHER) if self.both_orders else known
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import inspect
 import types
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import Enum, Flag
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 import annotated_types as at
 from pydantic import (
@@ -70,7 +70,7 @@ class Bounds:
         return any(v is not None for v in (self.multiple_of, self.le, self.lt, self.ge, self.gt))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FieldSpec:
     """One model field as the validator sees it."""
 
@@ -88,7 +88,7 @@ class FieldSpec:
     choice_error: tuple[str, str] = ("", "")  # Pydantic's (rule, message) for other values
     date_format: DateFormat | None = None  # the declared format(s) of a date/datetime field
     # Validates a list of this field's values as Pydantic would, field validators included.
-    list_adapter: TypeAdapter[list[Any]] = field(default=None, repr=False)  # type: ignore[assignment]
+    list_adapter: TypeAdapter[list[Any]] = field(repr=False)
 
     def default_value(self) -> Any:
         """The value Pydantic fills in when the column is absent."""
@@ -105,13 +105,14 @@ def read_fields(model: type[BaseModel]) -> list[FieldSpec]:
 
 def _field_config(config: ConfigDict) -> ConfigDict:
     """The part of a model's config that changes how its fields validate."""
-    return ConfigDict(**{k: config[k] for k in _FIELD_CONFIG_KEYS if k in config})  # type: ignore[misc]
+    # ConfigDict is a TypedDict: a dict comprehension over its keys is not one to mypy.
+    return cast(ConfigDict, {k: config.get(k) for k in _FIELD_CONFIG_KEYS if k in config})
 
 
 def _adapter_config(config: ConfigDict) -> ConfigDict:
     """The config of a field's list adapter: Enum members come out as their values."""
-    extra = {k: config[k] for k in _ADAPTER_CONFIG_KEYS if k in config}
-    return ConfigDict(**_field_config(config), **extra, use_enum_values=True)  # type: ignore[misc]
+    extra = {k: config.get(k) for k in _ADAPTER_CONFIG_KEYS if k in config}
+    return cast(ConfigDict, {**_field_config(config), **extra, "use_enum_values": True})
 
 
 def validators_read_rows(model: type[BaseModel]) -> bool:
@@ -149,7 +150,7 @@ def _validator_takes_info(item: Any) -> bool:
         return any(_validator_takes_info(inner) for inner in item.metadata)
     for mode, validator in _VALIDATOR_MODES.items():
         if isinstance(item, validator):
-            return _takes_info(item.func, mode)
+            return _takes_info(getattr(item, "func", None), mode)
     return False
 
 
@@ -174,34 +175,37 @@ def _spec(name: str, info: FieldInfo, config: ConfigDict, validators: list[Any])
     metadata = [*info.metadata, *validators]
     annotation = Annotated[info.annotation, *metadata] if metadata else info.annotation
     list_adapter: TypeAdapter[list[Any]] = TypeAdapter(
-        list[annotation], config=_adapter_config(config)
+        list_of(annotation), config=_adapter_config(config)
     )
     alias = info.validation_alias if isinstance(info.validation_alias, str) else info.alias
     validate_default = info.validate_default
     if validate_default is None:
         validate_default = bool(config.get("validate_default"))
-    common = dict(
+    spec = FieldSpec(
         name=name,
         column=alias or name,
+        kind=None,
         nullable=_accepts_none(list_adapter),
         required=info.is_required(),
         default=None if info.default is PydanticUndefined else info.default,
-        default_factory=info.default_factory,
+        # A factory taking the row's data makes the model validate row by row (see
+        # validators_read_rows); the columnar path calls only factories without arguments.
+        default_factory=cast(Callable[[], Any] | None, info.default_factory),
         validate_default=validate_default,
         list_adapter=list_adapter,
     )
     compiled = None if (_field_config(config) or validators) else _compile(info)
     if compiled is None:
-        return FieldSpec(kind=None, **common)
+        return spec
     kind, bounds, text_rules, choices, date_format = compiled
-    return FieldSpec(
+    return replace(
+        spec,
         kind=kind,
         bounds=bounds,
         has_length_or_pattern=text_rules,
         choices=choices,
         date_format=date_format,
         choice_error=_error_for_any_other_value(list_adapter) if choices else ("", ""),
-        **common,
     )
 
 
@@ -336,3 +340,8 @@ def _kind(base: Any) -> tuple[str | None, tuple[Any, ...]]:
     if all(type(c) is str for c in choices) or all(type(c) is int for c in choices):
         return "choice", choices
     return None, ()
+
+
+def list_of(item: Any) -> Any:
+    """`list[item]` for a type known only at run time (a field's annotation, a model)."""
+    return list.__class_getitem__(item)

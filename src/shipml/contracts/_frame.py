@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -177,7 +177,7 @@ def _plain(value: Any) -> Any:
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Each row as a dict, as `to_dict("records")` gives it, with missing values as None."""
     with_nulls = [name for name in df.columns if df[name].hasnans]
-    rows = df.to_dict("records")
+    rows = cast(list[dict[str, Any]], df.to_dict("records"))  # the contract's column names
     for row in rows:
         for name in with_nulls:
             if _is_missing(row[name]):

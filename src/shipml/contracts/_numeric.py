@@ -107,9 +107,10 @@ def _check_bounds(
     if not bounds.allow_inf_nan and values.dtype.kind == "f":
         message = "Input should be a finite number"
         rules.append(("finite_number", message, lambda: ~np.isfinite(values)))
-    if bounds.multiple_of is not None:
-        message = f"Input should be a multiple of {bounds.multiple_of}"
-        rules.append(("multiple_of", message, lambda: _not_multiple(values, bounds.multiple_of)))
+    multiple_of = bounds.multiple_of
+    if multiple_of is not None:
+        message = f"Input should be a multiple of {multiple_of}"
+        rules.append(("multiple_of", message, lambda: _not_multiple(values, multiple_of)))
     limits = (
         ("le", "less_than_equal", "less than or equal to", np.greater),
         ("lt", "less_than", "less than", np.greater_equal),
@@ -158,17 +159,21 @@ def _comparison(breaks: np.ufunc, values: np.ndarray, limit: float) -> Callable[
 
 def _not_multiple(values: np.ndarray, multiple_of: float) -> np.ndarray:
     """Pydantic's test: integers exactly; floats within 1e-9 of the nearest multiple."""
+    broken: np.ndarray
     if values.dtype.kind in "iu" and isinstance(multiple_of, int):
-        return values % multiple_of != 0
+        broken = values % multiple_of != 0
+        return broken
     as_float = values.astype(np.float64, copy=False)
     nearest = _round_half_away(as_float / multiple_of) * multiple_of
-    return np.abs(as_float - nearest) > 1e-9
+    broken = np.abs(as_float - nearest) > 1e-9
+    return broken
 
 
 def _round_half_away(values: np.ndarray) -> np.ndarray:
     """Round to the nearest integer, halves away from zero (Rust's `f64::round`)."""
     whole = np.trunc(values)
-    return np.where(np.abs(values - whole) >= 0.5, whole + np.sign(values), whole)
+    rounded: np.ndarray = np.where(np.abs(values - whole) >= 0.5, whole + np.sign(values), whole)
+    return rounded
 
 
 def bool_from_number(

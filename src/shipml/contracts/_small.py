@@ -15,7 +15,7 @@ which writes the report.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,7 @@ def check_small_frame(df: pd.DataFrame, contract: Contract) -> AllValid | None:
     values = df.to_numpy(dtype=object)
     missing = pd.isna(values)  # NaN and pd.NA: a missing value is None in Pydantic's record
     if missing.any():
-        values = np.where(missing, None, values)
+        values = np.where(missing, cast(Any, None), values)
     try:
         records = [dict(zip(names, row, strict=True)) for row in values.tolist()]
         contract.rows_adapter.validate_python(records)

@@ -37,6 +37,7 @@ import pandas as pd
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shipml.contracts._columns import dtype_kind
+from shipml.contracts._fields import list_of
 from shipml.contracts._infer_dates import epoch_unit, format_of_dates
 from shipml.errors import ContractInferenceError
 
@@ -87,7 +88,8 @@ def infer_model(df: pd.DataFrame, name: str, *, bounds: bool = False) -> type[Ba
     namespace: dict[str, Any] = {"__name__": "shipml.contracts.inferred"}
     # Executing the generated source keeps the class and its source from ever disagreeing.
     exec(compile(source, f"<inferred contract {name}>", "exec", dont_inherit=True), namespace)
-    return namespace[name]
+    model: type[BaseModel] = namespace[name]
+    return model
 
 
 def suggested_field_name(column: str) -> str:
@@ -191,7 +193,7 @@ def _all_match(values: pd.Series, pattern: str) -> bool:
 
 def _pydantic_accepts(kind: str, values: pd.Series) -> bool:
     try:
-        TypeAdapter(list[_TEMPORAL[kind]]).validate_python(values.tolist())
+        TypeAdapter(list_of(_TEMPORAL[kind])).validate_python(values.tolist())
     except ValidationError:
         return False
     return True

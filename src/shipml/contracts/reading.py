@@ -196,7 +196,7 @@ def _parse_csv(path: Path, options: dict[str, Any]) -> pd.DataFrame:
     """Parse in chunks (fast); again in one piece when chunks disagree on a column's type."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.DtypeWarning)
-        frame = pd.read_csv(path, **options)
+        frame: pd.DataFrame = pd.read_csv(path, **options)
     mixed_types = False
     for warning in caught:
         if issubclass(warning.category, pd.errors.DtypeWarning):
@@ -342,7 +342,7 @@ def _parquet_data_size(metadata: pq.FileMetaData) -> int:
     # decoded size, so count at least 8 bytes a value.
     groups = range(metadata.num_row_groups)
     uncompressed = sum(metadata.row_group(i).total_byte_size for i in groups)
-    return max(uncompressed, metadata.num_rows * metadata.num_columns * 8)
+    return int(max(uncompressed, metadata.num_rows * metadata.num_columns * 8))
 
 
 def _check_cell_sizes(path: Path, frame: pd.DataFrame, max_cell_chars: int) -> None:

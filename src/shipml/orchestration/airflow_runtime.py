@@ -34,7 +34,7 @@ def fail_for_airflow(
     project: Project, window: Window, error: WindowFailed | MissingInput, context: Mapping[str, Any]
 ) -> NoReturn:
     """Fail the task: missing input is retried (alerted on the last try), anything else is not."""
-    from airflow.sdk.exceptions import (  # type: ignore[import-not-found]  # only inside Airflow
+    from airflow.sdk.exceptions import (  # only inside Airflow (typed as Any here)
         AirflowFailException,
     )
 

@@ -72,7 +72,7 @@ def failed_windows(
     found: list[FailedWindow] = []
     for kind in kinds:
         latest: dict[datetime, RunRecord] = {}
-        for run in store.runs(limit=_SCAN_RUNS, pipeline=pipeline, kind=kind):  # type: ignore[arg-type]
+        for run in store.runs(limit=_SCAN_RUNS, pipeline=pipeline, kind=kind):  # type: ignore[arg-type]  # a RunKind: from the store's own records
             if run.window_start is None or (since is not None and run.window_start < since):
                 continue
             known = latest.get(run.window_start)

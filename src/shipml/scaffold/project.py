@@ -79,7 +79,7 @@ def template_text(name: str, values: dict[str, str]) -> str:
 
 def _copy_templates(source: object, target: Path, values: dict[str, str]) -> None:
     target.mkdir(parents=True, exist_ok=True)
-    for entry in source.iterdir():  # type: ignore[attr-defined]
+    for entry in source.iterdir():  # type: ignore[attr-defined]  # a Traversable of files()
         if entry.is_dir():
             _copy_templates(entry, target / entry.name, values)
         elif entry.name.endswith(_TEMPLATE_SUFFIX):

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.resources import files
 from itertools import cycle
-from re import _parser as regex_parser  # type: ignore[attr-defined]
+from re import _parser as regex_parser  # type: ignore[attr-defined]  # private in typeshed
 from typing import Any
 
 import pandas as pd
@@ -147,7 +147,7 @@ def describe_predict(
             operation["responses"]["200"]["content"][JSON]["example"] = answer
         return document
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
 
 
 # --- the pages -----------------------------------------------------------------------------

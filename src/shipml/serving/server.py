@@ -77,7 +77,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._header_fields = 0
         self._header_size = 0
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn narrows the transport
         """Start the clock: the first request's headers are due within the header timeout."""
         super().connection_made(transport)
         self._set_deadline(self._limits.header_timeout, self._headers_too_slow)

@@ -133,7 +133,7 @@ def predict_response_model(output: type[BaseModel]) -> type[BaseModel]:
         __doc__="The predictions, one per record and in the records' order.",
         request_id=(str, ...),
         model=(ModelStamp, ...),
-        predictions=(list[output], ...),  # type: ignore[valid-type]
+        predictions=(list[output], ...),  # type: ignore[valid-type]  # built at run time from the contract
     )
 
 

@@ -287,7 +287,7 @@ def _mlflow_prints_follow_logging() -> None:
 
     if not isinstance(logging_utils.MLFLOW_LOGGING_STREAM, _MlflowPrints):
         # Duck-typed: eprint only calls write and flush; (dis|en)able_logging set `enabled`.
-        logging_utils.MLFLOW_LOGGING_STREAM = _MlflowPrints()  # type: ignore[assignment]
+        logging_utils.MLFLOW_LOGGING_STREAM = _MlflowPrints()  # type: ignore[assignment]  # duck-typed stream
 
 
 def _log_model(

@@ -57,7 +57,7 @@ def drop_calls(statement: ast.stmt, label: str) -> list[ast.Call]:
     return [
         call
         for call in _drop_calls(statement)
-        if call.func.attr == "drop"  # type: ignore[attr-defined]
+        if call.func.attr == "drop"  # type: ignore[attr-defined]  # an attribute call
         and any(_names_label(n, label) for n in ast.walk(call))
         and not any(isinstance(n, ast.Attribute) and n.attr == "index" for n in ast.walk(call))
     ]
@@ -125,7 +125,7 @@ def _filters_rows(statement: ast.stmt, label: str, frames: frozenset[str]) -> bo
         frame, value = statement.targets[0].id, statement.value
     elif isinstance(statement, ast.Expr) and _inplace(statement.value):
         value = statement.value
-        frame = _root(value.func.value) if isinstance(value, ast.Call) else None  # type: ignore[attr-defined]
+        frame = _root(value.func.value) if isinstance(value, ast.Call) else None  # type: ignore[attr-defined]  # a method call
     if frame is None or frame not in frames or value is None:
         return False
     if isinstance(value, ast.Subscript) and _root(value.value) in frames:

@@ -203,7 +203,7 @@ def _sliced(
             return statement.reads
         arrays = {p for name, (p, _) in split.parts.items() if name in needed}
         names = {n.id for a in arrays for n in ast.walk(split.arrays[a]) if isinstance(n, ast.Name)}
-        call = split.statement.node.value  # type: ignore[attr-defined]
+        call = split.statement.node.value  # type: ignore[attr-defined]  # an Assign: checked by the plan
         settings = {
             n.id
             for k in call.keywords

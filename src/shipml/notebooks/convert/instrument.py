@@ -274,7 +274,7 @@ def scoring_expression(plan: Plan) -> ast.expr:
             and parent.attr in ELEMENTWISE_METHODS
             and isinstance(parents.get(parent), ast.Call)
         ):
-            node = parents[parent]  # type: ignore[assignment]
+            node = parents[parent]  # type: ignore[assignment]  # ast parents are nodes
         elif (
             isinstance(parent, ast.Call)
             and isinstance(parent.func, ast.Attribute)
