@@ -6,17 +6,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from shipml.alerting.state import has_critical, raise_window_alerts
 from shipml.monitoring import (
     END_TO_END,
     LatencyProfile,
-    MonitoringBaseline,
     Profile,
     WindowEvaluation,
     evaluate_window,
-    profile,
 )
 from shipml.pipeline.runner import FlowResult
 from shipml.project.baselines import ModelBaselines
@@ -47,15 +43,23 @@ class Observation:
 
 
 def observe_window(
-    project: Project, run_id: str, window: Window, model: LoadedModel, result: FlowResult
+    project: Project,
+    run_id: str,
+    window: Window,
+    model: LoadedModel,
+    result: FlowResult,
+    window_profile: Profile | None,
 ) -> Observation | None:
-    """Store the window's profiles and evaluation, and raise its alerts (None: no baseline)."""
+    """Store the window's profiles and evaluation, and raise its alerts (None: no baseline).
+
+    `window_profile` is the window's features and predictions profiled on the baseline's bins
+    (by the engine that ran it); `result` gives the step timings.
+    """
     baselines = ModelBaselines.from_json(model.baseline)
-    if baselines is None:
+    if baselines is None or window_profile is None:
         log.warning("model %s has no baseline: window %s is not monitored", model.ref, window)
         return None
     baseline = baselines.monitoring
-    window_profile = profile_window(baseline, result)
     latency = latency_profile(result)
     evaluation = evaluate_window(baseline, window_profile, latency, project.settings.monitoring)
     store = project.store
@@ -98,16 +102,6 @@ def _publish(project: Project, evaluation: WindowEvaluation, window: Window) -> 
         textfile=project.root / textfile if textfile is not None else None,
         gateway_url=settings.pushgateway_url,
     )
-
-
-def profile_window(baseline: MonitoringBaseline, result: FlowResult) -> Profile:
-    """Profile the features and predictions of a window on the baseline's bins."""
-    features = result.kept[FEATURES]
-    predictions = result.kept[PREDICTIONS]
-    extra = predictions.columns.difference(features.columns)
-    frame = pd.concat([features, predictions[extra]], axis=1)
-    columns = [name for name in baseline.spec.columns if name in frame.columns]
-    return profile(frame[columns], baseline.spec.select(columns))
 
 
 def latency_profile(result: FlowResult) -> LatencyProfile:
