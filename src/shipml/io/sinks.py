@@ -76,6 +76,8 @@ class ParquetSink(Section):
 
     def write(self, frame: pd.DataFrame, *, pipeline: str, window: Window, run_id: str) -> str:
         """Write the window's file atomically: a temporary file, fsync, then rename over."""
+        from shipml.io.parts import replace_output  # it imports this module
+
         target = self.location(pipeline, window)
         target.parent.mkdir(parents=True, exist_ok=True)
         rows = frame.reset_index(drop=True).assign(**{RUN_COLUMN: run_id})
@@ -88,7 +90,7 @@ class ParquetSink(Section):
                 pq.write_table(table, file)
                 file.flush()
                 os.fsync(file.fileno())
-            os.replace(temporary, target)
+            replace_output(Path(temporary), target)  # also over an output written in parts
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -96,8 +98,8 @@ class ParquetSink(Section):
         return str(target)
 
     def exists(self, pipeline: str, window: Window) -> bool:
-        """Whether the window's file is there."""
-        return self.location(pipeline, window).is_file()
+        """Whether the window's file (or directory of parts, see `shipml.io.parts`) is there."""
+        return self.location(pipeline, window).exists()
 
 
 class SqlSink(Section):
