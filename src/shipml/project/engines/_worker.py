@@ -131,6 +131,7 @@ class PartitionOutcome:
     profile: ProfilePart | None = None
     written: WrittenPart | None = None
     read: PartitionRead | None = None
+    skipped: bool = False  # no row of the window: the flow did not run
 
     @property
     def rows_out(self) -> int:
@@ -173,8 +174,13 @@ def run_window_partition(
     job: PartitionJob,
     model: ModelBlob | None,
     casts: Mapping[str, str] | None = None,
+    run_empty: bool = False,
 ) -> PartitionOutcome:
-    """Read, run, profile and write partition `index` of a window (on a Dask worker)."""
+    """Read, run, profile and write partition `index` of a window (on a Dask worker).
+
+    A partition without a row in the window is skipped (steps need not accept an empty
+    frame), unless `run_empty`: the window has no row at all and the flow runs once on none.
+    """
     _use_code(job.code)
     payload = _load_job(job)
     read = None
@@ -184,6 +190,8 @@ def run_window_partition(
             return PartitionOutcome(FlowResult(), read=read)
         rows = read.frame
     facts = read.facts() if read is not None else None
+    if rows.empty and not run_empty:
+        return PartitionOutcome(FlowResult(), read=facts, skipped=True)
     try:
         result = _run(payload, rows, model)
     except FlowFailed as failed:

@@ -17,7 +17,8 @@ workers and their outputs and kept frames come back (what `Engine.run` returns).
 
 The steps must be row-local (each output row depends on its input row only), as every step
 of a batch flow is meant to be; a step that looks across rows would see one partition at a
-time. They should also accept an empty frame: a partition can have no rows in the window.
+time. Partitions without a row in the window are skipped, but steps should still accept an
+empty frame: quarantine can leave a partition with no rows.
 The project's code is shipped to the workers with each run (a few kilobytes): its files as
 they are on disk when the run starts. The model is scattered to every worker once and kept
 there for as long as the engine lives. `on_step` sees each step when the partitions' results
@@ -221,6 +222,7 @@ class DaskEngine:
         Partitions whose read disagrees with a whole read's column types are run again with
         the whole read's types; when the cuts cannot be trusted (a quoted value across one),
         the window is read here and sent in slices (numbered as in the window already).
+        Partitions without a row in the window are left out (they ran no step).
         """
         if plan is not None:
             parts = list(plan.partitions)
@@ -232,15 +234,18 @@ class DaskEngine:
                 )
             if review.whole is None:
                 version = data_version(plan, [_read_of(o) for o in outcomes])
-                starts = itertools.accumulate([o.result.rows_in for o in outcomes], initial=0)
-                return outcomes, version, list(starts)[:-1]
+                ran = [o for o in outcomes if not o.skipped]
+                if not ran:  # no row in the window: the flow runs once on none, as locally
+                    ran = self._map(client, shipped, parts[:1], run_empty=True)
+                starts = itertools.accumulate([o.result.rows_in for o in ran], initial=0)
+                return ran, version, list(starts)[:-1]
             log.warning(
                 "window %s is read whole, then sent in slices: %s", job.window, review.whole
             )
         frame, whole_version = read_window(job)
         assert frame is not None  # the window has a source
         slices = _slices(frame, max(1, -(-len(frame) // self.partition_rows)))
-        outcomes = self._map(client, shipped, client.scatter(slices, hash=False))
+        outcomes = self._map(client, shipped, client.scatter(slices, hash=False), run_empty=True)
         return outcomes, whole_version, None
 
     def _map(
@@ -250,6 +255,8 @@ class DaskEngine:
         inputs: Sequence[Any],
         first: int = 0,
         casts: Mapping[str, str] | None = None,
+        *,
+        run_empty: bool = False,
     ) -> list[PartitionOutcome]:
         """Run window partitions `first`, `first + 1`, ... on the workers; their outcomes."""
         positions = list(range(first, first + len(inputs)))
@@ -261,6 +268,7 @@ class DaskEngine:
             job=shipped.job,
             model=shipped.model,
             casts=dict(casts) if casts else None,
+            run_empty=run_empty,
             key=[f"{shipped.name}-{position}-{attempt}" for position in positions],
         )
         return list(client.gather(tasks))
