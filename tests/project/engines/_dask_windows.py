@@ -14,7 +14,6 @@ from shipml.contracts import Baseline
 from shipml.monitoring import MonitoringBaseline
 from shipml.pipeline.runner import BoundaryPolicy, Policies, run_flow
 from shipml.project.baselines import ModelBaselines
-from shipml.project.batch import WindowOutcome
 from shipml.project.observe import FEATURES, PREDICTIONS
 from shipml.project.project import Project
 from shipml.versioning.tracking import LoadedModel
@@ -63,42 +62,33 @@ def monitored_model(project: Project) -> LoadedModel:
     return dataclasses.replace(fitted, baseline=baselines.to_json())
 
 
-def counts(outcome: WindowOutcome) -> tuple[int, ...]:
-    """Rows in, valid, quarantined and out of a window."""
-    return (outcome.rows_in, outcome.rows_valid, outcome.rows_quarantined, outcome.rows_out)
-
-
-def evaluations(project: Project) -> list[dict[str, Any]]:
-    """The stored evaluations of the project's windows, oldest run first."""
-    records = project.store.profiles(project.name, "batch", "evaluation")
-    return [r.payload for r in sorted(records, key=lambda r: r.created_at)]
-
-
-def assert_same_window(project: Project, local: WindowOutcome, dask: WindowOutcome) -> None:
+def assert_same_window(project: Project, local_run: str, dask_run: str) -> None:
     """Two runs of a window agree: output rows, counts, reports, quarantined rows, monitoring."""
-    assert local.output is not None and dask.output is not None
-    assert counts(dask) == counts(local)
+    store = project.store
+    local, dask = store.run(local_run), store.run(dask_run)
+    assert (local.run.engine, dask.run.engine) == ("local", "dask")
+    assert local.run.status == dask.run.status == "succeeded"
+    assert _counts(dask.run) == _counts(local.run)
+    assert local.run.output is not None and dask.run.output is not None
     pd.testing.assert_frame_equal(
-        pd.read_parquet(dask.output).drop(columns="run_id"),
-        pd.read_parquet(local.output).drop(columns="run_id"),
+        pd.read_parquet(dask.run.output).drop(columns="run_id"),
+        pd.read_parquet(local.run.output).drop(columns="run_id"),
     )
-    local_run, dask_run = project.store.run(local.run_id), project.store.run(dask.run_id)
-    assert (local_run.run.engine, dask_run.run.engine) == ("local", "dask")
-    assert dask_run.validations == local_run.validations
-    assert [(s.step, s.rows_in, s.rows_out) for s in dask_run.steps] == [
-        (s.step, s.rows_in, s.rows_out) for s in local_run.steps
+    assert dask.validations == local.validations
+    assert [(s.step, s.rows_in, s.rows_out) for s in dask.steps] == [
+        (s.step, s.rows_in, s.rows_out) for s in local.steps
     ]
-    pd.testing.assert_frame_equal(
-        project.store.quarantined(dask.run_id), project.store.quarantined(local.run_id)
-    )
-    stored = {r.run_id: r.payload for r in project.store.profiles(project.name, "batch", "window")}
-    assert _without_spread(stored[dask.run_id]) == _without_spread(stored[local.run_id])
-    by_run = {
-        r.run_id: r.payload for r in project.store.profiles(project.name, "batch", "evaluation")
-    }
+    pd.testing.assert_frame_equal(store.quarantined(dask_run), store.quarantined(local_run))
+    profiles = {r.run_id: r.payload for r in store.profiles(project.name, "batch", "window")}
+    assert _without_spread(profiles[dask_run]) == _without_spread(profiles[local_run])
+    found = {r.run_id: r.payload for r in store.profiles(project.name, "batch", "evaluation")}
     for key in ("drift", "shift"):
-        assert by_run[dask.run_id][key] == by_run[local.run_id][key]
-    assert _findings(by_run[dask.run_id]) == _findings(by_run[local.run_id])
+        assert found[dask_run][key] == found[local_run][key]
+    assert _findings(found[dask_run]) == _findings(found[local_run])
+
+
+def _counts(record: Any) -> tuple[int, ...]:
+    return (record.rows_in, record.rows_valid, record.rows_quarantined, record.rows_out)
 
 
 def _findings(evaluation: dict[str, Any]) -> list[dict[str, Any]]:

@@ -58,7 +58,7 @@ def test_a_parquet_window_is_read_by_row_groups(tmp_path: Path, engine: DaskEngi
 
     assert local.rows_quarantined == 2
     assert len(list(Path(str(dask.output)).iterdir())) == 4  # one part per partition
-    assert_same_window(project, local, dask)
+    assert_same_window(project, local.run_id, dask.run_id)
 
 
 def one_csv_cut_by_time(tmp_path: Path) -> Project:
@@ -84,7 +84,7 @@ def test_one_csv_cut_by_time_is_read_in_blocks(tmp_path: Path, engine: DaskEngin
     dask = run_window(project, WINDOW, model=model, engine=engine, force=True)
 
     assert local.rows_in == 75
-    assert_same_window(project, local, dask)
+    assert_same_window(project, local.run_id, dask.run_id)
 
 
 def test_american_dates_in_a_later_block_fail_the_window_as_locally(
@@ -130,4 +130,4 @@ def test_a_sql_window_is_read_in_time_ranges(
     dask = run_window(project, WINDOW, model=model, engine=engine, force=True)
 
     assert local.rows_quarantined == 2
-    assert_same_window(project, local, dask)
+    assert_same_window(project, local.run_id, dask.run_id)
