@@ -131,3 +131,24 @@ def test_a_sql_window_is_read_in_time_ranges(
 
     assert local.rows_quarantined == 2
     assert_same_window(project, local.run_id, dask.run_id)
+
+
+def test_an_sql_output_is_written_by_the_client_as_locally(
+    tmp_path: Path, engine: DaskEngine, postgres_url: str
+) -> None:
+    table = f"scored_{tmp_path.name.replace('-', '_')[-40:]}"
+    settings = QUARANTINE + f'\n[output]\nkind = "sql"\nurl = "{postgres_url}"\ntable = "{table}"\n'
+    project = Project.load(write_project(tmp_path, settings=settings))
+    break_rows(project, {30: ("temperature_c", 900.0)})
+    model = monitored_model(project)
+    database = create_engine(postgres_url)
+    query = f"SELECT * FROM {table} ORDER BY machine_id, ts"
+
+    local = run_window(project, WINDOW, model=model)
+    local_rows = pd.read_sql(query, database).drop(columns="run_id")
+    dask = run_window(project, WINDOW, model=model, engine=engine, force=True)
+    dask_rows = pd.read_sql(query, database).drop(columns="run_id")
+    database.dispose()
+
+    assert (local.rows_out, dask.rows_out) == (74, 74)
+    pd.testing.assert_frame_equal(dask_rows, local_rows)

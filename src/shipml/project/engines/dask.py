@@ -179,8 +179,8 @@ class DaskEngine:
 
     def score_window(self, job: WindowJob) -> ScoredWindow:
         """Score a window where its partitions are read; only small results come back."""
-        _partitionable(job.flow, None if job.source is None else pd.DataFrame())
-        assert job.source is not None  # refused just above otherwise
+        _check_flow(job.flow, has_rows=job.source is not None)
+        assert job.source is not None  # refused by the check otherwise
         client = self.connect()
         plan = plan_partitions(
             job.source, job.window, rows=self.partition_rows, count=self.partitions
@@ -346,7 +346,14 @@ def _plain(baselines: Mapping[str, Baseline] | None) -> dict[str, Baseline] | No
 
 def _partitionable(flow: Flow, data: pd.DataFrame | None) -> pd.DataFrame:
     """The rows to cut into slices; a clear error for flows the engine cannot partition."""
-    if data is None or flow.steps[0].data_parameter is None:
+    _check_flow(flow, has_rows=data is not None)
+    assert data is not None  # refused by the check otherwise
+    return data
+
+
+def _check_flow(flow: Flow, *, has_rows: bool) -> None:
+    """Refuse flows that start with an ingest step or output a model, in one line."""
+    if not has_rows or flow.steps[0].data_parameter is None:
         raise ValueError(
             f"the Dask engine partitions a window's input rows; flow {flow.name!r} starts "
             "with an ingest step (run it with the local engine)"
@@ -355,7 +362,6 @@ def _partitionable(flow: Flow, data: pd.DataFrame | None) -> pd.DataFrame:
         raise ValueError(
             f"the Dask engine runs flows that output rows; flow {flow.name!r} outputs a model"
         )
-    return data
 
 
 def _slices(data: pd.DataFrame, partitions: int) -> list[pd.DataFrame]:
