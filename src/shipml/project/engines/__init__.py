@@ -1,5 +1,9 @@
 """Engines run a flow on a window's rows: in this process, or partitioned on a Dask cluster.
 
+`window.score_window(engine, job)` is what a batch window calls: it reads, runs, profiles
+and writes the window, by the engine itself when it can (the Dask engine's workers read and
+write their own partitions), else around the engine's `run` in this process.
+
 The Dask engine is imported only when chosen (`engine_by_name("dask")`): distributed takes a
 while to import.
 """
