@@ -19,9 +19,11 @@ one reading a minute) with 0.1% of rows broken (quarantined).
 
 1. Both engines score a 10,000-row window first (imports, worker start-up, model shipping).
 2. The 4,000,000-row window: the engines take turns, `--repeat` runs each, the order
-   alternating each round (local-dask, dask-local, ...), so load changes on a shared machine
+   alternating each turn (local-dask, dask-local, ...), so load changes on a shared machine
    hit both alike. Median and worst of each, and their ratios (local time / dask time: above 1
-   means Dask is faster). The last local and dask runs are then checked to agree: the output
+   means Dask is faster); also the ratio within each turn (two consecutive runs, the least
+   exposed to a change of load), its median and worst, and the load average of each turn.
+   The last local and dask runs are then checked to agree: the output
    rows (a digest of every row, run ids aside), counts, every validation report, quarantined
    rows, drift and prediction shift.
 3. The 20,000,000-row window (`--big-rows`) on Dask, with each worker's peak RSS and a check
@@ -139,6 +141,7 @@ def _benchmark(arguments: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             seconds = _timed_window(project, model, warm_up, engine, loads)
             print(f"warm-up {name}: {seconds:.1f} s", flush=True)
         times: dict[str, list[float]] = {name: [] for name in engines}
+        turn_loads: list[float] = []
         runs: dict[str, str] = {}
         for turn in range(arguments.repeat):
             order = list(engines) if turn % 2 == 0 else list(reversed(engines))
@@ -146,7 +149,9 @@ def _benchmark(arguments: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 times[name].append(_timed_window(project, model, medium, engines[name], loads))
                 runs[name] = _latest_run(project, medium)
                 print(f"{name} #{turn + 1}: {times[name][-1]:.1f} s", flush=True)
+            turn_loads.append(round(sum(loads[-4:]) / 4, 1))
         figures.update(_timings(times))
+        figures["load_average_1m_by_turn"] = turn_loads
         figures["same_results_4m"] = _same_results(project, runs["local"], runs["dask"])
         figures["dask_peak_rss_mb_after_4m"] = _worker_peaks(client)
         local = _local_in_child(root, medium, loads)
@@ -347,6 +352,11 @@ def _timings(times: dict[str, list[float]]) -> dict[str, Any]:
         statistics.median(times["local"]) / statistics.median(times["dask"]), 2
     )
     figures["speed_ratio_worst"] = round(max(times["local"]) / max(times["dask"]), 2)
+    # The two runs of a turn follow each other: their ratio sees the least change of load.
+    by_turn = [local / dask for local, dask in zip(times["local"], times["dask"], strict=True)]
+    figures["speed_ratio_by_turn"] = [round(r, 2) for r in by_turn]
+    figures["speed_ratio_by_turn_median"] = round(statistics.median(by_turn), 2)
+    figures["speed_ratio_by_turn_worst"] = round(min(by_turn), 2)
     return figures
 
 
