@@ -8,10 +8,18 @@ by side and are measured in turns, `--rounds` times, one at a time while the oth
 on a shared machine whose speed drifts, each server sees the same conditions.
 
     python benchmarks/serving.py [--requests 2000] [--seconds 20] [--clients 16]
-                                 [--rounds 4] [--soak 60]
+                                 [--rounds 4] [--soak 60] [--compare OTHER/src]
+
+Each turn of shipml (and of "before") ends with a third phase, "mixed": the 16 clients
+again, one request in `--invalid-every` (10) carrying an invalid record (out of bounds, not a
+number, or a field missing, in turns; every one different). It gives the latency of the
+valid requests and the throughput when a tenth of the traffic is refused with a report.
 
 `--soak S` also runs shipml for S seconds under 32 clients and reports errors and the
-growth of its resident memory. The last line printed is one JSON object with every figure.
+growth of its resident memory. `--compare DIR` adds a fourth server, "before": shipml
+imported from DIR (another checkout's `src`), measured in the same turns, so a change is
+judged against the code before it under the same conditions. The last line printed is one
+JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -151,6 +159,7 @@ class Target:
     path: str
     body: dict[str, Any]
     env: dict[str, str]
+    mixed: bool = False  # also measured with invalid records among the valid ones
 
 
 def main() -> None:
@@ -161,7 +170,7 @@ def main() -> None:
         return
     workdir = Path(tempfile.mkdtemp(prefix="shipml-bench-"))
     try:
-        targets = _prepare(workdir)
+        targets = _prepare(workdir, options.compare)
         with contextlib.ExitStack() as servers:
             urls = {t.name: servers.enter_context(_server(t, workdir))[0] for t in targets}
             figures = _measure_in_turns(targets, urls, options)
@@ -198,6 +207,16 @@ def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
     summary["concurrent"]["rps_by_round"] = [
         round(len(run["concurrent"]["latencies"]) / run["concurrent"]["elapsed"], 1) for run in runs
     ]
+    if all("mixed" in run for run in runs):
+        valid = [latency for run in runs for latency in run["mixed"]["latencies"]]
+        invalid = [latency for run in runs for latency in run["mixed"]["invalid_latencies"]]
+        errors = sum(run["mixed"]["errors"] for run in runs)
+        elapsed = sum(run["mixed"]["elapsed"] for run in runs)
+        summary["mixed"] = {
+            "valid": _summary(valid, errors),
+            "invalid": _summary(invalid, 0),
+            "rps": round((len(valid) + len(invalid)) / elapsed, 1),
+        }
     return summary
 
 
@@ -208,12 +227,16 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
     parser.add_argument("--rounds", type=int, default=4, help="turns taken by each server")
     parser.add_argument("--soak", type=float, default=0.0, help="soak seconds (0: no soak)")
+    parser.add_argument("--compare", help="another checkout's src directory, served as 'before'")
+    parser.add_argument(
+        "--invalid-every", type=int, default=10, help="one invalid request in N (mixed phase)"
+    )
     parser.add_argument("--client", help=argparse.SUPPRESS)  # internal: run as the client
     return parser.parse_args()
 
 
-def _prepare(workdir: Path) -> list[Target]:
-    """Write the project, train and register the model; the three servers to measure."""
+def _prepare(workdir: Path, compare: str | None = None) -> list[Target]:
+    """Write the project, train and register the model; the servers to measure."""
     project_dir = workdir / "project"
     project_dir.mkdir()
     for name, source in (("contracts.py", CONTRACTS), ("steps.py", STEPS)):
@@ -235,14 +258,15 @@ def _prepare(workdir: Path) -> list[Target]:
     python = sys.executable
     shipml_cli = [python, "-c", "from shipml.cli import app; app()"]
     mlflow_cli = [python, "-m", "mlflow"]
+    serve = [*shipml_cli, "serve", "--project", str(project_dir), "--port", "{port}"]
+    before = (
+        [Target("before", serve, "/predict", RECORD, {"PYTHONPATH": compare}, mixed=True)]
+        if compare
+        else []
+    )
     return [
-        Target(
-            "shipml",
-            [*shipml_cli, "serve", "--project", str(project_dir), "--port", "{port}"],
-            "/predict",
-            RECORD,
-            {},
-        ),
+        Target("shipml", serve, "/predict", RECORD, {}, mixed=True),
+        *before,
         Target(
             "bare",
             [python, str(workdir / "bare_server.py"), str(model_file), "{port}"],
@@ -336,6 +360,7 @@ def _measure(
         "requests": options.requests // options.rounds,
         "seconds": options.seconds / options.rounds,
         "clients": options.clients,
+        "invalid_every": options.invalid_every if target.mixed else 0,
     }
     return _run_client(job)
 
@@ -353,7 +378,13 @@ def _soak(target: Target, workdir: Path, seconds: float) -> dict[str, Any]:
     _say(f"soak: {target.name}, 32 clients, {seconds:g} s ...")
     with _server(target, workdir) as (url, pid):
         memory = psutil.Process(pid)
-        job = {"url": url, "path": target.path, "body": target.body, "clients": 32}
+        job = {
+            "url": url,
+            "path": target.path,
+            "body": target.body,
+            "clients": 32,
+            "invalid_every": 0,
+        }
         _run_client({**job, "warm_up": 0, "requests": 0, "seconds": 5.0})
         before = memory.memory_info().rss
         soaked = _run_client({**job, "warm_up": 0, "requests": 0, "seconds": seconds})
@@ -389,6 +420,25 @@ def _report(
         "p50_faster_than_mlflow": ratios["p50_x_mlflow"] < 1.0,
         "throughput_above_mlflow": ratios["throughput_x_mlflow"] > 1.0,
     }
+    if "mixed" in shipml:
+        ratios["mixed_valid_p50_x_all_valid"] = _ratio(
+            shipml["mixed"]["valid"]["p50_ms"], shipml["concurrent"]["p50_ms"]
+        )
+        ratios["mixed_throughput_x_all_valid"] = _ratio(
+            shipml["mixed"]["rps"], shipml["concurrent"]["rps"]
+        )
+        goals["invalid_tenth_valid_p50_within_1.5x"] = ratios["mixed_valid_p50_x_all_valid"] <= 1.5
+        goals["invalid_tenth_throughput_at_least_0.8x"] = (
+            ratios["mixed_throughput_x_all_valid"] >= 0.8
+        )
+    if "before" in figures:
+        before = figures["before"]
+        ratios["p50_x_before"] = _ratio(
+            shipml["sequential"]["p50_ms"], before["sequential"]["p50_ms"]
+        )
+        ratios["throughput_x_before"] = _ratio(
+            shipml["concurrent"]["rps"], before["concurrent"]["rps"]
+        )
     if soak is not None:
         goals["soak_no_errors_and_rss_growth_under_10pct"] = (
             soak["errors"] == 0 and soak["rss_growth"] < 0.10
@@ -419,6 +469,13 @@ def _print_table(figures: dict[str, Any], ratios: dict[str, float], goals: dict[
             f"{name:8} {sequential['p50_ms']:8.2f} {sequential['p95_ms']:8.2f} "
             f"{sequential['p99_ms']:8.2f} {concurrent['rps']:8.1f} {concurrent['p99_ms']:8.2f}"
         )
+    for name, found in figures.items():
+        if "mixed" in found:
+            mixed = found["mixed"]
+            print(
+                f"{name} with invalid records: valid p50 {mixed['valid']['p50_ms']:.2f} ms, "
+                f"invalid p50 {mixed['invalid']['p50_ms']:.2f} ms, {mixed['rps']:.1f} req/s"
+            )
     print("ratios:", ", ".join(f"{k} {v}" for k, v in ratios.items()))
     print("goals:", ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in goals.items()))
 
@@ -435,29 +492,65 @@ def _say(message: str) -> None:
 
 
 async def _client(job: dict[str, Any]) -> dict[str, Any]:
-    """Warm up (if asked), the sequential requests, then the concurrent phase: raw latencies."""
+    """Warm up (if asked), the sequential requests, the concurrent phase, then (if asked) the
+    mixed one: raw latencies."""
     host, port = job["url"].removeprefix("http://").split(":")
-    body = json.dumps(job["body"]).encode()
-    request = (
-        f"POST {job['path']} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
+    request = _request(host, job["path"], job["body"])
     connect = (host, int(port))
     if job["warm_up"]:
         await _sequential(connect, request, job["warm_up"])
     latencies, errors = await _sequential(connect, request, job["requests"])
     result: dict[str, Any] = {"sequential": {"latencies": latencies, "errors": errors}}
+    result["concurrent"] = await _concurrent(connect, job, lambda _: (request, 200))
+    every = job["invalid_every"]
+    if every:
+
+        def mixed(number: int) -> tuple[bytes, int]:
+            if number % every:
+                return request, 200
+            return _request(host, job["path"], _invalid(job["body"], number // every)), 422
+
+        result["mixed"] = await _concurrent(connect, job, mixed)
+    return result
+
+
+def _request(host: str, path: str, record: dict[str, Any]) -> bytes:
+    body = json.dumps(record).encode()
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+def _invalid(record: dict[str, Any], number: int) -> dict[str, Any]:
+    """The `number`th invalid record: out of bounds, not a number or missing a field, in turns,
+    each with values of its own (no two requests alike)."""
+    kind, value = number % 3, round(10.5 + (number % 997) / 100, 2)
+    if kind == 0:
+        return {**record, "f0": value}
+    if kind == 1:
+        return {**record, "f1": f"n/a-{number}"}
+    return {**{k: v for k, v in record.items() if k != "f2"}, "f3": value / 10}
+
+
+Requests = Callable[[int], tuple[bytes, int]]  # the nth request, and the status it should get
+
+
+async def _concurrent(
+    connect: tuple[str, int], job: dict[str, Any], requests: Requests
+) -> dict[str, Any]:
     started = time.perf_counter()
     deadline = started + job["seconds"]
+    clients = job["clients"]
     runs = await asyncio.gather(
-        *(_until(connect, request, deadline) for _ in range(job["clients"]))
+        *(_until(connect, requests, deadline, offset) for offset in range(clients))
     )
-    result["concurrent"] = {
-        "latencies": [latency for run, _ in runs for latency in run],
-        "errors": sum(error for _, error in runs),
+    return {
+        "latencies": [latency for valid, _, _ in runs for latency in valid],
+        "invalid_latencies": [latency for _, invalid, _ in runs for latency in invalid],
+        "errors": sum(errors for _, _, errors in runs),
         "elapsed": time.perf_counter() - started,
     }
-    return result
 
 
 async def _sequential(
@@ -475,17 +568,22 @@ async def _sequential(
 
 
 async def _until(
-    connect: tuple[str, int], request: bytes, deadline: float
-) -> tuple[list[float], int]:
+    connect: tuple[str, int], requests: Requests, deadline: float, offset: int
+) -> tuple[list[float], list[float], int]:
+    """Latencies of the valid requests and of the invalid ones; answers not as expected."""
     reader, writer = await asyncio.open_connection(*connect)
-    latencies, errors = [], 0
+    valid: list[float] = []
+    invalid: list[float] = []
+    errors, number = 0, offset  # clients start at different places in the sequence
     while time.perf_counter() < deadline:
+        request, expected = requests(number)
+        number += 1
         started = time.perf_counter()
         status = await _exchange(reader, writer, request)
-        latencies.append(time.perf_counter() - started)
-        errors += status != 200
+        (valid if expected == 200 else invalid).append(time.perf_counter() - started)
+        errors += status != expected
     writer.close()
-    return latencies, errors
+    return valid, invalid, errors
 
 
 async def _exchange(

@@ -370,3 +370,163 @@ def test_settings_built_in_code_are_not_tied_to_a_directory() -> None:
     assert settings.output.path == Path("outputs")
     with pytest.raises(ConfigError, match="not loaded from a project directory"):
         _ = settings.project_dir
+
+
+@pytest.mark.parametrize(
+    ("tables", "expected"),
+    [
+        (
+            '[project]\nname = "../evil"',
+            "project.name: expected letters, digits, '_', '-' and '.' (it names files and "
+            "directories), got '../evil'",
+        ),
+        ('[project]\nname = "a/b"', "project.name: expected letters, digits"),
+        (
+            '[project]\nname = "p"\n[store]\nurl = "oracle9://scott:tiger@db/x"',
+            "store.url: unknown database kind 'oracle9' in 'oracle9://scott:***@db/x'",
+        ),
+        (
+            '[project]\nname = "p"\n[store]\nurl = "mysql+pymysql://u:secret@db/x"',
+            "store.url: the database driver of 'mysql+pymysql://u:***@db/x' is not installed",
+        ),
+        (
+            '[project]\nname = "p"\n[source]\npath = "data/{start:%Y%m%dT%Q}.csv"',
+            "source.path: %Q in template 'data/{start:%Y%m%dT%Q}.csv' is not a strftime code",
+        ),
+        (
+            '[project]\nname = "p"\n[source]\npath = "data/{start:%H%M}.csv"',
+            "source.path: 'data/{start:%H%M}.csv' does not name the year",
+        ),
+        (
+            '[project]\nname = "p"\n[schedule]\ncron = "0 0 30 2 *"',
+            "schedule.cron: the cron schedule '0 0 30 2 *' never fires",
+        ),
+        (
+            '[project]\nname = "p"\n[source]\npath = "data/{start:%Y%m%dT%H%M}.csv"\n'
+            'time_format = "%d/%m/%Y"',
+            "source.time_format: only used with a time_column",
+        ),
+        (
+            '[project]\nname = "p"\n[source]\npath = "all.csv"\ntime_column = "ts"\n'
+            'time_format = "%d/%m/%Y %q"',
+            "source.time_format: %q in time_format '%d/%m/%Y %q' is not a strftime code",
+        ),
+    ],
+)
+def test_config_that_could_do_harm_is_refused_in_one_line(
+    tmp_path: Path, tables: str, expected: str
+) -> None:
+    message = config_error(tmp_path, tables + "\n")
+    assert message.startswith(f"{tmp_path}/shipml.toml: ")
+    assert "\n" not in message
+    assert expected in message
+    assert "secret" not in message and "tiger" not in message
+
+
+def test_a_source_file_that_is_a_directory_is_named_as_one(tmp_path: Path) -> None:
+    (tmp_path / "data" / "all.csv").mkdir(parents=True)
+    message = config_error(
+        tmp_path, MINIMAL + '[source]\npath = "data/all.csv"\ntime_column = "ts"\n'
+    )
+    assert message == (
+        f"{tmp_path}/shipml.toml: source.path: {tmp_path}/data/all.csv is a directory, "
+        "not a data file"
+    )
+
+
+def test_a_template_coarser_than_the_schedule_is_refused(tmp_path: Path) -> None:
+    message = config_error(
+        tmp_path,
+        MINIMAL + '[source]\npath = "data/{start:%Y%m%dT%H}.csv"\n[schedule]\nevery = "15m"\n',
+    )
+    assert message.startswith(f"{tmp_path}/shipml.toml: source.path: ")
+    assert "names one file per hour but windows are 15m" in message
+    assert "set time_column to cut each file to its window" in message
+
+
+def test_the_same_template_is_accepted_when_files_are_cut_by_time(tmp_path: Path) -> None:
+    settings = load_settings(
+        project(
+            tmp_path,
+            MINIMAL + '[source]\npath = "data/{start:%Y%m%dT%H}.csv"\ntime_column = "ts"\n'
+            'time_format = "%d/%m/%Y %H:%M"\n[schedule]\nevery = "15m"\n',
+        )
+    )
+    assert settings.source is not None and settings.source.kind == "files"
+    assert settings.source.time_format == "%d/%m/%Y %H:%M"
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b"])
+def test_shipml_run_with_a_name_that_is_a_path_says_so_in_one_line(
+    tmp_path: Path, name: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from shipml.cli import app
+
+    project(tmp_path, f'[project]\nname = "{name}"\n')
+    outcome = CliRunner().invoke(app, ["run", "--project", str(tmp_path)])
+    assert outcome.exit_code == 2
+    lines = outcome.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "project.name: expected letters, digits, '_', '-' and '.'" in lines[0]
+    assert not (tmp_path / "evil").exists() and not (tmp_path / "a").exists()
+
+
+def test_a_cadence_from_elsewhere_is_checked_against_the_source(tmp_path: Path) -> None:
+    settings = load_settings(
+        project(tmp_path, MINIMAL + '[source]\npath = "data/{start:%Y%m%dT%H%M}.csv"\n')
+    )
+    settings.check_source_fits(timedelta(minutes=30))  # reads two 15-minute files each
+    with pytest.raises(ConfigError, match=r"^source.path: .* names one file per minute but"):
+        settings.check_source_fits(timedelta(seconds=1))
+
+
+TRAINING = MINIMAL + '[training]\ndata = "train.csv"\ntarget = "diagnosis"\n'
+
+
+@pytest.mark.parametrize(
+    ("lines", "threshold", "positive_label"),
+    [
+        ("", 0.5, None),
+        ('threshold = 0.3\npositive_label = "malignant"', 0.3, "malignant"),
+        ('threshold = "F1"\npositive_label = true', "f1", True),
+        ('threshold = "youden"\npositive_label = 1', "youden", 1),
+    ],
+)
+def test_the_binary_decision_is_configured_by_threshold_and_positive_label(
+    tmp_path: Path, lines: str, threshold: object, positive_label: object
+) -> None:
+    training = load_settings(project(tmp_path, f'{TRAINING}task = "binary"\n{lines}\n')).training
+
+    assert training is not None and training.task == "binary"
+    assert training.threshold == threshold
+    assert training.positive_label == positive_label
+    assert type(training.positive_label) is type(positive_label)
+
+
+def test_the_threshold_comes_from_the_environment_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHIPML_TRAINING__THRESHOLD", "0.25")
+
+    training = load_settings(project(tmp_path, TRAINING)).training
+
+    assert training is not None and training.threshold == 0.25
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('threshold = "best"', "training.threshold: expected a number between 0 and 1, 'f1' or "
+                               "'youden', got 'best'"),
+        ("threshold = 1.5", "training.threshold: expected a number between 0 and 1"),
+        ('task = "ranking"', "training.task: expected 'classification', 'binary', 'multiclass' "
+                             "or 'regression', got 'ranking'"),
+    ],
+)  # fmt: skip
+def test_a_wrong_task_or_threshold_is_one_line(tmp_path: Path, line: str, expected: str) -> None:
+    message = config_error(tmp_path, f"{TRAINING}{line}\n")
+
+    assert message.startswith(f"{tmp_path}/shipml.toml: {expected}")
+    assert "\n" not in message

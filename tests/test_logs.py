@@ -6,13 +6,18 @@ import io
 import json
 import logging
 import logging.config
+import os
+import pty
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from shipml.logs import logging_config, request_context
+from shipml.scaffold import init_project
 
 
 @pytest.fixture
@@ -88,3 +93,47 @@ class _ThreadRecordingStream(io.StringIO):
     def write(self, text: str) -> int:
         self.threads.add(threading.current_thread().name)
         return super().write(text)
+
+
+def test_mlflow_speaks_on_the_terminal_only_when_asked(tmp_path: Path) -> None:
+    """`shipml train` prints its own result; MLflow's prints and warnings only at -v."""
+    project = init_project(tmp_path / "churn", "churn")
+
+    quiet = _on_a_terminal(["shipml", "train"], project)
+    verbose = subprocess.run(
+        ["shipml", "-v", "train"], cwd=project, env=_environment(), capture_output=True,
+        text=True, timeout=240, check=True,
+    )  # fmt: skip
+
+    assert "trained churn v1" in quiet
+    assert "mlflow" not in quiet.lower() and "Warning" not in quiet
+    assert "Registered model 'churn' already exists" in verbose.stderr
+    assert "Created version '2' of model 'churn'" in verbose.stderr
+    assert "trained churn v2" in verbose.stdout
+
+
+def _environment() -> dict[str, str]:
+    """This Python's scripts (`shipml`) first on PATH."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def _on_a_terminal(command: list[str], cwd: Path) -> str:
+    """Run `command` with stdout and stderr on a pseudo-terminal, as a user would; its output."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        command, cwd=cwd, env=_environment(), stdin=subprocess.DEVNULL, stdout=terminal,
+        stderr=terminal, close_fds=True,
+    )  # fmt: skip
+    os.close(terminal)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: every writer closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    assert process.wait(timeout=240) == 0, b"".join(chunks).decode(errors="replace")
+    return b"".join(chunks).decode(errors="replace")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -12,6 +13,7 @@ from shipml.windows import (
     Window,
     WindowInputError,
     latest_complete_window,
+    next_windows,
     parse_datetime,
     parse_interval,
     windows_between,
@@ -208,3 +210,50 @@ def test_windows_between_refuses_a_bound_that_is_not_a_fire_time() -> None:
 def test_cron_refuses_bad_expressions_and_zones(expression: str, zone: str, problem: str) -> None:
     with pytest.raises(WindowInputError, match=problem):
         Cron(expression, zone)
+
+
+@pytest.mark.parametrize(
+    ("expression", "weekdays"),
+    [
+        ("0 0 * * 1", {"Mon"}),
+        ("0 0 * * 0", {"Sun"}),
+        ("0 0 * * 7", {"Sun"}),
+        ("0 0 * * 1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+        ("0 0 * * 5-7", {"Fri", "Sat", "Sun"}),
+        ("0 0 * * */2", {"Sun", "Tue", "Thu", "Sat"}),
+        ("0 0 * * 1/3", {"Mon", "Thu", "Sun"}),
+        ("0 0 * * MON,wed", {"Mon", "Wed"}),
+    ],
+)
+def test_cron_weekdays_are_counted_from_sunday_as_cron_does(
+    expression: str, weekdays: set[str]
+) -> None:
+    windows = next_windows(Cron(expression), utc(2027, 1, 1), 14)
+    assert {window.start.strftime("%a") for window in windows} == weekdays
+
+
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        ("0 0 30 2 *", "never fires (does the month have that day?)"),
+        ("0 0 31 4 *", "never fires"),
+        ("0 0 29 2 1", "fires less than twice in 8 years"),
+        ("0 0 * * 8", "'8' is not a day of the week"),
+        ("0 0 * * 5-2", "'5-2' is not a day-of-week range"),
+    ],
+)
+def test_a_cron_that_cannot_cut_windows_is_refused(expression: str, problem: str) -> None:
+    with pytest.raises(WindowInputError, match=re.escape(problem)):
+        Cron(expression)
+
+
+def test_next_windows_starts_at_the_next_grid_point_or_fire() -> None:
+    interval = next_windows(timedelta(minutes=15), utc(2026, 11, 27, 10, 7), 2)
+    assert [w.start for w in interval] == [utc(2026, 11, 27, 10, 15), utc(2026, 11, 27, 10, 30)]
+    on_grid = next_windows(timedelta(minutes=15), utc(2026, 11, 27, 10, 15), 1)
+    assert on_grid[0] == Window(utc(2026, 11, 27, 10, 15), utc(2026, 11, 27, 10, 30))
+    cron = next_windows(Cron("0 9 * * 1-5"), utc(2027, 1, 1, 12), 2)
+    assert cron == [
+        Window(utc(2027, 1, 4, 9), utc(2027, 1, 5, 9)),
+        Window(utc(2027, 1, 5, 9), utc(2027, 1, 6, 9)),
+    ]

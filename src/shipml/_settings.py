@@ -7,18 +7,21 @@ them. This module is what they share: the strict table base, the value types and
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from shipml.windows import parse_interval
 
 DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 _SHOWN_INPUT_CHARS = 60
+_URL_EXAMPLES = "'postgresql+psycopg://user@host/db' or 'sqlite:///data.db'"
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 class Section(BaseModel):
@@ -45,16 +48,40 @@ def _duration(value: Any) -> Any:
 
 
 def _database_url(value: Any) -> Any:
-    """Check that `value` parses as a SQLAlchemy database URL."""
+    """Check that `value` is a SQLAlchemy database URL whose dialect and driver are installed."""
     if value is None:
         return None
     try:
-        make_url(value)
+        url = make_url(value)
     except ArgumentError:
         raise ValueError(
-            "expected a database URL like 'postgresql+psycopg://user@host/db' or "
-            f"'sqlite:///data.db', got {show(value)}"
+            f"expected a database URL like {_URL_EXAMPLES}, got {show(value)}"
         ) from None
+    shown = show(url.render_as_string(hide_password=True))
+    try:
+        dialect = url.get_dialect()
+    except NoSuchModuleError:
+        raise ValueError(
+            f"unknown database kind {url.drivername!r} in {shown}; expected a URL like "
+            f"{_URL_EXAMPLES}"
+        ) from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as error:
+        raise ValueError(
+            f"the database driver of {shown} is not installed ({error}); install it, or use "
+            "postgresql+psycopg (installed with shipml)"
+        ) from None
+    return value
+
+
+def check_safe_name(value: str) -> str:
+    """`value` if it can name a file or directory as it is (no '/', no '..', no leading '.')."""
+    if not _SAFE_NAME.fullmatch(value) or ".." in value:
+        raise ValueError(
+            f"expected letters, digits, '_', '-' and '.' (it names files and directories), "
+            f"got {show(value)}"
+        )
     return value
 
 

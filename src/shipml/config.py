@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     Field,
     PrivateAttr,
     SecretStr,
@@ -45,6 +46,7 @@ from shipml._settings import (
     Duration,
     Section,
     absolute,
+    check_safe_name,
     show,
     sqlite_absolute,
 )
@@ -71,6 +73,11 @@ class ProjectSettings(Section):
     name: str = Field(min_length=1)
     pipeline: str = "pipeline:pipeline"
 
+    @field_validator("name")
+    @classmethod
+    def _usable_as_a_file_name(cls, value: str) -> str:
+        return check_safe_name(value)
+
     @field_validator("pipeline")
     @classmethod
     def _module_and_attribute(cls, value: str) -> str:
@@ -81,15 +88,47 @@ class ProjectSettings(Section):
         return value
 
 
+Task = Literal["classification", "binary", "multiclass", "regression"]
+ThresholdChoice = Literal["f1", "youden"]
+_THRESHOLD_CHOICES = ("f1", "youden")
+
+
+def _threshold(value: Any) -> Any:
+    """A number in [0, 1] (text from the environment too), or 'f1' / 'youden'."""
+    if isinstance(value, str) and value.strip().lower() in _THRESHOLD_CHOICES:
+        return value.strip().lower()
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, int | float) or not 0 <= number <= 1:
+        raise ValueError(f"expected a number between 0 and 1, 'f1' or 'youden', got {show(value)}")
+    return float(number)
+
+
+Threshold = Annotated[float | ThresholdChoice, BeforeValidator(_threshold)]
+
+
 class TrainingSettings(Section):
-    """[training]: the data, its target, the held-out share and the prediction to score."""
+    """[training]: the data, its target and task, the holdout, and the prediction to score.
+
+    `task = "classification"` picks binary or multiclass from the number of classes in the
+    target. `threshold` is the binary decision threshold on the positive class's
+    probability: a number, or "f1" / "youden" to pick the one that maximises F1 or
+    Youden's J (TPR - FPR) on the holdout.
+    """
 
     data: DataFile
     target: str = Field(min_length=1)
     holdout_fraction: float = Field(default=0.2, gt=0, lt=1)
     time_column: str | None = None
-    task: Literal["classification", "regression"] = "classification"
-    prediction: str | None = None  # the output column to evaluate and monitor
+    task: Task = "classification"
+    positive_label: bool | int | str | None = None  # binary: default True, 1, else the minority
+    threshold: Threshold = 0.5
+    prediction: str | None = None  # the output column holding the predicted value or class
+    probabilities: str | None = None  # prefix of the per-class probability columns
 
     def resolved(self, project_dir: Path) -> TrainingSettings:
         """A copy with the data path made absolute against `project_dir`."""
@@ -187,9 +226,13 @@ class TrackingSettings(Section):
 
 
 class StoreSettings(Section):
-    """[store]: the database of runs, windows, profiles, alerts and quarantined rows."""
+    """[store]: the database of runs, windows, profiles, alerts and quarantined rows, and how
+    long to wait for it (a PostgreSQL server that is down or frozen fails the run in one line).
+    """
 
     url: DatabaseUrl | None = None
+    connect_timeout: Duration = timedelta(seconds=10)
+    statement_timeout: Duration = timedelta(seconds=30)
 
     def resolved(self, project_dir: Path) -> StoreSettings:
         """A copy with the default SQLite file under <project>/.shipml, paths made absolute."""
@@ -215,6 +258,12 @@ class ServingSettings(Section):
     workers: int = Field(default=1, ge=1)
     max_records: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1)
+    # What one client connection may hold (a 431, 408 or 503 beyond; see shipml.serving.server)
+    max_header_bytes: int = Field(default=16_384, ge=1024)
+    max_headers: int = Field(default=100, ge=1)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_connections: int = Field(default=500, ge=1)
     batch_wait_ms: float = Field(default=2.0, ge=0)
     metrics_require_auth: bool = False
     access_log: bool = True  # one line per request (uvicorn's access log, with the request id)
@@ -275,6 +324,20 @@ class Settings(BaseSettings):
             )
         return self.source
 
+    def check_source_fits(self, cadence: Cadence, *, origin: str = "") -> None:
+        """Raise `ConfigError` unless each window of `cadence` reads exactly its rows.
+
+        Loading the settings checks the `[schedule]`; a cadence given another way (the
+        command line of `shipml schedule`) is checked with this.
+        """
+        if not isinstance(self.source, FileSource):
+            return
+        try:
+            self.source.check_schedule(cadence)
+        except ValueError as error:
+            where = f"{origin}: " if origin else ""
+            raise ConfigError(f"{where}source.path: {error}") from None
+
     @property
     def project_dir(self) -> Path:
         """The absolute project directory these settings were loaded from."""
@@ -330,7 +393,11 @@ def load_settings(project_dir: Path) -> Settings:
         ) from None
     finally:
         _toml_file.reset(token)
-    return settings.resolved(project_dir)
+    resolved = settings.resolved(project_dir)
+    resolved.check_source_fits(
+        resolved.schedule.cadence(), origin=_origin(("source", "path"), file)
+    )
+    return resolved
 
 
 def _read_toml(file: Path) -> dict[str, Any]:

@@ -32,6 +32,8 @@ ShipmlError
     ├── CriticalAlert           a window raised a critical alert, `fail_on_critical` set
     ├── SourceError             a window's input could not be read
     │   └── MissingInput        a window's input file is not there (yet)
+    │       ├── IncompleteInput some of a window's files are there, not all
+    │       └── EmptyInput      a window's input holds no rows
     ├── SinkError               a window's output could not be written
     ├── ExportError             an Airflow DAG file cannot be written
     ├── StagingError            a split window's staged files are missing or do not fit
@@ -213,6 +215,32 @@ class MissingInput(SourceError):
         self.location = location
         self.window = window
         super().__init__(f"no input for window {window}: {location} does not exist")
+
+
+class IncompleteInput(MissingInput):
+    """Some of the files a window reads are there, not all (yet)."""
+
+    def __init__(self, location: str, window: Window, present: int, expected: int) -> None:
+        self.location = location
+        self.window = window
+        SourceError.__init__(
+            self,
+            f"input of window {window} is incomplete: {location} does not exist "
+            f"({present} of the window's {expected} files are there)",
+        )
+
+
+class EmptyInput(MissingInput):
+    """A window's input holds no rows, and `[source] allow_empty` is not set."""
+
+    def __init__(self, location: str, window: Window, problem: str) -> None:
+        self.location = location
+        self.window = window
+        SourceError.__init__(
+            self,
+            f"no rows for window {window}: {problem}; set [source] allow_empty = true if "
+            "windows without rows are expected",
+        )
 
 
 class SinkError(RunFailed):

@@ -135,16 +135,25 @@ TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s
 
 # Libraries that log at INFO about their own plumbing (migrations, artifact downloads).
 QUIET = ("mlflow", "alembic", "urllib3", "distributed", "numexpr")
+# MLflow warns about its own choices (pickled models, input examples it cannot check):
+# shipml reports what it trained; those lines show only when verbose.
+QUIETER = {"mlflow": "ERROR"}
 
 
 def logging_config(
-    *, json_lines: bool | None = None, level: str = "INFO", background: bool = False
+    *,
+    json_lines: bool | None = None,
+    level: str = "INFO",
+    background: bool = False,
+    verbose: bool = False,
 ) -> dict[str, Any]:
     """A `logging.config.dictConfig` (uvicorn applies it in every worker of the server).
 
     `json_lines` None: JSON when stderr is not a terminal, readable text when it is.
     `background`: lines are written by a thread (`BackgroundStderrHandler`), for servers.
+    `verbose`: the libraries' own lines too (`QUIET`, `QUIETER`), at `level`.
     """
+    quiet = {name: QUIETER.get(name, "WARNING") for name in QUIET}
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
     formatter: dict[str, Any] = (
@@ -169,6 +178,6 @@ def logging_config(
                 name: {"handlers": [], "propagate": True, "level": level}
                 for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
             },
-            **{name: {"level": "WARNING"} for name in QUIET},
+            **({} if verbose else {name: {"level": quiet[name]} for name in QUIET}),
         },
     }

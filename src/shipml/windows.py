@@ -20,6 +20,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DURATION = re.compile(r"(\d+)\s*([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _AMERICAN_OR_DAY_FIRST = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
+_WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
 _CRON_FIRST_LOOKBACK = timedelta(minutes=1)
 _CRON_MAX_LOOKBACK = timedelta(days=366 * 8)  # "0 0 29 2 *" fires once in four years
 
@@ -58,12 +59,29 @@ class Cron:
     timezone: str = "UTC"
 
     def __post_init__(self) -> None:
-        self.trigger()  # fail on a bad expression or time zone now, not at the first run
+        # Fail on a bad expression or time zone now, not at the first run; and on a schedule
+        # that never fires ("0 0 30 2 *") or too rarely to find its last window.
+        trigger = self.trigger()
+        now = datetime.now(UTC)
+        first = trigger.get_next_fire_time(None, now)
+        second = None if first is None else trigger.get_next_fire_time(first, first)
+        if second is None or second - now > _CRON_MAX_LOOKBACK:
+            never = (
+                "never fires (does the month have that day?)"
+                if first is None
+                else "fires less than twice in 8 years"
+            )
+            raise WindowInputError(
+                f"the cron schedule {self.expression!r} {never}; "
+                "windows need a schedule that fires regularly"
+            )
 
     def trigger(self) -> CronTrigger:
         """The APScheduler trigger for this schedule."""
         try:
-            return CronTrigger.from_crontab(self.expression, timezone=parse_timezone(self.timezone))
+            return CronTrigger.from_crontab(
+                _apscheduler_crontab(self.expression), timezone=parse_timezone(self.timezone)
+            )
         except ValueError as error:
             raise WindowInputError(
                 f"expected a crontab expression like '*/15 * * * *', got {self.expression!r} "
@@ -124,6 +142,30 @@ def latest_complete_window(cadence: Cadence, now: datetime | None = None) -> Win
     return Window(end - cadence, end)
 
 
+def next_windows(cadence: Cadence, after: datetime, count: int) -> list[Window]:
+    """The first `count` consecutive windows of `cadence` that start at or after `after`."""
+    moment = _as_utc(after)
+    if isinstance(cadence, Cron):
+        trigger = cadence.trigger()
+        bounds: list[datetime] = []
+        fire = trigger.get_next_fire_time(None, moment)
+        while fire is not None and len(bounds) <= count:
+            bounds.append(fire.astimezone(UTC))
+            fire = trigger.get_next_fire_time(fire, fire)
+    else:
+        first = _floor(moment, cadence)
+        first = first if first == moment else first + cadence
+        bounds = [first + cadence * index for index in range(count + 1)]
+    return [Window(lower, upper) for lower, upper in itertools.pairwise(bounds)]
+
+
+def describe_cadence(cadence: Cadence) -> str:
+    """'15m' or "cron '*/15 * * * *'": a cadence the way a user writes it."""
+    if isinstance(cadence, Cron):
+        return f"cron {cadence.expression!r}"
+    return _describe(cadence)
+
+
 def windows_between(start: datetime, end: datetime, cadence: Cadence) -> list[Window]:
     """The consecutive windows covering [start, end); both bounds must lie on the cadence."""
     first, last = _as_utc(start), _as_utc(end)
@@ -137,6 +179,43 @@ def windows_between(start: datetime, end: datetime, cadence: Cadence) -> list[Wi
         count = (last - first) // cadence
         bounds = [first + cadence * index for index in range(count + 1)]
     return [Window(lower, upper) for lower, upper in itertools.pairwise(bounds)]
+
+
+def _apscheduler_crontab(expression: str) -> str:
+    """`expression` with its day-of-week field as APScheduler 3 reads it.
+
+    Cron counts weekdays from Sunday (0 or 7); APScheduler 3's `from_crontab` counts them
+    from Monday, so "0 0 * * 1" would fire on Tuesdays. The days are spelled out by name.
+    """
+    fields = expression.split()
+    if len(fields) != 5 or fields[4] in ("*", "?"):
+        return expression
+    days: set[int] = set()
+    for item in fields[4].split(","):
+        part, slash, step = item.partition("/")
+        if part == "*":
+            first, last = 0, 6
+        elif "-" in part:
+            low, high = part.split("-", 1)
+            first, last = _weekday_number(low), _weekday_number(high)
+        else:
+            first = _weekday_number(part)
+            last = 7 if slash else first  # cron reads "1/2" as "1-7/2"
+        every = int(step) if step.isdigit() else 0 if slash else 1
+        if every == 0 or first > last:
+            raise ValueError(f"{item!r} is not a day-of-week range")
+        days |= {day % 7 for day in range(first, last + 1, every)}
+    fields[4] = ",".join(_WEEKDAYS[day] for day in sorted(days))
+    return " ".join(fields)
+
+
+def _weekday_number(text: str) -> int:
+    """0-7 (0 and 7 are Sunday) from a number or a three-letter name."""
+    if text.isdigit() and int(text) <= 7:
+        return int(text)
+    if text.lower() in _WEEKDAYS:
+        return _WEEKDAYS.index(text.lower())
+    raise ValueError(f"{text!r} is not a day of the week (0-7 or sun-sat)")
 
 
 def _as_utc(moment: datetime) -> datetime:

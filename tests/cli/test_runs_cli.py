@@ -77,7 +77,7 @@ def test_a_failed_window_exits_1_and_names_the_problem(project: Path) -> None:
 def test_models_lists_versions_and_promote_moves_the_alias(project: Path) -> None:
     code, output = shipml("models", "--project", str(project), "--json")
     [version] = json.loads(output)
-    assert version["aliases"] == ["champion"] and "auc" in version["metrics"]
+    assert version["aliases"] == ["champion"] and "roc_auc" in version["metrics"]
     code, output = shipml("promote", "9", "--project", str(project))
     assert code == 2 and "has no version 9" in output
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -19,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from shipml.config import load_settings
 from shipml.errors import SinkError
-from shipml.io.sinks import ParquetSink, SqlSink
+from shipml.io.sinks import ORPHAN_AGE_SECONDS, ParquetSink, SqlSink
 from shipml.windows import Window
 
 FIRST = Window(
@@ -249,3 +252,83 @@ def test_sink_from_settings_builds_a_sql_sink(tmp_path: Path) -> None:
     finally:
         sink.close()
     assert (tmp_path / "out.db").is_file()
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_parquet_outputs_get_the_mode_the_umask_gives(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    previous = os.umask(umask)
+    try:
+        location = ParquetSink(path=tmp_path).write(
+            predictions(2), pipeline="sensors", window=FIRST, run_id="run-1"
+        )
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(location).st_mode) == mode
+
+
+def orphan_of_a_killed_writer(directory: Path) -> Path:
+    """Kill a process while it writes a window's output; the temporary file it leaves."""
+    writer = textwrap.dedent(
+        f"""
+        from datetime import datetime, UTC
+        import numpy as np, pandas as pd
+        from shipml.io.sinks import ParquetSink
+        from shipml.windows import Window
+        window = Window(datetime(2026, 11, 27, 10, 15, tzinfo=UTC),
+                        datetime(2026, 11, 27, 10, 30, tzinfo=UTC))
+        frame = pd.DataFrame({{"score": np.random.default_rng(0).random(2_000_000)}})
+        print("ready", flush=True)
+        while True:
+            ParquetSink(path={str(directory)!r}).write(
+                frame, pipeline="sensors", window=window, run_id="during"
+            )
+        """
+    )
+    for _ in range(20):
+        process = subprocess.Popen(
+            [sys.executable, "-c", writer], stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stdout is not None and process.stdout.readline() == "ready\n"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not list((directory / "sensors").glob(".*.tmp")):
+                time.sleep(0.01)
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+        finally:
+            process.kill()
+        left = list((directory / "sensors").glob(".*.tmp"))
+        if left:
+            return left[0]
+    raise AssertionError("the writer was never killed during a write")
+
+
+def test_a_later_write_removes_what_a_killed_writer_left(tmp_path: Path) -> None:
+    orphan = orphan_of_a_killed_writer(tmp_path)
+    assert orphan.name.startswith(".20261127T1015Z.parquet.")
+    sink = ParquetSink(path=tmp_path)
+
+    sink.write(predictions(1), pipeline="sensors", window=SECOND, run_id="soon-after")
+    assert orphan.exists()  # just left: its writer may be alive and slow, so it stays a while
+
+    aged = time.time() - ORPHAN_AGE_SECONDS - 1
+    os.utime(orphan, (aged, aged))
+    sink.write(predictions(1), pipeline="sensors", window=THIRD, run_id="later")
+    assert not orphan.exists()
+    assert not list((tmp_path / "sensors").glob(".*.tmp"))
+    assert sink.exists("sensors", SECOND) and sink.exists("sensors", THIRD)
+
+
+def test_a_temporary_file_still_being_written_is_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "sensors").mkdir()
+    writing = tmp_path / "sensors" / ".20261127T1015Z.parquet.abc123.tmp"
+    with writing.open("wb") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)  # as a live writer holds it
+        aged = time.time() - ORPHAN_AGE_SECONDS - 1
+        os.utime(writing, (aged, aged))
+        ParquetSink(path=tmp_path).write(
+            predictions(1), pipeline="sensors", window=SECOND, run_id="r"
+        )
+        assert writing.exists()

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from shipml.config import ConfigError, load_settings
-from shipml.errors import UnusableInput
+from shipml.errors import EmptyInput, UnusableInput
 from shipml.fingerprints import frame_version
 from shipml.io.sources import (
     FileSource,
@@ -83,10 +83,25 @@ def test_a_missing_window_file_raises_missing_input_with_its_path(tmp_path: Path
     )
 
 
-def test_an_empty_window_file_gives_an_empty_frame(tmp_path: Path) -> None:
+def test_a_header_only_window_file_is_refused_like_shipml_validate_does(tmp_path: Path) -> None:
     (tmp_path / "20261127T1015.csv").write_text("ts,machine\n")
-    data = FileSource(path=tmp_path / "{start:%Y%m%dT%H%M}.csv").read(WINDOW)
+    with pytest.raises(EmptyInput, match=r"20261127T1015.csv has a header but no rows; set"):
+        FileSource(path=tmp_path / "{start:%Y%m%dT%H%M}.csv").read(WINDOW)
+
+
+def test_a_source_that_allows_empty_windows_reads_a_header_only_file(tmp_path: Path) -> None:
+    (tmp_path / "20261127T1015.csv").write_text("ts,machine\n")
+    source = FileSource(path=tmp_path / "{start:%Y%m%dT%H%M}.csv", allow_empty=True)
+    data = source.read(WINDOW)
     assert data.frame.empty and list(data.frame.columns) == ["ts", "machine"]
+
+
+def test_a_window_with_no_rows_in_the_file_is_refused_unless_allowed(tmp_path: Path) -> None:
+    file = write_csv(tmp_path / "all.csv", readings(TIMES[:1]))
+    with pytest.raises(EmptyInput, match=r"none of the 1 row\(s\) of .*all.csv lie in the window"):
+        FileSource(path=file, time_column="ts").read(WINDOW)
+    data = FileSource(path=file, time_column="ts", allow_empty=True).read(WINDOW)
+    assert data.frame.empty and data.rows_outside == 1
 
 
 def test_one_csv_is_cut_to_the_window_by_its_time_column(tmp_path: Path) -> None:
@@ -329,3 +344,65 @@ def test_source_from_settings_without_a_source_table_says_what_to_add(tmp_path: 
     (tmp_path / "shipml.toml").write_text('[project]\nname = "p"\n')
     with pytest.raises(ConfigError, match=r"no \[source\] table; add one"):
         load_settings(tmp_path).window_source()
+
+
+def test_a_declared_time_format_reads_day_first_times(tmp_path: Path) -> None:
+    file = write_csv(
+        tmp_path / "all.csv",
+        readings(["01/01/2015 00:00", "27/11/2026 10:15", "27/11/2026 10:29", "27/11/2026 10:30"]),
+    )
+    source = FileSource(path=file, time_column="ts", time_format="%d/%m/%Y %H:%M")
+    data = source.read(WINDOW)
+    assert data.frame["machine"].tolist() == ["m1", "m2"]
+    assert data.frame["ts"].tolist() == ["27/11/2026 10:15", "27/11/2026 10:29"]  # as written
+    assert data.rows_outside == 2
+
+
+def test_times_that_do_not_match_the_declared_format_are_refused(tmp_path: Path) -> None:
+    file = write_csv(tmp_path / "all.csv", readings(["27/11/2026 10:15", "2026-11-27T10:20"]))
+    source = FileSource(path=file, time_column="ts", time_format="%d/%m/%Y %H:%M")
+    with pytest.raises(
+        UnusableInput,
+        match=r"1 value\(s\) that are not times written '%d/%m/%Y %H:%M' \(source.time_format\), "
+        r"e.g. '2026-11-27T10:20' at row 1",
+    ):
+        source.read(WINDOW)
+
+
+def test_without_a_declared_format_the_error_says_how_to_declare_one(tmp_path: Path) -> None:
+    file = write_csv(tmp_path / "all.csv", readings(["01/01/2015 00:00"]))
+    with pytest.raises(UnusableInput, match=r"set source.time_format for another format"):
+        FileSource(path=file, time_column="ts").read(WINDOW)
+
+
+def test_a_declared_time_format_with_an_offset_is_converted_to_utc(tmp_path: Path) -> None:
+    file = write_csv(
+        tmp_path / "all.csv", readings(["27.11.2026 11:20 +0100", "27.11.2026 10:20 +0100"])
+    )
+    source = FileSource(path=file, time_column="ts", time_format="%d.%m.%Y %H:%M %z")
+    assert source.read(WINDOW).frame["machine"].tolist() == ["m0"]
+
+
+def test_a_window_of_the_wine_data_with_day_first_dates_reads_exactly_its_rows(
+    tmp_path: Path,
+) -> None:
+    from sklearn.datasets import load_wine
+
+    wine = load_wine(as_frame=True).frame
+    stamps = pd.Timestamp("2026-11-27T10:00") + pd.to_timedelta(range(len(wine)), unit="min")
+    wine = wine.assign(
+        when=stamps.strftime("%d/%m/%Y %H:%M"),
+        cultivar=wine["target"].map({0: "a", 1: "b", 2: "c"}),
+    )
+    file = write_csv(tmp_path / "wine.csv", wine.drop(columns=["target"]))
+    source = FileSource(path=file, time_column="when", time_format="%d/%m/%Y %H:%M")
+    data = source.read(WINDOW)
+    assert len(data.frame) == 15 and data.rows_outside == len(wine) - 15
+    assert data.frame["when"].iloc[0] == "27/11/2026 10:15"
+    assert data.frame["cultivar"].tolist() == wine["cultivar"].iloc[15:30].tolist()
+
+
+def test_a_window_file_that_is_a_directory_is_named_as_one(tmp_path: Path) -> None:
+    (tmp_path / "20261127T1015.csv").mkdir()
+    with pytest.raises(UnusableInput, match=r"20261127T1015.csv is a directory, not a data file"):
+        FileSource(path=tmp_path / "{start:%Y%m%dT%H%M}.csv").read(WINDOW)

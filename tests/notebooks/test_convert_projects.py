@@ -55,7 +55,7 @@ def test_the_classification_notebook_becomes_a_project_that_trains_and_scores(
 
     metrics, scored = train_and_score_a_window(churn.directory)
 
-    assert 0.5 < metrics["auc"] <= 1
+    assert 0.5 < metrics["roc_auc"] <= 1
     with_contract = customers.dropna(subset=["contract"])  # the notebook's `clean` keeps these
     assert scored["customer_id"].tolist() == with_contract["customer_id"].tolist()
     assert scored["churn_probability"].between(0, 1).all()

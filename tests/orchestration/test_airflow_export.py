@@ -34,7 +34,7 @@ def test_the_dag_runs_the_batch_window_function_on_the_project(tmp_path: Path) -
     assert "from airflow.sdk import DeltaTriggerTimetable, dag, task" in source
     assert "schedule=DeltaTriggerTimetable(timedelta(seconds=900))" in source
     assert "project = Project.load(PROJECT_DIR)" in source
-    assert "outcome = run_window(project, window)" in source
+    assert 'outcome = run_window(project, window, trigger="airflow")' in source
     assert '"retries": 3' in source  # schedule.missing_input_retries
     assert '"retry_delay": timedelta(seconds=60)' in source  # schedule.missing_input_backoff
     assert 'dag_id="shipml_toy"' in source
@@ -58,7 +58,7 @@ def test_the_split_dag_has_a_task_per_step_group(tmp_path: Path) -> None:
 
     compile(source, "shipml_toy.py", "exec")
     assert _literal(source, "GROUPS") == ("prepare", "score")
-    assert "staging.publish_window(project, window)" in source
+    assert 'staging.publish_window(project, window, trigger="airflow")' in source
 
 
 def test_the_command_writes_the_dag_file(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from _projects import write_project
-from shipml.orchestration.due import due_windows
+from shipml.orchestration.due import SCHEDULER, due_windows
 from shipml.project.project import Project
 from shipml.windows import Cron, Window
 
@@ -20,14 +20,14 @@ def _at(hour: int, minute: int) -> datetime:
 
 def _succeeded(project: Project, start: datetime, length: timedelta = QUARTER) -> None:
     run_id = project.store.start_run(
-        project.name, "batch", window_start=start, window_end=start + length
+        project.name, "batch", window_start=start, window_end=start + length, trigger=SCHEDULER
     )
     project.store.finish_run(run_id, status="succeeded")
 
 
 def _failed(project: Project, start: datetime) -> None:
     run_id = project.store.start_run(
-        project.name, "batch", window_start=start, window_end=start + QUARTER
+        project.name, "batch", window_start=start, window_end=start + QUARTER, trigger=SCHEDULER
     )
     project.store.finish_run(run_id, status="failed", error="boom")
 
@@ -55,7 +55,7 @@ def test_windows_after_the_last_success_are_caught_up_oldest_first(tmp_path: Pat
 def test_windows_tried_before_any_success_count_as_missed(tmp_path: Path) -> None:
     project = Project.load(write_project(tmp_path))
     project.store.start_run(  # a run whose process was killed: it stays "running"
-        project.name, "batch", window_start=_at(11, 15), window_end=_at(11, 30)
+        project.name, "batch", window_start=_at(11, 15), window_end=_at(11, 30), trigger=SCHEDULER
     )
 
     due = due_windows(project, QUARTER, catch_up_max=96, now=NOW)

@@ -31,8 +31,10 @@ def test_input_still_missing_after_the_retries_opens_a_critical_alert(
     assert outcome is not None and outcome.status == "failed"
     [alert] = [a for a in project.store.alerts(pipeline="toy") if a.rule == MISSING_INPUT]
     assert alert.status == "open"
-    assert (alert.rule, alert.severity, alert.column) == (MISSING_INPUT, "critical", window.key)
-    assert alert.window_start == window.start
+    # one alert per pipeline (not per window): it counts the windows and their range
+    assert (alert.rule, alert.severity, alert.column) == (MISSING_INPUT, "critical", None)
+    assert alert.window_start == alert.first_window_start == window.start
+    assert alert.value == 1 and "input missing for 1 window(s)" in alert.message
     assert str(input_file(scheduled_toy, window)) in alert.message
     assert "3 attempt(s)" in alert.message
     attempts = [r for r in project.store.runs(pipeline="toy", kind="batch")]
@@ -68,3 +70,29 @@ def test_a_stop_request_ends_the_backoff_without_an_alert(scheduled_toy: Path) -
     assert project.store.alerts(pipeline="toy") == []
     [attempt] = project.store.runs(pipeline="toy", kind="batch")
     assert attempt.status == "failed"  # recorded, so the next start runs the window again
+
+
+def test_more_windows_without_input_grow_the_one_alert_and_its_success_closes_it(
+    scheduled_toy: Path,
+) -> None:
+    project = Project.load(scheduled_toy)
+    first, second = recent_windows(before=1, after=0)
+    model = fitted_model(scheduled_toy)
+    for window in (first, second):
+        outcome = run_scheduled_window(
+            project, window, model, threading.Event(), retry_missing=False
+        )
+        assert outcome is not None and outcome.missing_input
+
+    [alert] = [a for a in project.store.alerts(pipeline="toy") if a.rule == MISSING_INPUT]
+    assert alert.value == 2 and alert.occurrences == 2
+    assert (alert.first_window_start, alert.window_start) == (first.start, second.start)
+    assert "input missing for 2 window(s)" in alert.message
+
+    write_inputs(scheduled_toy, [first, second])
+    run_scheduled_window(project, first, model, threading.Event())
+    assert project.store.alerts(status="open", pipeline="toy")[0].rule == MISSING_INPUT  # one left
+    run_scheduled_window(project, second, model, threading.Event())
+
+    [closed] = [a for a in project.store.alerts(pipeline="toy") if a.rule == MISSING_INPUT]
+    assert closed.status == "closed" and closed.closed_window_start == second.start

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import signal
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +20,10 @@ from _scheduled import (
     write_inputs,
 )
 
+from shipml.orchestration.due import SCHEDULER
 from shipml.project.project import Project
 from shipml.store import RunRecord
-from shipml.windows import Window
+from shipml.windows import Window, latest_complete_window
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -98,9 +100,13 @@ def test_missed_windows_are_caught_up_oldest_first_up_to_the_limit(
     project_dir = scheduled_copy(trained_toy, tmp_path / "toy", catch_up_max=3)
     windows = recent_windows(before=8, after=100)
     write_inputs(project_dir, windows)
-    with Project.load(project_dir).store as store:  # the last success: 8 windows ago
+    with Project.load(project_dir).store as store:  # the scheduler's last success: 8 ago
         run_id = store.start_run(
-            "toy", "batch", window_start=windows[0].start, window_end=windows[0].end
+            "toy",
+            "batch",
+            window_start=windows[0].start,
+            window_end=windows[0].end,
+            trigger=SCHEDULER,
         )
         store.finish_run(run_id, status="succeeded")
 
@@ -132,3 +138,87 @@ def test_two_schedulers_on_one_project_never_run_windows_at_once(scheduled_toy: 
     for before, after in itertools.pairwise(runs):
         assert before.finished_at is not None and before.finished_at <= after.started_at
     assert len({r.window_start for r in runs}) == len(runs)  # no window ran twice
+
+
+def test_after_a_backfill_by_hand_the_scheduler_reaches_the_current_window_with_one_alert(
+    scheduled_toy: Path,
+) -> None:
+    """`shipml run` over windows of long ago, then `shipml schedule`: the first tick catches up
+    its own horizon only (without input: one alert, one notification) and ends on the
+    current window."""
+    import json
+    import os
+    from datetime import UTC, timedelta
+
+    from typer.testing import CliRunner
+
+    from _http_server import Reply, http_server
+    from shipml.cli import app
+
+    month_ago = recent_windows(before=0, after=0, now=datetime.now(UTC) - timedelta(days=30))[0]
+    backfill = [Window(month_ago.start + EVERY * n, month_ago.end + EVERY * n) for n in range(5)]
+    write_inputs(scheduled_toy, backfill)
+    ran = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--project",
+            str(scheduled_toy),
+            "--start",
+            backfill[0].start.isoformat(),
+            "--end",
+            backfill[-1].end.isoformat(),
+        ],
+    )
+    assert ran.exit_code == 0, ran.output
+    write_inputs(scheduled_toy, recent_windows(before=0, after=150))
+
+    with http_server(Reply(200)) as server:
+        os.environ["SHIPML_ALERTS__WEBHOOK_URL"] = server.url + "/hook"
+        try:
+            started = datetime.now(UTC)
+            with scheduler_process(scheduled_toy) as scheduler:
+                wait_for(lambda: _caught_up(scheduled_toy), STARTUP, "the current window")
+                scheduler.send_signal(signal.SIGTERM)
+                assert scheduler.wait(30) == 0
+        finally:
+            del os.environ["SHIPML_ALERTS__WEBHOOK_URL"]
+        sent = [json.loads(body) for _, _, body in server.requests]
+
+    scheduled = sorted(
+        (r for r in _batch_runs(scheduled_toy) if r.trigger == SCHEDULER),
+        key=lambda r: r.started_at,
+    )
+    # the first tick: its catch-up (at most catch_up_max), then the window current at its start
+    found = re.search(
+        r"tick: (\d+) missed window\(s\) to catch up, then the current one starting (\S+)",
+        scheduler_log(scheduled_toy),
+    )
+    assert found is not None
+    missed, current = int(found.group(1)), datetime.fromisoformat(found.group(2))
+    assert 0 < missed <= 96  # the horizon, not the month since the backfill
+    assert current >= latest_complete_window(EVERY, started).start  # current at the tick
+    first_tick = scheduled[: missed + 1]
+    assert [r.window_start for r in first_tick][-1] == current
+    assert first_tick[-1].status == "succeeded"  # reached in the first tick
+    without_input = [r for r in first_tick if r.status == "failed"]
+    assert without_input and all("no input" in (r.error or "") for r in without_input)
+    assert min(r.window_start for r in first_tick if r.window_start) > backfill[-1].end
+    with Project.load(scheduled_toy).store as store:
+        missing = [a for a in store.alerts(pipeline="toy") if a.rule == "missing_input"]
+    assert len(missing) == 1 and missing[0].value == len(without_input)
+    assert [n["rule"] for n in sent].count("missing_input") == 1
+
+
+def _caught_up(project_dir: Path) -> bool:
+    """Whether the scheduler scored the window that was current when its first tick began."""
+    with Project.load(project_dir).store as store:
+        runs = store.runs(limit=1000, pipeline="toy", kind="batch")
+    scheduled = sorted((r for r in runs if r.trigger == SCHEDULER), key=lambda r: r.started_at)
+    if not scheduled:
+        return False
+    current = latest_complete_window(EVERY, scheduled[0].started_at - EVERY)
+    return any(
+        r.status == "succeeded" and r.window_start and r.window_start >= current.start
+        for r in scheduled
+    )

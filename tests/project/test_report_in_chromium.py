@@ -11,12 +11,11 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from _chromium import chromium
 from _monitored import alert, baseline, monitored_windows
 from shipml.project.report import CHART_IDS, render_report
 
@@ -45,30 +44,6 @@ addEventListener("load", () => {
 });
 </script>
 """
-
-
-def chromium(*arguments: str, profile_dir: Path) -> subprocess.CompletedProcess[str]:
-    """Run headless Chromium once, isolated from any network and user profile."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail(
-            "chromium is not installed; install Debian's package: apt-get install -y chromium",
-            pytrace=False,
-        )
-    command = [
-        executable,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile_dir}",
-        "--virtual-time-budget=30000",
-        *arguments,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.mark.slow

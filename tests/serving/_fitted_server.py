@@ -15,12 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for _pro
 from _projects import fitted_model
 from shipml.logs import logging_config
 from shipml.project.project import Project
-from shipml.serving import create_app
+from shipml.serving import create_app, server_options
 
 
 def main(directory: Path, port: int) -> None:
     """Build the app and serve it until interrupted."""
-    app = create_app(Project.load(directory), model=fitted_model(directory))
+    project = Project.load(directory)
+    app = create_app(project, model=fitted_model(directory))
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -30,6 +31,7 @@ def main(directory: Path, port: int) -> None:
         # A client process starved of CPU on a busy machine can leave a connection idle past
         # uvicorn's 5 s keep-alive; a POST sent as the server closes it fails in transport.
         timeout_keep_alive=60,
+        **server_options(project.settings.serving),  # as `shipml serve` does
     )
 
 

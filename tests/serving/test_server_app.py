@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from shipml.project.project import Project
-from shipml.serving import worker
+from shipml.serving import app as serving
 
 
 @pytest.fixture
@@ -27,10 +27,10 @@ def test_a_serving_process_freezes_what_it_built_before_serving(
         built.append(project)
         return FastAPI()
 
-    monkeypatch.setattr(worker, "create_app", create_app)
+    monkeypatch.setattr(serving, "create_app", create_app)
     frozen_before = gc.get_freeze_count()
     project = object()
-    app = worker.server_app(project)  # type: ignore[arg-type]
+    app = serving.server_app(project)  # type: ignore[arg-type]
 
     assert isinstance(app, FastAPI)
     assert built == [project]

@@ -97,3 +97,33 @@ def test_log_lines_are_json_with_the_request_id() -> None:
     assert inside["request_id"] == "req-42" and inside["message"] == "scored 3 rows"
     assert inside["logger"] == "shipml.test" and "time" in inside
     assert outside["request_id"] == "-"
+
+
+def test_without_the_key_a_caller_learns_only_whether_the_server_is_ready(
+    keyed: ProjectMaker, record: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A store that is down, behind a URL with a password: /ready has a problem to tell.
+    monkeypatch.setenv("SHIPML_STORE__URL", "postgresql+psycopg://shipml:hunter2@127.0.0.1:1/runs")
+    project = keyed()
+    good = {"Authorization": f"Bearer {KEY}"}
+    with running(create_app(project, model=fitted_model(project.root))) as url:
+        anonymous = httpx.get(f"{url}/ready")
+        authorized = httpx.get(f"{url}/ready", headers=good)
+        document = httpx.get(f"{url}/openapi.json")
+        answered = httpx.post(f"{url}/predict", json=record, headers=good).json()
+
+    assert anonymous.status_code == authorized.status_code == 503
+    assert anonymous.json() == {"ready": False}
+    assert authorized.json()["model"] == {"name": "toy", "version": "1"}
+    assert authorized.json()["problems"]["store"] == (
+        "store unreachable at postgresql+psycopg://shipml:***@127.0.0.1:1/runs: "
+        "connection refused by 127.0.0.1 port 1"
+    )
+    assert "hunter2" not in authorized.text
+    # The docs show the contracts and a made-up answer, never one the model gave.
+    predict = document.json()["paths"]["/predict"]["post"]
+    shown = predict["responses"]["200"]["content"]["application/json"]["example"]
+    [example_row] = shown["predictions"]
+    [real_row] = answered["predictions"]
+    assert example_row["failure_probability"] == 0.5 != real_row["failure_probability"]
+    assert "hunter2" not in document.text and "127.0.0.1:1" not in document.text

@@ -118,3 +118,27 @@ def test_rows_are_still_matched_when_a_transform_changes_the_index(
         assert response.status_code == 200
         assert [p["machine_id"] for p in response.json()["predictions"]] == [f"M-{n}"] * (n % 2 + 1)
     assert "a step renumbered the rows: scoring each request of a batch alone" in caplog.text
+
+
+def _step_runs(metrics: str, step: str) -> float:
+    found = re.search(
+        rf'^shipml_step_duration_seconds_count\{{step="{step}"\}} (\S+)$', metrics, re.M
+    )
+    return float(found.group(1)) if found else 0.0
+
+
+def test_records_that_break_the_input_contract_are_refused_without_running_a_step(
+    base_url: str, record: dict[str, Any]
+) -> None:
+    httpx.post(f"{base_url}/predict", json=record)  # the steps have run once
+    before = httpx.get(f"{base_url}/metrics").text
+    refused = [[{**record, "temperature_c": 500.0 + n}] for n in range(8)]
+
+    responses = asyncio.run(_post_all(base_url, refused))
+    after = httpx.get(f"{base_url}/metrics").text
+
+    assert [r.status_code for r in responses] == [422] * 8
+    assert responses[3].json()["boundary"] == "featurize.input"
+    assert responses[3].json()["report"]["failures"][0]["examples"] == [{"row": 0, "value": 503.0}]
+    for step in ("featurize", "predict"):
+        assert _step_runs(after, step) == _step_runs(before, step) > 0

@@ -17,6 +17,8 @@ import pytest
 from _registry import Registry
 from _server import free_port, process, shipml_command, wait_until_ready
 
+from shipml.project.project import Project
+
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 KEY = "cli-k3y-never-in-the-log-9876"
@@ -141,3 +143,20 @@ def _answered(metrics: str) -> float:
     )
     assert found is not None
     return float(found.group(1))
+
+
+def test_serve_says_in_one_line_that_the_registry_is_unreachable(project: Project) -> None:
+    port = free_port()  # nobody listens there
+    uri = f"postgresql+psycopg://postgres:hunter2@127.0.0.1:{port}/registry"
+    command = shipml_command("serve", "--project", str(project.root), "--port", "1")
+    environment = {"SHIPML_TRACKING__URI": uri, "NO_COLOR": "1"}
+
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=180, env={**os.environ, **environment}
+    )
+
+    assert finished.returncode == 2
+    assert (finished.stdout + finished.stderr).strip().splitlines() == [
+        f"error: registry unreachable at postgresql+psycopg://postgres:***@127.0.0.1:{port}"
+        f"/registry: connection refused by 127.0.0.1 port {port}"
+    ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -183,3 +186,55 @@ def test_the_app_works_mounted_in_another_app(project: Project, record: dict[str
 
     assert answered.status_code == 200 and answered.json()["predictions"][0]["machine_id"] == "M-1"
     assert 'shipml_requests_total{endpoint="/predict",status="200"} 1.0' in metrics
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            b'{"machine_id": "M-1\\ud800", "ts": "2026-11-27T10:00:00Z", "temperature_c": 1}',
+            "machine_id",
+        ),
+        (b'[{"machine_id": "M-1"}, {"\\udfff": 1}]', "\\udfff"),
+        (b'{"machine_id": "M-1", "tags": ["a", {"k": "\\uDBFF"}]}', "tags[1].k"),
+    ],
+)
+def test_a_lone_surrogate_is_a_422_naming_the_field(base_url: str, body: bytes, field: str) -> None:
+    response = httpx.post(f"{base_url}/predict", content=body)
+
+    assert response.status_code == 422
+    assert response.json()["field"] == field
+    assert f"field '{field}': a lone UTF-16 surrogate" in response.json()["error"]
+
+
+def test_a_surrogate_pair_is_a_character_like_any_other(
+    base_url: str, record: dict[str, object]
+) -> None:
+    smiling = {**record, "comment": "\U0001f600"}  # sent as the escaped pair "\ud83d\ude00"
+    body = json.dumps(smiling).encode()
+    assert b"\\ud83d\\ude00" in body
+
+    response = httpx.post(f"{base_url}/predict", content=body)
+
+    assert response.status_code == 200, response.text
+
+
+def test_a_client_gone_mid_body_is_counted_499_and_logged_at_info(
+    base_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as connection:
+        connection.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"[" * 100
+        )
+        time.sleep(0.5)  # the server reads what came, and waits for the rest
+    deadline = time.monotonic() + 10
+    while 'status="499"' not in (metrics := httpx.get(f"{base_url}/metrics").text):
+        assert time.monotonic() < deadline, metrics
+        time.sleep(0.1)
+
+    assert 'shipml_requests_total{endpoint="/predict",status="499"} 1.0' in metrics
+    gone = [r for r in caplog.records if "disconnected before sending the whole" in r.message]
+    assert [r.levelname for r in gone] == ["INFO"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+from _forwarder import forwarding
 from _load import Load, load
 from _outage import outage
 from _registry import Registry
@@ -81,3 +82,31 @@ def test_an_alias_without_a_version_fails_fast(
 
     with pytest.raises(ServingError, match=r"^cannot serve toy@nobody: no version of model"):
         create_app(registry.project())
+
+
+def test_a_registry_that_refuses_connections_is_named_in_one_line_in_ready(
+    registry: Registry, record: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry.project(alias_to=registry.versions[0])
+    with forwarding(registry.url.host or "127.0.0.1", registry.url.port or 5432) as forwarder:
+        through = registry.url.set(port=forwarder.port, password="hunter2")
+        monkeypatch.setenv("SHIPML_TRACKING__URI", through.render_as_string(hide_password=False))
+        with running(create_app(registry.project())) as url:
+            _wait_for(url, 200)
+            forwarder.stop()
+            masked = through.render_as_string(hide_password=True)
+            # The check under way when the port closed may fail otherwise; the next says this:
+            problem = (
+                f"registry unreachable at {masked}: "
+                f"connection refused by 127.0.0.1 port {forwarder.port}"
+            )
+            deadline = time.monotonic() + 30
+            while (not_ready := httpx.get(f"{url}/ready")).json()["problems"] != {
+                "registry": problem
+            }:
+                assert time.monotonic() < deadline, not_ready.text
+                time.sleep(0.1)
+            served = httpx.post(f"{url}/predict", json=record)
+
+    assert not_ready.status_code == 503
+    assert served.status_code == 200

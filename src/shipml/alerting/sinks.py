@@ -7,10 +7,15 @@
   Failed deliveries are retried with exponential backoff, then logged, never raised.
   The thread ends after a second without work and starts again on the next alert. At
   interpreter exit, queued alerts get one last chance: exit waits for them, as long as
-  their timeouts and retries can take but at most a minute. `flush(timeout)` waits for
-  them explicitly.
+  their timeouts and retries can take but at most `exit_wait_seconds` (`[alerts]
+  exit_wait_seconds`, 10 s by default). `flush(timeout)` waits for them explicitly.
+- A notice the webhook gives up on (retries spent, refused, queue full, still queued when
+  exit stops waiting) goes to `keep`, when given: the project keeps it in the run store,
+  and the next run that builds the project's sinks sends it again (`resend`).
 
 The webhook URL is a secret (`SHIPML_ALERTS__WEBHOOK_URL`): it is never logged nor shown.
+httpx logs every request with its URL at INFO: on httpx's and httpcore's loggers, URLs lose
+their credentials, path and query (`HiddenUrlPaths`), whatever logging the process set up.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import atexit
 import json
 import logging
 import queue
+import re
 import threading
 import time
 import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -37,9 +44,12 @@ ALERT_LOGGER = "shipml.alerts"
 DEFAULT_MAX_QUEUED = 1000
 DEFAULT_BACKOFF_SECONDS = 0.5
 IDLE_SECONDS = 1.0  # a webhook thread without work for this long ends
-MAX_EXIT_WAIT_SECONDS = 60.0
+DEFAULT_EXIT_WAIT_SECONDS = 10.0
+
+KeepUndelivered = Callable[["AlertNotice", str], None]  # (notice, why it was not delivered)
 
 logger = logging.getLogger(__name__)
+HTTP_CLIENT_LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.proxy")
 _LOG_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "critical": logging.CRITICAL}
 _RETRYABLE_STATUS = 429
 
@@ -110,6 +120,8 @@ class WebhookSink:
         retries: int = 3,
         backoff_seconds: float = DEFAULT_BACKOFF_SECONDS,
         max_queued: int = DEFAULT_MAX_QUEUED,
+        exit_wait_seconds: float = DEFAULT_EXIT_WAIT_SECONDS,
+        keep: KeepUndelivered | None = None,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise MonitoringError("the alert webhook URL must start with http:// or https://")
@@ -117,11 +129,16 @@ class WebhookSink:
             raise MonitoringError(
                 "webhook timeout and queue size must be positive, retries and backoff not negative"
             )
+        if exit_wait_seconds < 0:
+            raise MonitoringError("the webhook's exit wait must not be negative")
         self._url = url
         self._timeout = timeout_seconds
         self._retries = retries
         self._backoff = backoff_seconds
         self._queue: queue.Queue[AlertNotice] = queue.Queue(maxsize=max_queued)
+        self.exit_wait_seconds = exit_wait_seconds
+        self._keep = keep
+        self._delivering: AlertNotice | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # guards starting and ending the thread
         _webhooks.add(self)
@@ -134,8 +151,13 @@ class WebhookSink:
     @property
     def longest_delivery_seconds(self) -> float:
         """How long one alert can take: every attempt timing out, plus the backoffs."""
-        backoffs = sum(self._backoff * 2**attempt for attempt in range(self._retries))
+        backoffs = sum(self._backoff * 2.0**attempt for attempt in range(self._retries))
         return self._timeout * (self._retries + 1) + backoffs
+
+    @property
+    def keeps_undelivered(self) -> bool:
+        """Whether notices it gives up on are kept for a later run."""
+        return self._keep is not None
 
     @property
     def pending(self) -> int:
@@ -155,6 +177,7 @@ class WebhookSink:
                     notice.rule,
                     notice.column,
                 )
+                self._kept(notice, "the webhook queue was full")
                 return
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -173,12 +196,51 @@ class WebhookSink:
                 self._queue.all_tasks_done.wait(remaining)
         return True
 
+    def resend(self, notices: Iterable[AlertNotice]) -> int:
+        """Queue notices an earlier run could not deliver; return how many."""
+        count = 0
+        for notice in notices:
+            self.send(notice)
+            count += 1
+        return count
+
+    def keep_undelivered(self) -> int:
+        """Hand every notice still queued or in delivery to `keep` (at exit); return how many."""
+        left: list[AlertNotice] = []
+        with self._lock:
+            if self._delivering is not None:
+                left.append(self._delivering)  # may still arrive: delivery is at least once
+            while True:
+                try:
+                    left.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+                self._queue.task_done()
+        for notice in left:
+            self._kept(notice, "not delivered before the process exited")
+        return len(left)
+
+    def _kept(self, notice: AlertNotice, reason: str) -> None:
+        if self._keep is None:
+            return
+        try:
+            self._keep(notice, reason)
+        except Exception as error:  # e.g. the store is down too: say so, in one line
+            logger.error(
+                "could not keep the undelivered %s alert %s for a later run: %s",
+                notice.severity,
+                notice.rule,
+                f"{type(error).__name__}: {error}",
+            )
+
     def _work(self) -> None:
         with httpx.Client(timeout=self._timeout) as client:
             while (notice := self._next()) is not None:
+                self._delivering = notice
                 try:
                     self._deliver(client, notice)
                 finally:
+                    self._delivering = None
                     self._queue.task_done()
 
     def _next(self) -> AlertNotice | None:
@@ -206,6 +268,7 @@ class WebhookSink:
                     attempt + 1,
                     problem.reason,
                 )
+                self._kept(notice, f"{problem.reason} after {attempt + 1} attempt(s)")
                 return
             time.sleep(self._backoff * 2**attempt)
 
@@ -231,16 +294,48 @@ class _Problem:
 _webhooks: weakref.WeakSet[WebhookSink] = weakref.WeakSet()
 
 
-@atexit.register
-def _deliver_queued_alerts() -> None:
-    """At interpreter exit, wait (bounded) for alerts still queued, which daemon threads hold."""
-    for sink in list(_webhooks):
+class HiddenUrlPaths(logging.Filter):
+    """URLs in a log line keep their scheme and host only: `http://host:8080/***`."""
+
+    _URL = re.compile(r"(https?://)(?:[^/@\s\"']*@)?([^/?#\s\"']+)[^\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message when it shows a URL; never drops a record."""
+        message = record.getMessage()
+        hidden = self._URL.sub(r"\1\2/***", message)
+        if hidden != message:
+            record.msg, record.args = hidden, None
+        return True
+
+
+_hidden_url_paths = HiddenUrlPaths()
+for _name in HTTP_CLIENT_LOGGERS:
+    if _hidden_url_paths not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(_hidden_url_paths)
+
+
+def deliver_before_exit(sinks: Iterable[object]) -> None:
+    """Wait (bounded by each webhook's `exit_wait_seconds`) for queued alerts; keep the rest."""
+    for sink in sinks:
+        if not isinstance(sink, WebhookSink):
+            continue
         waiting = sink.pending
         if not waiting:
             continue
-        longest = min(sink.longest_delivery_seconds * waiting, MAX_EXIT_WAIT_SECONDS)
+        longest = min(sink.longest_delivery_seconds * waiting, sink.exit_wait_seconds)
         if not sink.flush(longest):
-            logger.error("exiting with %d alert(s) not delivered to the webhook", sink.pending)
+            kept = sink.keep_undelivered()
+            logger.error(
+                "exiting with %d alert(s) not delivered to the webhook%s",
+                kept,
+                "; kept for the next run" if sink.keeps_undelivered else "",
+            )
+
+
+@atexit.register
+def _deliver_queued_alerts() -> None:
+    """At interpreter exit, wait (bounded) for alerts still queued, which daemon threads hold."""
+    deliver_before_exit(list(_webhooks))
 
 
 class AlertsSettings(Section):
@@ -249,9 +344,15 @@ class AlertsSettings(Section):
     webhook_url: SecretStr | None = None
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     webhook_retries: int = Field(default=3, ge=0)
+    # How long a finishing process waits for alerts still queued for the webhook; those
+    # left are kept in the run store and sent again by the next run.
+    exit_wait_seconds: float = Field(default=DEFAULT_EXIT_WAIT_SECONDS, ge=0)
 
-    def sinks(self) -> list[AlertSink]:
-        """The log sink, plus the webhook when SHIPML_ALERTS__WEBHOOK_URL is set."""
+    def sinks(self, keep: KeepUndelivered | None = None) -> list[AlertSink]:
+        """The log sink, plus the webhook when SHIPML_ALERTS__WEBHOOK_URL is set.
+
+        `keep` receives the notices the webhook could not deliver.
+        """
         sinks: list[AlertSink] = [LogSink()]
         if self.webhook_url is not None:
             sinks.append(
@@ -259,6 +360,8 @@ class AlertsSettings(Section):
                     self.webhook_url.get_secret_value(),
                     timeout_seconds=self.webhook_timeout_seconds,
                     retries=self.webhook_retries,
+                    exit_wait_seconds=self.exit_wait_seconds,
+                    keep=keep,
                 )
             )
         return sinks

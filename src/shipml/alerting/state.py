@@ -61,10 +61,10 @@ def raise_alerts(
         for candidate in candidates
     ]
     firing = {(candidate.rule, candidate.column) for candidate in candidates}
-    _close_cleared(store, pipeline, firing, checked)
+    _close_cleared(store, pipeline, firing, checked, window_start)
     for outcome in outcomes:
         if outcome.is_new:
-            _notify(sinks, notice_of(outcome.alert))
+            notify(sinks, notice_of(outcome.alert))
     return outcomes
 
 
@@ -96,8 +96,7 @@ def checks_of(evaluation: WindowEvaluation) -> set[CheckKey]:
         for result in evaluation.drift
         if result.value is not None
     }
-    if evaluation.shift is not None:
-        checks.add((PREDICTION_SHIFT, evaluation.shift.column))
+    checks.update((PREDICTION_SHIFT, subject) for subject in evaluation.shift_subjects)
     for step, summary in evaluation.latency.items():
         if summary.count > 0:
             checks.update((f"latency.{percentile}", step) for percentile in PERCENTILES)
@@ -127,17 +126,22 @@ def notice_of(alert: AlertRecord) -> AlertNotice:
 
 
 def _close_cleared(
-    store: RunStore, pipeline: str, firing: set[CheckKey], checked: Collection[CheckKey] | None
+    store: RunStore,
+    pipeline: str,
+    firing: set[CheckKey],
+    checked: Collection[CheckKey] | None,
+    window_start: datetime | None,
 ) -> None:
     for alert in store.alerts(status="open", pipeline=pipeline, limit=_MAX_OPEN_ALERTS):
         key = (alert.rule, alert.column)
         if key in firing or (checked is not None and key not in checked):
             continue
-        store.close_open_alert(pipeline, alert.rule, alert.column)
+        store.close_open_alert(pipeline, alert.rule, alert.column, window_start=window_start)
         logger.info("alert cleared: %s %s on %s", pipeline, alert.rule, alert.column)
 
 
-def _notify(sinks: Sequence[AlertSink], notice: AlertNotice) -> None:
+def notify(sinks: Sequence[AlertSink], notice: AlertNotice) -> None:
+    """Hand `notice` to every sink; a sink that raises is logged, never fails the caller."""
     for sink in sinks:
         try:
             sink.send(notice)

@@ -52,11 +52,18 @@ def _configure_logging(
             "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Also INFO lines, and the libraries' own (MLflow's prints)."
+        ),
+    ] = False,
 ) -> None:
     """Warnings as readable lines on a terminal; INFO as JSON lines elsewhere (logs, CI)."""
     on_terminal = sys.stderr.isatty()
-    level = "WARNING" if on_terminal else "INFO"
-    logging.config.dictConfig(logging_config(json_lines=not on_terminal, level=level))
+    level = "WARNING" if on_terminal and not verbose else "INFO"
+    config = logging_config(json_lines=not on_terminal, level=level, verbose=verbose)
+    logging.config.dictConfig(config)
 
 
 for module in (

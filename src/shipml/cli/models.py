@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from shipml.versioning import ModelVersionInfo
 
 from shipml.cli._common import (
     EXIT_FAILED,
@@ -64,6 +67,8 @@ def train_command(
         f"{outcome.rows_train} rows ({outcome.data_version[:19]}); holdout of "
         f"{outcome.rows_holdout}: {scores}"
     )
+    for note in outcome.notes:
+        console.print(f"  {note}", markup=False, highlight=False)
     if promote_to:
         console.print(f"  alias {promote_to!r} -> v{outcome.model.version}")
 
@@ -87,15 +92,34 @@ def models(project_dir: ProjectDir = Path("."), json_output: JsonFlag = False) -
         print_json([dataclasses.asdict(v) for v in versions])
         return
     table = Table(title=f"model {project.tracker.model_name}")
-    for column in ("version", "aliases", "trained", "metrics", "data version", "git commit"):
+    columns = ("version", "aliases", "trained", "task", "metrics", "data version", "git commit")
+    for column in columns:
         table.add_column(column)
     for v in versions:
         table.add_row(
             v.ref.version,
             ", ".join(v.aliases),
             f"{v.created_at:%Y-%m-%d %H:%M}",
-            ", ".join(f"{k} {m:.3f}" for k, m in sorted(v.metrics.items())),
+            _task(v),
+            _metrics(v.metrics),
             (v.data_version or "")[:23],
             (v.git_commit or "")[:10],
         )
     console.print(table)
+
+
+def _task(version: ModelVersionInfo) -> str:
+    """'binary (malignant, threshold 0.42)', 'multiclass (3 classes)', 'regression'."""
+    if version.task == "binary":
+        threshold = "" if version.threshold is None else f", threshold {version.threshold:.3g}"
+        return f"binary ({version.positive_label}{threshold})"
+    if version.task == "multiclass":
+        return f"multiclass ({len(version.classes or [])} classes)"
+    return version.task or ""
+
+
+def _metrics(metrics: dict[str, float]) -> str:
+    """Overall metrics; per-class ones (`precision.setosa`) counted, shown by --json."""
+    overall = ", ".join(f"{k} {m:.3f}" for k, m in sorted(metrics.items()) if "." not in k)
+    per_class = sum("." in k for k in metrics)
+    return f"{overall} (+{per_class} per class, see --json)" if per_class else overall

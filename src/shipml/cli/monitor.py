@@ -22,11 +22,19 @@ from shipml.cli._common import (
 )
 
 if TYPE_CHECKING:
-    from shipml.monitoring import DriftResult, LatencySummary, MonitoringBaseline, ShiftResult
+    from shipml.monitoring import (
+        DriftResult,
+        LatencySummary,
+        MonitoringBaseline,
+        ShiftResult,
+        WindowEvaluation,
+    )
+    from shipml.project.failures import FailedWindow
     from shipml.project.history import MonitoredWindow
     from shipml.project.project import Project
     from shipml.store import AlertRecord
 
+NOT_CHECKED = "not checked (n < min)"
 DEFAULT_STATUS_WINDOWS = 10
 DEFAULT_REPORT_WINDOWS = 1000
 _MAX_ALERTS = 1000
@@ -51,11 +59,14 @@ def status(
     json_output: JsonFlag = False,
 ) -> None:
     """Latest windows, drift per column, prediction shift, latency and open alerts."""
+    from shipml.project.failures import failed_windows
+
     project = open_project(project_dir)
     _, windows = _monitored(project, last)
+    failed = failed_windows(project.store, project.name, limit=last)
     open_alerts = project.store.alerts(status="open", pipeline=project.name, limit=_MAX_ALERTS)
     if json_output:
-        print_json(_status_json(project.name, windows, open_alerts))
+        print_json(_status_json(project.name, windows, failed, open_alerts))
         return
     if not windows:
         console.print(f"no monitored windows of {project.name} yet (run `shipml run` first)")
@@ -65,6 +76,7 @@ def status(
         console.print(_drift_table(latest))
         console.print(_shift_table(_latest_shift(windows)))
         console.print(_latency_table(_latest_latency(windows)))
+    console.print(_failed_table(failed))
     console.print(_alerts_table(open_alerts))
 
 
@@ -79,20 +91,25 @@ def report(
 ) -> None:
     """Write one self-contained HTML report (works offline) of the recent windows."""
     from shipml.errors import MonitoringError
+    from shipml.project.failures import failed_windows
     from shipml.project.report import render_report
 
     project = open_project(project_dir)
     if not out.parent.is_dir():
         fail(f"the directory for the report does not exist: {out.parent}", EXIT_UNUSABLE)
     baseline, windows = _monitored(project, last)
-    alerts = _alerts_since(project, windows)
+    since = windows[0].start if windows else None
+    failed = failed_windows(project.store, project.name, since=since, limit=last)
+    alerts = _alerts_since(project, windows, failed)
     try:
-        page = render_report(project.name, baseline, windows, alerts)
+        page = render_report(project.name, baseline, windows, alerts, failed=failed)
     except MonitoringError as error:  # nothing to report on is a failed report, not bad input
         fail(str(error), EXIT_FAILED)
     out.write_text(page, encoding="utf-8")
     size = len(page.encode("utf-8")) / 1e6
     console.print(f"wrote {out} ({size:.1f} MB, {len(windows)} windows, {len(alerts)} alerts)")
+    if failed:
+        console.print(f"  {len(failed)} failed window(s) marked on every time axis")
 
 
 def _monitored(
@@ -107,13 +124,16 @@ def _monitored(
     return baseline, windows
 
 
-def _alerts_since(project: Project, windows: list[MonitoredWindow]) -> list[AlertRecord]:
-    """Alerts seen during the windows shown (all alerts when there are no windows)."""
+def _alerts_since(
+    project: Project, windows: list[MonitoredWindow], failed: list[FailedWindow]
+) -> list[AlertRecord]:
+    """Alerts raised by the windows shown, in window time (all alerts without windows)."""
     alerts = project.store.alerts(pipeline=project.name, limit=_MAX_ALERTS)
-    starts = [window.start for window in windows if window.start is not None]
+    starts = [w.start for w in windows if w.start is not None] + [w.start for w in failed]
     if not starts:
         return alerts
-    return [alert for alert in alerts if alert.last_seen_at >= min(starts)]
+    first = min(starts)
+    return [alert for alert in alerts if (alert.window_start or alert.last_seen_at) >= first]
 
 
 def _latest_shift(windows: list[MonitoredWindow]) -> ShiftResult | None:
@@ -140,14 +160,13 @@ def _windows_table(pipeline: str, windows: list[MonitoredWindow]) -> Table:
         table.add_column(column)
     for window in reversed(windows):
         evaluation = window.evaluation
-        drifted = sum(result.drifted for result in evaluation.drift)
         shift = evaluation.shift
         total = evaluation.latency.get("total")
         table.add_row(
             _when(window),
             window.kind,
             str(_rows(window)),
-            f"[red]{drifted}[/]" if drifted else "0",
+            _drifted(evaluation),
             _z(shift),
             _ms(total.p99 if total else None),
             str(len(evaluation.alerts)) if evaluation.alerts else "",
@@ -155,19 +174,56 @@ def _windows_table(pipeline: str, windows: list[MonitoredWindow]) -> Table:
     return table
 
 
+def _drifted(evaluation: WindowEvaluation) -> str:
+    """How many checks drifted; "not checked (n < min)" when none could be judged."""
+    if evaluation.drift and not evaluation.drift_checked:
+        return f"[yellow]{NOT_CHECKED}"
+    drifted = sum(result.drifted for result in evaluation.drift)
+    merged = f" (last {evaluation.drift_windows})" if evaluation.drift_windows > 1 else ""
+    return (f"[red]{drifted}[/]" if drifted else "0") + merged
+
+
 def _drift_table(window: MonitoredWindow) -> Table:
     table = Table(title=f"drift per column, window {_when(window)}")
     for column in ("column", "check", "value", "threshold", "drifted"):
         table.add_column(column)
+    table.add_column("judged on", overflow="fold")
     for result in sorted(window.evaluation.drift, key=lambda r: (not r.drifted, r.column)):
         table.add_row(
             result.column,
             result.method,
             _number(result.value),
             f"{result.threshold:g}",
-            "[bold red]yes" if result.drifted else "no",
+            _verdict(result),
+            result.note or f"{result.current_count} values",
         )
     return table
+
+
+def _verdict(result: DriftResult) -> str:
+    if result.value is None:
+        return f"[yellow]{NOT_CHECKED}"
+    return "[bold red]yes" if result.drifted else "no"
+
+
+def _failed_table(failed: list[FailedWindow]) -> Table:
+    table = Table(title=f"failed windows ({len(failed)})")
+    for column in ("window start", "kind", "run", "rows in", "valid", "invalid"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("reason", overflow="fold")
+    for window in reversed(failed):
+        table.add_row(
+            f"{window.start:%Y-%m-%d %H:%M}",
+            window.kind,
+            window.run_id[:12],
+            *(_count(n) for n in (window.rows_in, window.rows_valid, window.rows_invalid)),
+            f"[red]{window.reason}",
+        )
+    return table
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _shift_table(shift: ShiftResult | None) -> Table:
@@ -219,12 +275,16 @@ def _alerts_table(alerts: list[AlertRecord]) -> Table:
 
 
 def _status_json(
-    pipeline: str, windows: list[MonitoredWindow], open_alerts: list[AlertRecord]
+    pipeline: str,
+    windows: list[MonitoredWindow],
+    failed: list[FailedWindow],
+    open_alerts: list[AlertRecord],
 ) -> dict[str, Any]:
     latest = windows[-1] if windows else None
     return {
         "pipeline": pipeline,
         "windows": [_window_json(window) for window in windows],
+        "failed_windows": [dataclasses.asdict(window) for window in failed],
         "latest_drift": [_dump(r) for r in latest.evaluation.drift] if latest else [],
         "latest_shift": _dump(_latest_shift(windows)),
         "latest_latency": {k: _dump(v) for k, v in _latest_latency(windows).items()},
@@ -241,6 +301,10 @@ def _window_json(window: MonitoredWindow) -> dict[str, Any]:
         "run_id": window.run_id,
         "rows": _rows(window),
         "drifted": [f"{r.method}:{r.column}" for r in evaluation.drift if r.drifted],
+        "drift_checked": evaluation.drift_checked,
+        "not_checked": [f"{r.method}:{r.column}" for r in evaluation.drift if r.value is None],
+        "drift_windows": evaluation.drift_windows,
+        "drift_rows": evaluation.drift_rows,
         "shift_z": evaluation.shift.z if evaluation.shift else None,
         "shifted": evaluation.shift.shifted if evaluation.shift else None,
         "alerts": [f"{a.rule}:{a.column}" for a in evaluation.alerts],

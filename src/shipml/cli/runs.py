@@ -72,10 +72,38 @@ def run(
         results = [
             _run_one(project, window, force, chosen, quiet=json_output) for window in windows
         ]
+        _alert_after(project, [outcome for outcome, _ in results], quiet=json_output)
     if json_output:
         print_json([dataclasses.asdict(outcome) for outcome, _ in results])
     if any(failed for _, failed in results):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _alert_after(project: Any, outcomes: list[WindowOutcome], *, quiet: bool) -> None:
+    """One missing-input alert for the windows without input; one summary for past windows.
+
+    Then wait (at most `[alerts] exit_wait_seconds`) for the webhook; what it could not
+    deliver is kept in the store for the next run, which sends it again (building the
+    sinks here sends what an earlier run kept).
+    """
+    from shipml.alerting import deliver_before_exit, notify_backfill
+    from shipml.orchestration import alert_missing_input
+
+    without_input = [o for o in outcomes if o.missing_input]
+    if without_input:
+        alert_missing_input(
+            project,
+            [o.window for o in without_input],
+            without_input[-1].error or "no input",
+            attempts=1,
+            run_id=without_input[-1].run_id,
+        )
+    past = [o for o in outcomes if o.past]
+    findings = [finding for o in past for finding in o.held]
+    notice = notify_backfill(project.name, findings, len(past), project.alert_sinks)
+    if notice is not None and not quiet:
+        console.print(f"[yellow]summary sent:[/] {notice.message}", highlight=False)
+    deliver_before_exit(project.alert_sinks)
 
 
 def _engine(name: str, scheduler_address: str | None, cleanup: ExitStack) -> Engine:
@@ -103,8 +131,18 @@ def _run_one(
             outcome = run_window(project, window, force=force, on_step=progress, engine=engine)
     except WindowFailed as failed:
         if not quiet:
-            console.print(f"[bold red]✗[/] window {window} failed (run {failed.outcome.run_id})")
-            console.print(f"  {failed.outcome.error}", highlight=False)
+            outcome = failed.outcome
+            console.print(f"[bold red]✗[/] window {window} failed (run {outcome.run_id})")
+            console.print(f"  {outcome.error}", highlight=False)
+            console.print(
+                f"  rows: {outcome.rows_in} in = {outcome.rows_valid} valid + "
+                f"{outcome.rows_invalid} invalid",
+                highlight=False,
+            )
+            for message in outcome.alerts:
+                console.print(f"  [red]alert:[/] {message}", highlight=False)
+            if outcome.past:
+                console.print("  (a later window already ran: no alert, see the summary)")
         return failed.outcome, True
     except CriticalAlert as alert:
         outcome, critical = alert.outcome, True
@@ -124,11 +162,17 @@ def _print_outcome(outcome: WindowOutcome) -> None:
         return
     console.print(
         f"[bold green]✓[/] window {outcome.window}: {outcome.rows_in} rows in, "
-        f"{outcome.rows_quarantined} quarantined, {outcome.rows_out} out "
+        f"{outcome.rows_invalid} invalid, {outcome.rows_quarantined} quarantined, "
+        f"{outcome.rows_out} out "
         f"-> {outcome.output} (model v{outcome.model_version}, run {outcome.run_id})"
     )
     for message in outcome.alerts:
         console.print(f"  [yellow]alert:[/] {message}", highlight=False)
+    if outcome.past and outcome.held:
+        console.print(
+            f"  {len(outcome.held)} finding(s) not alerted: a later window already ran",
+            highlight=False,
+        )
 
 
 def runs(
@@ -144,7 +188,8 @@ def runs(
         print_json([dataclasses.asdict(r) for r in found])
         return
     table = Table(title=f"runs of {project.name}")
-    for column in ("run", "kind", "window", "status", "in", "valid", "quar.", "out", "model", "s"):
+    headers = ("run", "kind", "window", "status", "in", "valid", "invalid", "quar.", "out")
+    for column in (*headers, "model", "s"):
         table.add_column(column)
     for record in found:
         table.add_row(*_run_row(record))
@@ -158,7 +203,13 @@ def _run_row(record: RunRecord) -> list[str]:
     )
     model = f"v{record.model_version}" if record.model_version else ""
     duration = f"{record.duration_s:.1f}" if record.duration_s is not None else ""
-    counts = (record.rows_in, record.rows_valid, record.rows_quarantined, record.rows_out)
+    counts = (
+        record.rows_in,
+        record.rows_valid,
+        record.rows_invalid,
+        record.rows_quarantined,
+        record.rows_out,
+    )
     return [
         record.id[:12],
         record.kind,
@@ -211,8 +262,15 @@ def _print_lineage(detail: RunDetail) -> None:
         if run.model_name
         else "",
         "shipml": run.shipml_version or "",
-        "rows in/valid/quarantined/out": " / ".join(
-            str(c) for c in (run.rows_in, run.rows_valid, run.rows_quarantined, run.rows_out)
+        "rows in/valid/invalid/quarantined/out": " / ".join(
+            str(c)
+            for c in (
+                run.rows_in,
+                run.rows_valid,
+                run.rows_invalid,
+                run.rows_quarantined,
+                run.rows_out,
+            )
         ),
         "output": run.output or "",
         "error": f"{run.failed_step or ''}: {run.error}" if run.error else "",

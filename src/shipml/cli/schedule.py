@@ -45,6 +45,8 @@ def schedule(
 
     project = open_project(project_dir)
     cadence = _cadence(every, cron, project.settings.schedule.timezone)
+    if cadence is not None:
+        project.settings.check_source_fits(cadence)
     _log_to_stderr()
     scheduler = WindowScheduler(project, cadence)
     _stop_on_signals(scheduler)

@@ -40,6 +40,7 @@ def serve(
 ) -> None:
     """Serve the model: POST /predict, GET /health, /ready, /model, /metrics and /docs."""
     from shipml.logs import logging_config
+    from shipml.serving import server_options
 
     project = open_project(project_dir)
     settings = project.settings.serving
@@ -51,6 +52,7 @@ def serve(
         "log_config": log_config,
         "access_log": settings.access_log,
         "timeout_graceful_shutdown": 30,
+        **server_options(settings),
     }
     workers = workers or settings.workers
     if workers == 1:
@@ -62,23 +64,22 @@ def serve(
 def _serve_in_this_process(project: Project, options: dict[str, Any]) -> None:
     import uvicorn
 
-    from shipml.serving.worker import server_app
+    from shipml.serving import server_app
 
     uvicorn.run(server_app(project), **options)
 
 
 def _serve_in_workers(project: Project, workers: int, options: dict[str, Any]) -> None:
-    """Each worker process builds its own app (see `shipml.serving.worker`)."""
+    """Each worker process builds its own app (see `shipml.serving.app.worker_app`)."""
     import uvicorn
 
-    from shipml.serving.registry import check_model
-    from shipml.serving.worker import PROJECT_VARIABLE
+    from shipml.serving import PROJECT_VARIABLE, check_model
 
     check_model(project)  # fail fast here, not in every worker
     os.environ[PROJECT_VARIABLE] = str(project.root)
     with _metrics_directory():
         uvicorn.run(
-            "shipml.serving.worker:worker_app",
+            "shipml.serving.app:worker_app",
             factory=True,
             workers=workers,
             # A worker answers the supervisor's health checks only once its imports are done,
@@ -91,7 +92,7 @@ def _serve_in_workers(project: Project, workers: int, options: dict[str, Any]) -
 @contextmanager
 def _metrics_directory() -> Iterator[None]:
     """A PROMETHEUS_MULTIPROC_DIR the workers share, emptied of an earlier run's files."""
-    from shipml.serving.metrics import MULTIPROCESS_VARIABLE
+    from shipml.serving import MULTIPROCESS_VARIABLE
 
     given = os.environ.get(MULTIPROCESS_VARIABLE)
     if given:

@@ -6,10 +6,12 @@ Writing a window again replaces its output; a crash mid-write leaves the previou
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import logging
 import os
-import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated, Literal, Protocol
 
@@ -33,14 +35,25 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
-from shipml._settings import DatabaseUrl, Section, absolute, default_kind, sqlite_absolute
+from shipml._settings import (
+    DatabaseUrl,
+    Section,
+    absolute,
+    check_safe_name,
+    default_kind,
+    sqlite_absolute,
+)
 from shipml.errors import SinkError
 from shipml.windows import Window
+
+log = logging.getLogger(__name__)
 
 PIPELINE_COLUMN = "pipeline"
 WINDOW_COLUMN = "window_start"
 RUN_COLUMN = "run_id"
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_TEMPORARY_SUFFIX = ".tmp"
+_NEW_FILE_MODE = 0o666  # what open() asks for; the umask takes away from it
+ORPHAN_AGE_SECONDS = 60.0  # a temporary file untouched this long, and unlocked, is an orphan
 
 
 class Sink(Protocol):
@@ -75,22 +88,30 @@ class ParquetSink(Section):
         return self.path / pipeline / f"{window.key}.parquet"
 
     def write(self, frame: pd.DataFrame, *, pipeline: str, window: Window, run_id: str) -> str:
-        """Write the window's file atomically: a temporary file, fsync, then rename over."""
+        """Write the window's file atomically: a temporary file, fsync, then rename over.
+
+        The file gets the mode the process umask gives a new file (0644 under umask 022).
+        Temporary files that a killed writer left in the pipeline's directory are removed.
+        """
         from shipml.io.parts import replace_output  # it imports this module
 
         target = self.location(pipeline, window)
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_orphans(target.parent)
         rows = frame.reset_index(drop=True).assign(**{RUN_COLUMN: run_id})
         table = _with_lineage(pa.Table.from_pandas(rows, preserve_index=False), window, run_id)
         handle, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+            dir=target.parent, prefix=f".{target.name}.", suffix=_TEMPORARY_SUFFIX
         )
         try:
+            # Held until the file is renamed: a cleaner never takes a file being written.
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            os.fchmod(handle, _NEW_FILE_MODE & ~_umask())
             with os.fdopen(handle, "wb") as file:
                 pq.write_table(table, file)
                 file.flush()
                 os.fsync(file.fileno())
-            replace_output(Path(temporary), target)  # also over an output written in parts
+                replace_output(Path(temporary), target)  # also over an output written in parts
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -207,11 +228,50 @@ SinkSettings = Annotated[
 
 def _require_safe_name(pipeline: str) -> None:
     """Raise unless the pipeline name can be a directory name."""
-    if not _SAFE_NAME.fullmatch(pipeline) or ".." in pipeline:
+    try:
+        check_safe_name(pipeline)
+    except ValueError:
         raise SinkError(
             f"pipeline name {pipeline!r} cannot name an output directory; "
             "use letters, digits, '_', '-' and '.'"
-        )
+        ) from None
+
+
+def _remove_orphans(directory: Path) -> None:
+    """Remove temporary output files whose writer died (no lock held, untouched for a while)."""
+    now = time.time()
+    for entry in os.scandir(directory):
+        if not (entry.name.startswith(".") and entry.name.endswith(_TEMPORARY_SUFFIX)):
+            continue
+        try:
+            if now - entry.stat().st_mtime < ORPHAN_AGE_SECONDS:
+                continue
+            descriptor = os.open(entry.path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue  # its writer renamed or removed it meanwhile
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a writer still holds it
+        else:
+            Path(entry.path).unlink(missing_ok=True)
+            log.warning("removed %s, left by an output writer that died", entry.path)
+        finally:
+            os.close(descriptor)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("Umask:"):
+            return int(line.split()[1], 8)
+    current = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(current)
+    return current
 
 
 def _with_lineage(table: pa.Table, window: Window, run_id: str) -> pa.Table:
@@ -244,7 +304,7 @@ def _with_window_columns(
         )
     rows = frame.reset_index(drop=True)
     # Typed explicitly so that a table created from an empty first window gets the right types.
-    identity = {
+    identity: dict[str, pd.Series] = {
         RUN_COLUMN: pd.Series(run_id, index=rows.index, dtype="str"),
         WINDOW_COLUMN: pd.Series(window.start, index=rows.index, dtype="datetime64[us, UTC]"),
         PIPELINE_COLUMN: pd.Series(pipeline, index=rows.index, dtype="str"),
@@ -261,7 +321,7 @@ def _window_rows(
     return (table.c[PIPELINE_COLUMN] == pipeline, table.c[WINDOW_COLUMN] == window.start)
 
 
-def _first_line(error: Exception) -> str:
+def _first_line(error: BaseException) -> str:
     """The database's own message, without the statement dumps pandas and SQLAlchemy add."""
     if isinstance(error, pd.errors.DatabaseError) and error.__cause__ is not None:
         error = error.__cause__  # pandas wraps SQLAlchemy's error

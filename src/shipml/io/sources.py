@@ -7,7 +7,10 @@ the rows read.
 
 from __future__ import annotations
 
-import string
+import hashlib
+import logging
+import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
@@ -30,12 +33,13 @@ from shipml._settings import (
     sqlite_absolute,
 )
 from shipml.contracts.reading import PARQUET_SUFFIXES, read_table
-from shipml.errors import MissingInput, SourceError, UnusableInput
+from shipml.errors import EmptyInput, IncompleteInput, MissingInput, SourceError, UnusableInput
 from shipml.fingerprints import frame_version
+from shipml.io._templates import FIELDS, PathTemplate, check_time_format, placeholder_fields
 from shipml.versioning.lineage import file_version
-from shipml.windows import Window
+from shipml.windows import Cadence, Window
 
-_TEMPLATE_FIELDS = {"start", "end"}
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class SourceData:
     frame: pd.DataFrame
     version: str
     location: str
+    rows_outside: int = 0  # rows the files held outside the window (cut by a time column)
 
 
 class Source(Protocol):
@@ -59,13 +64,18 @@ class FileSource(Section):
     """[source] kind = "files": one CSV/Parquet file per window, or one file cut by time.
 
     A template holds `{start}`/`{end}` with an optional strftime format, e.g.
-    `data/{start:%Y-%m-%dT%H%M}.csv`. With `time_column`, only rows whose time lies in
-    [start, end) are kept (naive times are UTC); Parquet files are filtered while reading.
+    `data/{start:%Y-%m-%dT%H%M}.csv`; a window reads every file whose name's time lies in it
+    (with `{end}` in the template, only its own file). With `time_column`, only rows whose
+    time lies in [start, end) are kept (naive times are UTC; text is read as ISO 8601 or as
+    `time_format`), the others are counted and never written; Parquet files are filtered while
+    reading. A window without rows fails unless `allow_empty`.
     """
 
     kind: Literal["files"] = "files"
     path: str
     time_column: str | None = Field(default=None, validate_default=True)
+    time_format: str | None = None
+    allow_empty: bool = False
 
     @field_validator("path", mode="before")
     @classmethod
@@ -73,48 +83,114 @@ class FileSource(Section):
         if not isinstance(value, str | Path):
             return value  # Pydantic reports the wrong type
         value = str(check_data_file(value))
-        unknown = _template_fields(value) - _TEMPLATE_FIELDS
-        if unknown:
-            raise ValueError(
-                f"unknown placeholder(s) {sorted(unknown)} in {value!r}; "
-                "only {start} and {end} (with an optional strftime format) are allowed"
-            )
+        PathTemplate.parse(value)
         return value
 
     @field_validator("time_column")
     @classmethod
     def _time_column_for_single_file(cls, value: str | None, info: ValidationInfo) -> str | None:
         path = info.data.get("path")
-        if path is not None and value is None and not _template_fields(path):
+        if path is not None and value is None and not placeholder_fields(path):
             raise ValueError(
                 "required when source.path is one file (no {start}/{end} placeholders): "
                 "give a time_column to cut it into windows"
             )
         return value
 
+    @field_validator("time_format")
+    @classmethod
+    def _time_format_for_a_time_column(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if info.data.get("time_column") is None and "path" in info.data:
+            raise ValueError("only used with a time_column (the column whose times it reads)")
+        return check_time_format(value)
+
+    @property
+    def template(self) -> PathTemplate | None:
+        """The path's template (None when the path is one file)."""
+        return PathTemplate.parse(self.path)
+
     @property
     def is_template(self) -> bool:
-        """Whether each window has its own file."""
-        return bool(_template_fields(self.path))
+        """Whether each window has its own file(s)."""
+        return self.template is not None
 
     def resolved(self, project_dir: Path) -> FileSource:
         """A copy with the path made absolute against `project_dir`."""
         return self.model_copy(update={"path": str(absolute(project_dir, self.path))})
 
+    def check_schedule(self, cadence: Cadence) -> None:
+        """Raise ValueError unless every window of `cadence` reads exactly its own rows."""
+        template = self.template
+        if template is not None:
+            template.check_schedule(cadence, cut_by_time=self.time_column is not None)
+        elif Path(self.path).is_dir():
+            raise ValueError(f"{self.path} is a directory, not a data file")
+
     def location(self, window: Window) -> Path:
-        """The file holding `window`'s rows."""
-        return Path(self.path.format(start=window.start, end=window.end))
+        """The (first) file holding `window`'s rows."""
+        template = self.template
+        if template is None:
+            return Path(self.path)
+        return Path(template.names_in(window)[0][1])
 
     def read(self, window: Window) -> SourceData:
-        """The rows of `window`; `MissingInput` when its file does not exist."""
-        file = self.location(window)
-        if not file.is_file():
-            raise MissingInput(str(file), window)
+        """The rows of `window`; `MissingInput` when its file(s) are not there (yet)."""
+        files = self._files(window)
+        parts = [self._read_one(file, window) for file in files]
+        frame = _concatenated(files, [part for part, _ in parts])
+        outside = sum(count for _, count in parts)
+        where = str(files[0]) if len(files) == 1 else f"{files[0]} and {len(files) - 1} more"
+        if outside:
+            _report_outside(where, window, len(frame), outside, self._files_fit_windows(window))
+        if frame.empty and not self.allow_empty:
+            raise EmptyInput(where, window, _emptiness(where, outside))
+        return SourceData(
+            frame=frame,
+            version=_files_version(files),
+            location=where,
+            rows_outside=outside,
+        )
+
+    def _files(self, window: Window) -> list[Path]:
+        """The files `window` reads, in time order; raise when one of them is not there."""
+        template = self.template
+        if template is None:
+            _require_file(Path(self.path), window)
+            return [Path(self.path)]
+        named = template.names_in(window)
+        first_moment, first = named[0]
+        _require_file(Path(first), window)
+        listing = _Listing()  # a window may look for thousands of names: list, do not stat
+        present = [(moment, name) for moment, name in named[1:] if listing.holds(name)]
+        if present:
+            offsets = [int((moment - first_moment).total_seconds()) for moment, _ in named]
+            spacing = math.gcd(
+                int((window.end - first_moment).total_seconds()),
+                *(int((moment - first_moment).total_seconds()) for moment, _ in present),
+            )
+            expected = [
+                name
+                for (_, name), offset in zip(named, offsets, strict=True)
+                if offset % spacing == 0
+            ]
+            missing = [name for name in expected[1:] if not listing.holds(name)]
+            if missing:
+                there = len(expected) - len(missing)
+                raise IncompleteInput(missing[0], window, there, len(expected))
+        return [Path(first), *(Path(name) for _, name in present)]
+
+    def _read_one(self, file: Path, window: Window) -> tuple[pd.DataFrame, int]:
+        """The rows of `file` in the window, and how many rows it holds outside it."""
         if self.time_column is None:
-            frame = read_table(file, allow_empty=True)
-        else:
-            frame = _rows_in_window(file, self.time_column, window)
-        return SourceData(frame=frame, version=file_version(file), location=str(file))
+            return read_table(file, allow_empty=True), 0
+        return _rows_in_window(file, self.time_column, self.time_format, window)
+
+    def _files_fit_windows(self, window: Window) -> bool:
+        """Whether the files are named for windows like this one (rows outside are a surprise)."""
+        template = self.template
+        return template is not None and template.step <= window.end - window.start
 
 
 class SqlSource(Section):
@@ -133,7 +209,7 @@ class SqlSource(Section):
     @classmethod
     def _query_has_window_parameters(cls, value: str) -> str:
         parameters = set(text(value).compile().params)
-        if parameters != _TEMPLATE_FIELDS:
+        if parameters != set(FIELDS):
             raise ValueError(
                 "expected a query with exactly the bind parameters :start and :end, "
                 f"got {sorted(parameters)} in {show(value)}"
@@ -184,13 +260,77 @@ SourceSettings = Annotated[
 ]
 
 
-def _template_fields(path: str) -> set[str]:
-    """The placeholder names in a path template: {'start', 'end'} for '{start:%Y}-{end}'."""
-    try:
-        parts = list(string.Formatter().parse(path))
-    except ValueError as error:
-        raise ValueError(f"not a valid path template: {error}, got {path!r}") from None
-    return {name for _, name, _, _ in parts if name is not None}
+class _Listing:
+    """Which files are there, from one listing per directory."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, set[str]] = {}
+
+    def holds(self, name: str) -> bool:
+        """Whether the file `name` is there; a directory in its place is refused."""
+        directory, base = os.path.split(name)
+        entries = self._entries.get(directory)
+        if entries is None:
+            try:
+                entries = set(os.listdir(directory or "."))
+            except (FileNotFoundError, NotADirectoryError):
+                entries = set()
+            self._entries[directory] = entries
+        return base in entries and _exists(Path(name))
+
+
+def _exists(file: Path) -> bool:
+    """Whether a data file is there; a directory in its place is refused."""
+    if file.is_dir():
+        raise UnusableInput(f"{file} is a directory, not a data file")
+    return file.is_file()
+
+
+def _require_file(file: Path, window: Window) -> None:
+    """Raise `MissingInput` unless `file` is there."""
+    if not _exists(file):
+        raise MissingInput(str(file), window)
+
+
+def _concatenated(files: list[Path], frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One frame of the files' rows, in order; files with other columns are refused."""
+    if len(frames) == 1:
+        return frames[0]
+    columns = list(frames[0].columns)
+    for file, frame in zip(files[1:], frames[1:], strict=True):
+        if set(frame.columns) != set(columns):
+            raise UnusableInput(
+                f"{file} has columns {list(frame.columns)}, but {files[0]} of the same window "
+                f"has {columns}; a window's files must have the same columns"
+            )
+    return pd.concat([frame[columns] for frame in frames], ignore_index=True)
+
+
+def _files_version(files: list[Path]) -> str:
+    """The data version of one file, or a sha256 of the versions of several."""
+    versions = [file_version(file) for file in files]
+    if len(versions) == 1:
+        return versions[0]
+    return "sha256:" + hashlib.sha256("\n".join(versions).encode()).hexdigest()
+
+
+def _report_outside(where: str, window: Window, kept: int, outside: int, surprising: bool) -> None:
+    """Log the rows of a window's files that lie outside it (they are never written)."""
+    log.log(
+        logging.WARNING if surprising else logging.INFO,
+        "window %s: kept %d row(s) of %s; %d row(s) outside the window were left out",
+        window,
+        kept,
+        where,
+        outside,
+    )
+
+
+def _emptiness(where: str, outside: int) -> str:
+    """Why a window has no rows."""
+    if outside:
+        return f"none of the {outside} row(s) of {where} lie in the window"
+    return f"{where} has a header but no rows"
 
 
 def _utc_session(url: str) -> dict[str, Any]:
@@ -200,20 +340,23 @@ def _utc_session(url: str) -> dict[str, Any]:
     return {}
 
 
-def _rows_in_window(file: Path, time_column: str, window: Window) -> pd.DataFrame:
-    """The rows of `file` whose `time_column` lies in the window."""
+def _rows_in_window(
+    file: Path, time_column: str, time_format: str | None, window: Window
+) -> tuple[pd.DataFrame, int]:
+    """The rows of `file` whose `time_column` lies in the window, and how many do not."""
     if file.suffix.lower() in PARQUET_SUFFIXES:
         schema = _parquet_schema(file)
         _require_column(file, time_column, schema.names)
         column_type = schema.field(time_column).type
         if pa.types.is_timestamp(column_type):
             _refuse_null_times(file, time_column, _parquet_null_count(file, time_column))
-            return _read_parquet_between(file, time_column, column_type, window)
+            kept = _read_parquet_between(file, time_column, column_type, window)
+            return kept, pq.ParquetFile(file).metadata.num_rows - len(kept)
     frame = read_table(file, allow_empty=True)
     _require_column(file, time_column, list(frame.columns))
-    times = _parse_times(file, frame[time_column])
-    inside = (times >= window.start) & (times < window.end)
-    return frame.loc[inside.to_numpy()].reset_index(drop=True)
+    times = _parse_times(file, frame[time_column], time_format)
+    inside = ((times >= window.start) & (times < window.end)).to_numpy()
+    return frame.loc[inside].reset_index(drop=True), int((~inside).sum())
 
 
 def _parquet_schema(file: Path) -> pa.Schema:
@@ -249,7 +392,7 @@ def _parquet_null_count(file: Path, column: str) -> int:
     for group in range(metadata.num_row_groups):
         statistics = metadata.row_group(group).column(position).statistics
         if statistics is None or not statistics.has_null_count:
-            return pq.read_table(file, columns=[column]).column(0).null_count
+            return int(pq.read_table(file, columns=[column]).column(0).null_count)
         total += statistics.null_count
     return total
 
@@ -261,16 +404,26 @@ def _require_column(file: Path, column: str, columns: list[Any]) -> None:
         raise UnusableInput(f"{file} has no time column {column!r}; its columns are {shown}")
 
 
-def _parse_times(file: Path, values: pd.Series) -> pd.Series:
-    """The column as UTC times (naive values are UTC); raise on empty or non-ISO values."""
+def _parse_times(file: Path, values: pd.Series, time_format: str | None) -> pd.Series:
+    """The column as UTC times (naive values are UTC); raise on empty or unreadable values."""
     _refuse_null_times(file, str(values.name), int(values.isna().sum()))
-    times = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        times = pd.to_datetime(values, utc=True)
+    else:
+        times = pd.to_datetime(
+            values.astype("str"), utc=True, format=time_format or "ISO8601", errors="coerce"
+        )
     unparsed = times.isna().to_numpy()
     if unparsed.any():
         row = int(unparsed.argmax())
+        expected = (
+            f"times written {time_format!r} (source.time_format)"
+            if time_format
+            else "ISO 8601 times (set source.time_format for another format, e.g. '%d/%m/%Y %H:%M')"
+        )
         raise UnusableInput(
             f"{file}: column {values.name!r} has {int(unparsed.sum())} value(s) that are not "
-            f"ISO 8601 times, e.g. {values.iloc[row]!r} at row {row} (0-based)"
+            f"{expected}, e.g. {values.iloc[row]!r} at row {row} (0-based)"
         )
     return times
 
@@ -284,7 +437,7 @@ def _refuse_null_times(file: Path, column: str, nulls: int) -> None:
         )
 
 
-def _database_problem(error: Exception) -> str:
+def _database_problem(error: BaseException) -> str:
     """The database's own message, without the statement dumps pandas and SQLAlchemy add."""
     if isinstance(error, pd.errors.DatabaseError) and error.__cause__ is not None:
         error = error.__cause__  # pandas wraps SQLAlchemy's error

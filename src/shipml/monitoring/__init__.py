@@ -9,11 +9,13 @@ from shipml.monitoring.alerts import (
     PREDICTION_SHIFT,
     CandidateAlert,
     Severity,
+    class_mix_alerts,
     drift_alerts,
     latency_alerts,
     shift_alerts,
 )
 from shipml.monitoring.baseline import MonitoringBaseline
+from shipml.monitoring.class_shift import ClassMixResult, ClassReference, alpha_of, class_shift
 from shipml.monitoring.drift import (
     DEFAULT_THRESHOLDS,
     DRIFT_METHODS,
@@ -46,13 +48,20 @@ from shipml.monitoring.shift import (
     DEFAULT_K,
     MIN_CHUNKS,
     PredictionReference,
+    ShiftMeasure,
     ShiftResult,
     ShiftStatistic,
     evaluate_shift,
     prediction_shift,
+    prediction_shifts,
 )
 from shipml.monitoring.spec import CategoricalColumnSpec, NumericColumnSpec, ProfileSpec
-from shipml.monitoring.window import MonitoringConfig, WindowEvaluation, evaluate_window
+from shipml.monitoring.window import (
+    MonitoringConfig,
+    WindowEvaluation,
+    evaluate_window,
+    profile_rows,
+)
 
 __all__ = [
     "DEFAULT_BOUNDS",
@@ -67,6 +76,8 @@ __all__ = [
     "CandidateAlert",
     "CategoricalColumnProfile",
     "CategoricalColumnSpec",
+    "ClassMixResult",
+    "ClassReference",
     "ColumnDriftRule",
     "DriftConfig",
     "DriftMethod",
@@ -85,9 +96,13 @@ __all__ = [
     "Profile",
     "ProfileSpec",
     "Severity",
+    "ShiftMeasure",
     "ShiftResult",
     "ShiftStatistic",
     "WindowEvaluation",
+    "alpha_of",
+    "class_mix_alerts",
+    "class_shift",
     "detect_drift",
     "drift_alerts",
     "evaluate_shift",
@@ -95,7 +110,9 @@ __all__ = [
     "latency_alerts",
     "merge",
     "prediction_shift",
+    "prediction_shifts",
     "profile",
+    "profile_rows",
     "shift_alerts",
     "summarize_samples",
 ]

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from shipml.errors import MonitoringError
+from shipml.monitoring.class_shift import ClassMixResult
 from shipml.monitoring.drift import DriftResult
 from shipml.monitoring.latency import PERCENTILES, LatencySummary
 from shipml.monitoring.shift import ShiftResult
@@ -54,14 +55,23 @@ def drift_alerts(
 
 
 def shift_alerts(result: ShiftResult, severity: Severity = "critical") -> list[CandidateAlert]:
-    """An alert when the window's prediction statistic left baseline_mean +/- k * std."""
+    """An alert when the window's prediction statistic left baseline_mean +/- k * std.
+
+    The alert's column is what was checked (`ShiftResult.subject`): the prediction column,
+    `<column>:std` for the spread of a regression, `<column>=<class>` for a class's share.
+    """
     if not result.shifted:
         return []
     direction = 1.0 if result.statistic > result.baseline_mean else -1.0
     bound = result.baseline_mean + direction * result.k * result.baseline_std
     z = "undefined (constant baseline)" if result.z is None else f"{result.z:+.2f}"
+    what = (
+        f"predicted share of class '{result.label}' in '{result.column}'"
+        if result.measure == "share"
+        else f"{result.measure} of '{result.column}'"
+    )
     message = (
-        f"{result.measure} of '{result.column}' is {result.statistic:.4g}, "
+        f"{what} is {result.statistic:.4g}, "
         f"{'above' if direction > 0 else 'below'} {bound:.4g} = baseline "
         f"{result.baseline_mean:.4g} {'+' if direction > 0 else '-'} {result.k:g} x "
         f"{result.baseline_std:.3g} (z = {z}, {result.chunk_size} rows, {result.method})"
@@ -69,9 +79,38 @@ def shift_alerts(result: ShiftResult, severity: Severity = "critical") -> list[C
     return [
         CandidateAlert(
             rule=PREDICTION_SHIFT,
-            column=result.column,
+            column=result.subject,
             value=result.statistic,
             threshold=bound,
+            severity=severity,
+            message=message,
+        )
+    ]
+
+
+def class_mix_alerts(
+    mix: ClassMixResult, shares: Iterable[ShiftResult], severity: Severity = "critical"
+) -> list[CandidateAlert]:
+    """An alert on the class column when its mix shifted with no class's share flagged,
+    or when it predicted classes the holdout never did."""
+    if not mix.shifted or (not mix.unseen and any(s.shifted for s in shares)):
+        return []
+    if mix.unseen:
+        message = (
+            f"{mix.unseen} of {mix.rows} predictions of '{mix.column}' are classes the "
+            f"holdout never predicted (JS distance {mix.js_distance:.3f})"
+        )
+    else:
+        message = (
+            f"predicted-class mix of '{mix.column}' moved: chi-square p = {mix.p_value:.2g} "
+            f"< {mix.alpha:.3g} (JS distance {mix.js_distance:.3f}, {mix.rows} rows)"
+        )
+    return [
+        CandidateAlert(
+            rule=PREDICTION_SHIFT,
+            column=mix.column,
+            value=mix.p_value,
+            threshold=mix.alpha,
             severity=severity,
             message=message,
         )
@@ -91,7 +130,7 @@ def latency_alerts(
     for step, budget in budgets_seconds.items():
         summary = summaries.get(step)
         observed = getattr(summary, percentile) if summary is not None else None
-        if observed is None or observed <= budget:
+        if summary is None or observed is None or observed <= budget:
             continue
         alerts.append(
             CandidateAlert(
@@ -116,7 +155,8 @@ def _drift_message(result: DriftResult) -> str:
             f"(threshold {result.threshold:g}, {result.current_count} rows)"
         )
     p_value = "" if result.p_value is None else f", p = {result.p_value:.2g}"
+    basis = f"; {result.note}" if result.note else ""
     return (
         f"{result.method} drift on '{result.column}': {result.value:.3f} > {result.threshold:g} "
-        f"({result.current_count} values{p_value})"
+        f"({result.current_count} values{p_value}{basis})"
     )

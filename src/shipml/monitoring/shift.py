@@ -28,6 +28,15 @@ nothing has changed; chunks rather than the formula alone because they also carr
 whatever correlation neighbouring holdout rows have. Without a shift and with a roughly
 normal S, |z| > 2 happens in about 4.6% of windows: that is the rule's false-alarm rate.
 
+Spread. With `watch_std` (regressions), the standard deviation of the window's predictions
+(ddof=0) is judged by the same rule: its chunk reference is the standard deviation within
+each holdout chunk of n rows; the fallback below 6 chunks is the delta method,
+sd(s) = sqrt((m4 - sigma^4) / n) / (2 sigma), with m4 the fourth central moment of the
+holdout. The mean and the spread are two checks, each at k sigma: without a shift about
+4.6% of windows cross each one at k = 2, so about 9% cross one of the two.
+
+Class shares (multiclass) are in `class_shift`.
+
 Storage. `PredictionReference` keeps the per-row values (as float32 offsets from the
 holdout mean, base64 inside JSON: 0.5 MB for 100k rows), so chunks of any window size can
 be computed later. Holdouts longer than `max_values` rows are thinned to evenly spaced
@@ -56,6 +65,7 @@ MIN_CHUNKS = 6
 DEFAULT_MAX_VALUES = 100_000
 
 ShiftStatistic = Literal["mean", "positive_rate"]
+ShiftMeasure = Literal["mean", "positive_rate", "std", "share"]
 
 
 class PredictionReference(BaseModel):
@@ -66,6 +76,7 @@ class PredictionReference(BaseModel):
     column: str
     statistic: ShiftStatistic
     positive_label: str | None = None
+    watch_std: bool = False  # also judge the spread of the predictions (regressions)
     rows: int  # holdout predictions before thinning
     offset: float  # the holdout mean; values are stored relative to it to keep float32 precise
     values: str  # per-row values minus offset, float32 little-endian, base64
@@ -85,6 +96,7 @@ class PredictionReference(BaseModel):
         statistic: ShiftStatistic = "mean",
         positive_label: object = None,
         max_values: int = DEFAULT_MAX_VALUES,
+        watch_std: bool = False,
     ) -> PredictionReference:
         """Build the reference from the holdout predictions (a named Series, in order)."""
         if predictions.name is None:
@@ -97,6 +109,7 @@ class PredictionReference(BaseModel):
             column=column,
             statistic=statistic,
             positive_label=None if positive_label is None else str(positive_label),
+            watch_std=watch_std,
             rows=len(per_row),
             offset=offset,
             values=base64.b64encode((thinned - offset).astype("<f4").tobytes()).decode("ascii"),
@@ -113,13 +126,19 @@ class PredictionReference(BaseModel):
         values.flags.writeable = False
         return values
 
-    def chunk_statistics(self, chunk_size: int) -> np.ndarray:
-        """The statistic over each complete consecutive chunk of `chunk_size` stored values."""
-        if chunk_size < 1:
-            raise MonitoringError(f"chunk size must be positive, got {chunk_size}")
-        values = self.per_row_values()
-        n_chunks = len(values) // chunk_size
-        return values[: n_chunks * chunk_size].reshape(n_chunks, chunk_size).mean(axis=1)
+    def chunk_statistics(self, chunk_size: int, measure: ShiftMeasure = "mean") -> np.ndarray:
+        """The statistic (mean, or std) of each complete consecutive chunk of stored values."""
+        return chunk_statistics(self.per_row_values(), chunk_size, measure)
+
+
+def chunk_statistics(values: np.ndarray, chunk_size: int, measure: ShiftMeasure) -> np.ndarray:
+    """The mean (or the std, ddof=0) of each complete chunk of `chunk_size` values."""
+    if chunk_size < 1:
+        raise MonitoringError(f"chunk size must be positive, got {chunk_size}")
+    n_chunks = len(values) // chunk_size
+    chunks = values[: n_chunks * chunk_size].reshape(n_chunks, chunk_size)
+    statistics: np.ndarray = chunks.std(axis=1) if measure == "std" else chunks.mean(axis=1)
+    return statistics
 
 
 class ShiftResult(BaseModel):
@@ -128,7 +147,8 @@ class ShiftResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     column: str
-    measure: ShiftStatistic
+    measure: ShiftMeasure
+    label: str | None = None  # the class, for a class's share
     statistic: float
     baseline_mean: float
     baseline_std: float
@@ -139,6 +159,13 @@ class ShiftResult(BaseModel):
     n_chunks: int
     method: Literal["chunks", "clt"]
 
+    @property
+    def subject(self) -> str:
+        """What was checked, as alerts name it: 'price', 'price:std', 'species=setosa'."""
+        if self.measure == "share":
+            return f"{self.column}={self.label}"
+        return f"{self.column}:std" if self.measure == "std" else self.column
+
 
 def evaluate_shift(
     reference: PredictionReference,
@@ -146,29 +173,57 @@ def evaluate_shift(
     rows: int,
     k: float = DEFAULT_K,
     min_chunks: int = MIN_CHUNKS,
+    measure: ShiftMeasure | None = None,
+    warn: bool = True,
 ) -> ShiftResult:
-    """Apply the k-sigma rule to a window statistic computed over `rows` predictions."""
+    """Apply the k-sigma rule to a window statistic computed over `rows` predictions.
+
+    `measure` "std" judges the window's standard deviation; by default the statistic is
+    the reference's own (the mean of the per-row values).
+    """
+    values = reference.per_row_values()
+    measure = measure or reference.statistic
+    return judge(reference.column, values, statistic, rows, measure, k, min_chunks, warn=warn)
+
+
+def judge(
+    column: str,
+    values: np.ndarray,
+    statistic: float,
+    rows: int,
+    measure: ShiftMeasure,
+    k: float = DEFAULT_K,
+    min_chunks: int = MIN_CHUNKS,
+    label: str | None = None,
+    warn: bool = True,
+) -> ShiftResult:
+    """The k-sigma rule for a window `statistic` over `rows`, against holdout per-row `values`.
+
+    `warn` logs the fall-back to sigma/sqrt(n) (once per window is enough for class shares).
+    """
     if rows < 1:
         raise MonitoringError("the window has no predictions to compare with the baseline")
     if k <= 0:
         raise MonitoringError(f"k must be positive, got {k}")
-    chunks = reference.chunk_statistics(rows)
+    chunks = chunk_statistics(values, rows, measure)
     if len(chunks) >= min_chunks:
         mean, std, method = float(chunks.mean()), float(chunks.std(ddof=0)), "chunks"
     else:
-        logger.warning(
-            "prediction shift: %d chunks of %d rows in the holdout (< %d); using sigma/sqrt(n)",
-            len(chunks),
-            rows,
-            min_chunks,
-        )
-        values = reference.per_row_values()
-        mean, std, method = float(values.mean()), float(values.std(ddof=0)) / math.sqrt(rows), "clt"
+        if warn:
+            logger.warning(
+                "prediction shift: %d chunks of %d rows in the holdout (< %d); using sigma/sqrt(n)",
+                len(chunks),
+                rows,
+                min_chunks,
+            )
+        mean, std = _clt(values, rows, measure)
+        method = "clt"
     z = (statistic - mean) / std if std > 0 else None
     shifted = abs(z) > k if z is not None else not math.isclose(statistic, mean, abs_tol=1e-12)
     return ShiftResult(
-        column=reference.column,
-        measure=reference.statistic,
+        column=column,
+        measure=measure,
+        label=label,
         statistic=statistic,
         baseline_mean=mean,
         baseline_std=std,
@@ -193,6 +248,34 @@ def prediction_shift(
         raise MonitoringError(f"the window profile has no prediction column '{reference.column}'")
     statistic, rows = _window_statistic(reference, column)
     return evaluate_shift(reference, statistic, rows, k=k, min_chunks=min_chunks)
+
+
+def prediction_shifts(
+    reference: PredictionReference,
+    window: Profile,
+    k: float = DEFAULT_K,
+    min_chunks: int = MIN_CHUNKS,
+) -> list[ShiftResult]:
+    """The mean (or positive rate) rule, and with `watch_std` the spread rule too."""
+    results = [prediction_shift(reference, window, k=k, min_chunks=min_chunks)]
+    column = window.columns[reference.column]
+    if reference.watch_std and isinstance(column, NumericColumnProfile):
+        std = column.moments.std
+        if std is not None:
+            rows = column.moments.count
+            spread = evaluate_shift(reference, std, rows, k, min_chunks, "std", warn=False)
+            results.append(spread)
+    return results
+
+
+def _clt(values: np.ndarray, rows: int, measure: ShiftMeasure) -> tuple[float, float]:
+    """Mean and standard deviation of the window statistic, from the holdout's moments."""
+    sigma = float(values.std(ddof=0))
+    if measure != "std":
+        return float(values.mean()), sigma / math.sqrt(rows)
+    fourth = float(np.mean((values - values.mean()) ** 4))
+    spread = math.sqrt(max(fourth - sigma**4, 0.0) / rows) / (2 * sigma) if sigma > 0 else 0.0
+    return sigma, spread
 
 
 def _window_statistic(

@@ -3,7 +3,9 @@
 Every orchestrator calls the one batch-window function, `shipml.project.batch.run_window`.
 """
 
-from shipml.orchestration.airflow import ExportedDag, ExportError, export_dag, render_dag
+from shipml.errors import ExportError
+from shipml.orchestration.airflow import ExportedDag, export_dag, render_dag
+from shipml.orchestration.attempts import alert_missing_input
 from shipml.orchestration.due import DueWindows, due_windows
 from shipml.orchestration.locks import PipelineLock
 from shipml.orchestration.scheduler import WindowScheduler
@@ -14,6 +16,7 @@ __all__ = [
     "ExportedDag",
     "PipelineLock",
     "WindowScheduler",
+    "alert_missing_input",
     "due_windows",
     "export_dag",
     "render_dag",

@@ -34,7 +34,9 @@ def fail_for_airflow(
     project: Project, window: Window, error: WindowFailed | MissingInput, context: Mapping[str, Any]
 ) -> NoReturn:
     """Fail the task: missing input is retried (alerted on the last try), anything else is not."""
-    from airflow.sdk.exceptions import AirflowFailException  # only inside Airflow
+    from airflow.sdk.exceptions import (  # type: ignore[import-not-found]  # only inside Airflow
+        AirflowFailException,
+    )
 
     cause = error.cause if isinstance(error, WindowFailed) else error
     if not isinstance(cause, MissingInput):
@@ -42,7 +44,9 @@ def fail_for_airflow(
     instance = context["ti"]
     if instance.try_number > instance.max_tries:  # this was the last try
         run_id = error.outcome.run_id if isinstance(error, WindowFailed) else None
-        alert_missing_input(project, window, cause, attempts=instance.try_number, run_id=run_id)
+        alert_missing_input(
+            project, [window], str(cause), attempts=instance.try_number, run_id=run_id
+        )
     raise error
 
 

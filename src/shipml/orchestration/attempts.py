@@ -1,29 +1,29 @@
 """Run one scheduled window: retry while its input is missing, then alert; never skip silently.
 
 A window whose input file is not there yet is tried again after `missing_input_backoff`,
-doubling the wait each time, `missing_input_retries` times. When the input is still missing,
-a critical `missing_input` alert is opened in the store (one per window, the window's key
-in the alert's column), sent to the alert sinks and logged.
+doubling the wait each time, `missing_input_retries` times (catch-up windows, already late,
+are tried once). When the input is still missing, the pipeline's one critical
+`missing_input` alert counts the window (its count and window range grow; it is notified
+once), and the window's success later closes it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from shipml.errors import CriticalAlert, MissingInput, WindowFailed
-from shipml.monitoring.alerts import CandidateAlert
-from shipml.orchestration.alerting import raise_scheduler_alert
+from shipml.alerting.windows import MISSING_INPUT, raise_missing_input
+from shipml.errors import CriticalAlert, WindowFailed
+from shipml.orchestration.due import SCHEDULER
 from shipml.project.batch import WindowOutcome, run_window
 from shipml.project.project import Project
 from shipml.versioning.tracking import LoadedModel
 from shipml.windows import Window
 
 log = logging.getLogger(__name__)
-
-MISSING_INPUT = "missing_input"
 
 
 @dataclass(frozen=True)
@@ -35,15 +35,26 @@ class Retries:
 
     def delay(self, retry: int) -> float:
         """Seconds before retry number `retry` (1, 2, ...): the backoff, doubled each time."""
-        return self.backoff.total_seconds() * 2 ** (retry - 1)
+        return self.backoff.total_seconds() * 2.0 ** (retry - 1)
 
 
 def run_scheduled_window(
-    project: Project, window: Window, model: LoadedModel, stop: threading.Event
+    project: Project,
+    window: Window,
+    model: LoadedModel,
+    stop: threading.Event,
+    *,
+    retry_missing: bool = True,
+    alert_missing: bool = True,
 ) -> WindowOutcome | None:
-    """Run `window`, retrying on missing input; None when `stop` interrupted a wait."""
+    """Run `window`, retrying on missing input; None when `stop` interrupted a wait.
+
+    Without `alert_missing`, the caller alerts on missing input (for several windows at once).
+    """
     schedule = project.settings.schedule
-    retries = Retries(schedule.missing_input_retries, schedule.missing_input_backoff)
+    retries = Retries(
+        schedule.missing_input_retries if retry_missing else 0, schedule.missing_input_backoff
+    )
     missing: WindowFailed | None = None
     for retry in range(retries.retries + 1):
         if retry and stop.wait(retries.delay(retry)):
@@ -52,7 +63,7 @@ def run_scheduled_window(
         try:
             return _run_logged(project, window, model)
         except WindowFailed as failed:
-            if not isinstance(failed.cause, MissingInput):
+            if not failed.outcome.missing_input:
                 log.error("window %s failed (run %s): %s", window, failed.outcome.run_id, failed)
                 return failed.outcome
             missing = failed
@@ -64,17 +75,21 @@ def run_scheduled_window(
                 retries.retries + 1,
             )
     assert missing is not None  # the loop ran at least once, each time on missing input
-    assert isinstance(missing.cause, MissingInput)
-    alert_missing_input(
-        project, window, missing.cause, attempts=retries.retries + 1, run_id=missing.outcome.run_id
-    )
+    if alert_missing:
+        alert_missing_input(
+            project,
+            [window],
+            str(missing.cause),
+            attempts=retries.retries + 1,
+            run_id=missing.outcome.run_id,
+        )
     return missing.outcome
 
 
 def _run_logged(project: Project, window: Window, model: LoadedModel) -> WindowOutcome:
     """`run_window`, with one log line for how it ended (a critical alert is not a failure)."""
     try:
-        outcome = run_window(project, window, model=model)
+        outcome = run_window(project, window, model=model, trigger=SCHEDULER)
     except CriticalAlert as alerted:
         outcome = alerted.outcome
         log.error("window %s raised a critical alert: %s", window, "; ".join(outcome.alerts))
@@ -83,9 +98,10 @@ def _run_logged(project: Project, window: Window, model: LoadedModel) -> WindowO
         log.info("window %s already succeeded (run %s)", window, outcome.run_id)
     else:
         log.info(
-            "window %s: %d rows in, %d quarantined, %d out -> %s (run %s)",
+            "window %s: %d rows in, %d invalid, %d quarantined, %d out -> %s (run %s)",
             window,
             outcome.rows_in,
+            outcome.rows_invalid,
             outcome.rows_quarantined,
             outcome.rows_out,
             outcome.output,
@@ -95,17 +111,28 @@ def _run_logged(project: Project, window: Window, model: LoadedModel) -> WindowO
 
 
 def alert_missing_input(
-    project: Project, window: Window, missing: MissingInput, *, attempts: int, run_id: str | None
+    project: Project,
+    windows: Sequence[Window],
+    cause: str,
+    *,
+    attempts: int,
+    run_id: str | None,
 ) -> None:
-    """Open (or refresh) the window's critical `missing_input` alert, notify and log it."""
-    message = f"{missing} after {attempts} attempt(s)"
-    candidate = CandidateAlert(
-        rule=MISSING_INPUT,
-        column=window.key,
-        value=attempts,
-        threshold=attempts,
-        severity="critical",
-        message=message,
+    """Count `windows` in the pipeline's critical `missing_input` alert; notify if new; log."""
+    outcome = raise_missing_input(
+        project.store,
+        project.name,
+        [(w.start, w.end) for w in windows],
+        f"{cause} after {attempts} attempt(s)",
+        run_id=run_id,
+        sinks=project.alert_sinks,
     )
-    raise_scheduler_alert(project, candidate, run_id=run_id, window_start=window.start)
-    log.critical("window %s: %s; alert %s opened", window, message, MISSING_INPUT)
+    log.critical(
+        "%d window(s) without input, %s to %s; alert %s %s: %s",
+        len(windows),
+        windows[0],
+        windows[-1],
+        MISSING_INPUT,
+        "opened" if outcome.is_new else "updated",
+        outcome.alert.message,
+    )

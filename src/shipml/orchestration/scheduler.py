@@ -3,7 +3,12 @@
 - Windows are aligned to the cadence: an interval fires on its grid (00:00, 00:15, ... from
   the epoch), a cron schedule at its fire times; each fire runs the latest complete window,
   exactly the one `shipml run --start --end` would run.
-- On start, and at every fire, missed windows are caught up first (see `due`).
+- On start, and at every fire, missed windows are caught up first (see `due`): each once,
+  without waiting for late input; the windows without input make one `missing_input`
+  alert; the latest window, which may only be late, gets the missing-input retries.
+  A tick always ends with the current window.
+- Windows older than one already run (run by hand meanwhile) page nobody: one summary
+  per tick tells what they found.
 - Never two runs of one pipeline at once: one job instance, one worker thread, and a
   cross-process lock (see `locks`) so that two schedulers on one project wait for each other.
 - `stop()` (the CLI calls it on SIGTERM/SIGINT) lets the running window finish, then returns.
@@ -20,10 +25,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from shipml.alerting.windows import notify_backfill
 from shipml.errors import RegistryError
 from shipml.monitoring.alerts import CandidateAlert
 from shipml.orchestration.alerting import raise_scheduler_alert
-from shipml.orchestration.attempts import run_scheduled_window
+from shipml.orchestration.attempts import alert_missing_input, run_scheduled_window
 from shipml.orchestration.due import DueWindows, due_windows
 from shipml.orchestration.locks import PipelineLock
 from shipml.project.batch import WindowOutcome
@@ -99,12 +105,36 @@ class WindowScheduler:
             _alert_not_caught_up(self.project, due)
         model = self.project.tracker.load(self.project.settings.model.alias)
         outcomes: list[WindowOutcome] = []
-        for window in due.windows:
+        *missed, latest = due.windows
+        log.info(
+            "tick: %d missed window(s) to catch up, then the current one starting %s",
+            len(missed),
+            latest.start.isoformat(),
+        )
+        for window in missed:
             if self._stop.is_set():
-                break
-            outcome = run_scheduled_window(self.project, window, model, self._stop)
+                break  # the windows found without input are still alerted on
+            outcome = run_scheduled_window(
+                self.project, window, model, self._stop, retry_missing=False, alert_missing=False
+            )
             if outcome is not None:
                 outcomes.append(outcome)
+        without_input = [o for o in outcomes if o.missing_input]
+        if without_input:
+            alert_missing_input(
+                self.project,
+                [o.window for o in without_input],
+                without_input[-1].error or "no input",
+                attempts=1,
+                run_id=without_input[-1].run_id,
+            )
+        if not self._stop.is_set():
+            outcome = run_scheduled_window(self.project, latest, model, self._stop)
+            if outcome is not None:
+                outcomes.append(outcome)
+        past = [o for o in outcomes if o.past]
+        findings = [finding for o in past for finding in o.held]
+        notify_backfill(self.project.name, findings, len(past), self.project.alert_sinks)
         return outcomes
 
 

@@ -28,11 +28,10 @@ from typing import Any
 import pandas as pd
 
 from shipml.contracts import Baseline, ValidationReport
-from shipml.errors import StagedStepError, StagingError
+from shipml.errors import FlowFailed, StagedStepError, StagingError
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.runner import (
     BoundaryOutcome,
-    FlowFailed,
     FlowResult,
     Policies,
     StepObserver,
@@ -109,7 +108,7 @@ def run_group(project: Project, window: Window, group: str, previous: str | None
         result = run_flow(
             flow,
             _group_input(Path(previous), position, project),
-            context={"window": window, "model": model.model},
+            context={**model.scoring_context(), "window": window},
             policies=project.policies(),
             keep=_KEPT,
             baselines=baselines.for_flow(project.pipeline.batch) if baselines else None,
@@ -125,7 +124,9 @@ def run_group(project: Project, window: Window, group: str, previous: str | None
     return _save_result(directory, group, result)
 
 
-def publish_window(project: Project, window: Window, *, force: bool = False) -> WindowOutcome:
+def publish_window(
+    project: Project, window: Window, *, force: bool = False, trigger: str = "run"
+) -> WindowOutcome:
     """Record the split run like `run_window` does, from what the groups left on disk."""
     directory = stage_directory(project, window)
     earlier = project.store.latest_window_run(project.name, window.start)
@@ -133,7 +134,12 @@ def publish_window(project: Project, window: Window, *, force: bool = False) -> 
         return run_window(project, window)  # skipped, without loading the model
     model = _staged_model(project, directory)
     outcome = run_window(
-        project, window, force=force, model=model, engine=StagedEngine(project, directory)
+        project,
+        window,
+        force=force,
+        model=model,
+        engine=StagedEngine(project, directory),
+        trigger=trigger,
     )
     shutil.rmtree(directory, ignore_errors=True)
     return outcome
@@ -221,7 +227,7 @@ def _save_result(
             boundary.quarantined.to_pickle(_quarantine_file(directory, boundary.boundary))
     for name, frame in result.kept.items():
         frame.to_parquet(directory / f"{name}.kept.parquet")
-    record = {
+    record: dict[str, Any] = {
         "rows_in": result.rows_in,
         "data_version": result.data_version,
         "steps": [{**asdict(t), "started_at": t.started_at.isoformat()} for t in result.steps],

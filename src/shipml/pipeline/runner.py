@@ -85,9 +85,14 @@ class FlowResult:
         return sum(len(b.quarantined) for b in self.boundaries)
 
     @property
+    def rows_invalid(self) -> int:
+        """Rows that broke a contract at any boundary, set aside or not (at most `rows_in`)."""
+        return min(sum(b.report.invalid_rows for b in self.boundaries), self.rows_in)
+
+    @property
     def rows_valid(self) -> int:
-        """Rows that passed every boundary."""
-        return self.rows_in - self.rows_quarantined
+        """Rows that passed every boundary: `rows_in - rows_invalid`, failed run or not."""
+        return self.rows_in - self.rows_invalid
 
     @property
     def rows_out(self) -> int:

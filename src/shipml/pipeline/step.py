@@ -14,7 +14,8 @@ from shipml.contracts import contract_of
 from shipml.errors import StepDefinitionError
 
 # Parameters a step may declare besides its data; the runner passes them by name.
-CONTEXT_PARAMETERS = ("model", "params", "window")
+# `threshold` is the model version's binary decision threshold (0.5 when it has none).
+CONTEXT_PARAMETERS = ("model", "params", "window", "threshold")
 
 
 @dataclass(eq=False)

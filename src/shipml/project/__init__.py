@@ -3,13 +3,15 @@
 `Project.load(dir)` reads shipml.toml and imports the pipeline; `train(project)` trains,
 evaluates and registers a model; `run_window(project, window)` is the one batch-window
 function every orchestrator calls (the embedded scheduler, Airflow, `shipml run`), on the
-local engine or on Dask. Observation of a window, its monitoring history, the HTML report
-and the Prometheus export live here too, beside the jobs that produce them.
+local engine or on Dask. Observation of a window, its monitoring history, failed windows
+(batch and online), the HTML report and the Prometheus export live here too, beside the
+jobs that produce them.
 """
 
 from shipml.project.baselines import ModelBaselines
 from shipml.project.batch import WindowOutcome, run_window
 from shipml.project.engines import Engine, LocalEngine, engine_by_name
+from shipml.project.failures import FailedWindow, failed_windows, failure_reason
 from shipml.project.history import (
     EVALUATION,
     WINDOW,
@@ -19,6 +21,7 @@ from shipml.project.history import (
     save_window,
 )
 from shipml.project.observe import FEATURES, PREDICTIONS
+from shipml.project.online import online_window_outcome
 from shipml.project.project import HOME, Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.project.report import render_report
@@ -31,6 +34,7 @@ __all__ = [
     "PREDICTIONS",
     "WINDOW",
     "Engine",
+    "FailedWindow",
     "LocalEngine",
     "ModelBaselines",
     "MonitoredWindow",
@@ -39,8 +43,11 @@ __all__ = [
     "TrainingOutcome",
     "WindowOutcome",
     "engine_by_name",
+    "failed_windows",
+    "failure_reason",
     "load_baseline",
     "load_windows",
+    "online_window_outcome",
     "register_monitoring_metrics",
     "render_report",
     "run_window",

@@ -55,6 +55,7 @@ def record_failure(
         status="failed",
         rows_in=result.rows_in,
         rows_valid=result.rows_valid,
+        rows_invalid=result.rows_invalid,
         rows_quarantined=result.rows_quarantined,
         rows_out=0,
         error=message,

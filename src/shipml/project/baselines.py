@@ -3,16 +3,31 @@
 Two baselines: statistics of the raw input rows, which the validation diagnoses compare a
 window with (null rates, renamed columns recognised by their values), and the monitoring
 baseline of features and holdout predictions, which drift and prediction shift compare with.
+Beside them, as tags of the version, the task, the classes, the positive class and the
+decision threshold that batch scoring and serving hand to the steps.
+
+What prediction shift watches, by task:
+
+- binary: the mean probability of the positive class (or, when the prediction has no
+  probability, the share of rows predicted positive);
+- multiclass: each class's predicted share, and the mix of predicted classes;
+- regression: the mean and the standard deviation of the predicted values.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 from shipml.contracts import Baseline
 from shipml.monitoring import MonitoringBaseline
 from shipml.pipeline.pipeline import Flow
+from shipml.project.outputs import PredictionLayout
+from shipml.project.targets import Target
+from shipml.versioning import CLASSES_TAG, POSITIVE_LABEL_TAG, TASK_TAG, THRESHOLD_TAG
 
 
 @dataclass(frozen=True)
@@ -43,3 +58,36 @@ class ModelBaselines:
         """The input baseline, keyed by the boundary where `flow` takes its rows in."""
         first = flow.steps[0]
         return {f"{first.name}.input": self.inputs} if first.data_parameter else {}
+
+
+def monitoring_baseline(
+    features: pd.DataFrame, outputs: pd.DataFrame, target: Target, layout: PredictionLayout
+) -> MonitoringBaseline:
+    """The monitoring baseline of `target`'s task from the fitted features and holdout outputs."""
+    if target.task == "regression":
+        assert layout.label is not None
+        return MonitoringBaseline.from_training(features, outputs, layout.label, watch_std=True)
+    if target.task == "multiclass":
+        assert layout.label is not None
+        return MonitoringBaseline.from_training(
+            features, outputs, layout.label, statistic="class_shares", classes=target.classes
+        )
+    probability = layout.probability_of(target.positive)
+    if probability is not None:
+        return MonitoringBaseline.from_training(features, outputs, probability)
+    assert layout.label is not None
+    return MonitoringBaseline.from_training(
+        features, outputs, layout.label, statistic="positive_rate", positive_label=target.positive
+    )
+
+
+def task_tags(target: Target, threshold: float | None) -> dict[str, str]:
+    """The model version's task tags: task, classes, positive class and decision threshold."""
+    tags: dict[str, str] = {TASK_TAG: target.task}
+    if target.is_classifier:
+        tags[CLASSES_TAG] = json.dumps(list(target.classes))
+    if target.task == "binary":
+        tags[POSITIVE_LABEL_TAG] = json.dumps(target.positive)
+        if threshold is not None:
+            tags[THRESHOLD_TAG] = repr(threshold)
+    return tags

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from shipml.alerting.kept import keep_in_store, resend_kept
 from shipml.alerting.sinks import AlertSink
 from shipml.config import Settings, load_settings
 from shipml.errors import ProjectError
@@ -16,9 +18,11 @@ from shipml.io.sinks import Sink
 from shipml.io.sources import Source
 from shipml.pipeline.pipeline import Pipeline
 from shipml.pipeline.runner import BoundaryPolicy, Policies
-from shipml.store import RunStore
+from shipml.store import RunStore, StoreError
 from shipml.versioning.lineage import git_state, shipml_version
 from shipml.versioning.tracking import Tracker
+
+log = logging.getLogger(__name__)
 
 HOME = ".shipml"  # the project's local state: run store, MLflow tracking, artifacts
 
@@ -37,7 +41,12 @@ class Project:
         directory = Path(root).resolve()
         settings = load_settings(directory)
         pipeline = _import_pipeline(directory, settings.project.pipeline)
-        (directory / HOME).mkdir(exist_ok=True)
+        try:
+            (directory / HOME).mkdir(exist_ok=True)
+        except OSError as error:
+            raise ProjectError(
+                f"cannot create the project's state directory {directory / HOME}: {error.strerror}"
+            ) from None
         return cls(root=directory, settings=settings, pipeline=pipeline)
 
     @property
@@ -47,9 +56,14 @@ class Project:
 
     @cached_property
     def store(self) -> RunStore:
-        """The run store (migrated on first use)."""
-        assert self.settings.store.url is not None
-        return RunStore(self.settings.store.url)
+        """The run store (migrated on first use), with the `[store]` timeouts."""
+        settings = self.settings.store
+        assert settings.url is not None
+        return RunStore(
+            settings.url,
+            connect_timeout=settings.connect_timeout.total_seconds(),
+            statement_timeout=settings.statement_timeout.total_seconds(),
+        )
 
     @cached_property
     def tracker(self) -> Tracker:
@@ -65,8 +79,17 @@ class Project:
 
     @cached_property
     def alert_sinks(self) -> list[AlertSink]:
-        """Where new alerts go: the log, and the webhook when one is configured."""
-        return self.settings.alerts.sinks()
+        """Where new alerts go: the log, and the webhook when one is configured.
+
+        Notices the webhook cannot deliver are kept in the store; building the sinks sends
+        those an earlier run kept.
+        """
+        sinks = self.settings.alerts.sinks(keep=keep_in_store(self.store))
+        try:
+            resend_kept(self.store, self.name, sinks)
+        except StoreError as error:
+            log.error("cannot read the alerts kept for sending again: %s", error)
+        return sinks
 
     def source(self) -> Source:
         """Where batch windows read their input."""

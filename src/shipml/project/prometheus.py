@@ -6,13 +6,17 @@ Gauges (every one labelled with `pipeline`):
 |---------------------------------------------------|------------------|---------------------------|
 | `shipml_feature_drift_score`                      | column, method   | the check's value         |
 | `shipml_feature_drift_threshold`                  | column, method   | its threshold             |
+| `shipml_feature_drift_checked`                    | column, method   | 1 judged, 0 not checked   |
+| `shipml_feature_drift_values`                     | column, method   | values it was judged on   |
 | `shipml_prediction_shift_zscore`                  |                  | z (NaN: constant baseline)|
 | `shipml_prediction_shift_k`                       |                  | the rule's k              |
 | `shipml_window_latency_seconds`                   | step, quantile   | p50/p95/p99 of the window |
 | `shipml_monitoring_last_window_timestamp_seconds` |                  | end of the last window    |
 | `shipml_alerts_open`                              | rule, severity   | open alerts               |
 
-A drift check drifted when score > threshold (for `null_rate`, |score| > threshold);
+A drift check drifted when score > threshold (for `null_rate`, |score| > threshold). A check
+with fewer than `drift_min_rows` values, even over the recent windows merged, is "not
+checked": `shipml_feature_drift_checked` 0 and no score (never a reassuring 0);
 the prediction shifted when |z| > k. Values describe the last evaluated window.
 
 The service registers the gauges on its registry (`register_monitoring_metrics`) and
@@ -65,6 +69,19 @@ class MonitoringMetrics:
             column,
             registry=registry,
         )
+        self._drift_checked = Gauge(
+            "shipml_feature_drift_checked",
+            "1 when the column's drift was judged, 0 when not checked (fewer values than "
+            "drift_min_rows, even over recent windows merged)",
+            column,
+            registry=registry,
+        )
+        self._drift_values = Gauge(
+            "shipml_feature_drift_values",
+            "Values the column's drift check was judged on (recent windows merged when small)",
+            column,
+            registry=registry,
+        )
         self._shift_z = Gauge(
             "shipml_prediction_shift_zscore",
             "z-score of the last window's prediction statistic against the training baseline",
@@ -99,12 +116,19 @@ class MonitoringMetrics:
 
     def update(self, evaluation: WindowEvaluation, *, window_end: datetime | None = None) -> None:
         """Show the results of the last evaluated window."""
-        self._drift_score.clear()
-        self._drift_threshold.clear()
+        for gauge in (
+            self._drift_score,
+            self._drift_threshold,
+            self._drift_checked,
+            self._drift_values,
+        ):
+            gauge.clear()
         for result in evaluation.drift:
+            labels = (self.pipeline, result.column, result.method)
+            self._drift_checked.labels(*labels).set(0 if result.value is None else 1)
+            self._drift_values.labels(*labels).set(result.current_count)
             if result.value is None:
                 continue
-            labels = (self.pipeline, result.column, result.method)
             self._drift_score.labels(*labels).set(result.value)
             self._drift_threshold.labels(*labels).set(result.threshold)
         self._shift_z.clear()

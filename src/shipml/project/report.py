@@ -3,8 +3,14 @@
 Five plotly charts: feature drift per window as a heatmap of score / threshold, the
 prediction-shift z-score per window against +/- k, the prediction distribution of the
 baseline, of all windows shown and of the latest window, latency percentiles per window,
-and an alerts timeline; then tables of the latest window's drift checks and of the open
-alerts.
+and an alerts timeline; then tables of the failed windows, of the latest window's drift
+checks and of the open alerts.
+
+Every time axis is window time (when the data happened, not when it was run, so a
+backfill reads right), spans exactly the windows shown, and marks each failed window with
+a red band and a red cross whose hover gives the diagnosis. Drift checks that had too few
+values (fewer than `drift_min_rows`, even over recent windows merged) are grey cells,
+"not checked (n < min)", never an empty heatmap.
 
 No CDN: plotly.js is embedded once. It is 4.8 MB as text, so it is embedded gzipped and
 base64-encoded (1.96 MB) and inflated by the browser with `DecompressionStream` (Chrome
@@ -19,7 +25,7 @@ import base64
 import gzip
 import html
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -38,6 +44,7 @@ from shipml.monitoring.profiles import (
     Profile,
     merge,
 )
+from shipml.project.failures import FailedWindow
 from shipml.project.history import MonitoredWindow
 
 if TYPE_CHECKING:
@@ -48,6 +55,10 @@ ColumnProfileType = NumericColumnProfile | CategoricalColumnProfile
 CHART_IDS = ("drift", "shift", "predictions", "latency", "alerts")
 _SEVERITY_COLOURS = {"critical": "#c0392b", "warning": "#e67e22", "info": "#2980b9"}
 _DRIFT_SCALE = [[0.0, "#f7fbf4"], [0.5, "#f6d55c"], [1.0, "#c0392b"]]  # 1 x threshold = middle
+_NOT_CHECKED_SCALE = [[0.0, "#d5d8dc"], [1.0, "#d5d8dc"]]
+NOT_CHECKED = "not checked (n < min)"
+FAILED_TRACE = "failed window"
+_FAILED_COLOUR = "#c0392b"
 _LAYOUT = {
     "template": "none",
     "font": {"family": "system-ui, sans-serif", "size": 12},
@@ -64,13 +75,18 @@ def render_report(
     windows: Sequence[MonitoredWindow],
     alerts: Sequence[AlertRecord],
     *,
+    failed: Sequence[FailedWindow] = (),
     generated_at: datetime | None = None,
 ) -> str:
-    """The report as one HTML document (windows oldest first; alerts of the same period)."""
-    if not windows:
+    """The report as one HTML document (windows oldest first; alerts of the same period).
+
+    `failed` are the windows of the period whose latest run failed (they have no profile).
+    """
+    if not windows and not failed:
         raise MonitoringError(f"no monitored windows of {pipeline!r} to report on")
     now = generated_at or datetime.now(UTC)
     times = _window_times(windows)
+    span = _time_span(windows, failed)
     charts = [
         ("drift", "Feature drift", _DRIFT_NOTE, _drift_figure(windows, times)),
         ("shift", "Prediction shift", _SHIFT_NOTE, _shift_figure(windows, times)),
@@ -83,11 +99,15 @@ def render_report(
         ("latency", "Latency", _LATENCY_NOTE, _latency_figure(windows, times)),
         ("alerts", "Alerts", _ALERTS_NOTE, _alerts_figure(alerts)),
     ]
+    for chart_id, _, _, figure in charts:
+        if chart_id != "predictions":
+            _on_window_time(figure, span, failed)
     body = "\n".join(
         [
-            _summary(pipeline, baseline, windows, alerts, now),
+            _summary(pipeline, baseline, windows, alerts, failed, now),
             *(_chart_section(*chart) for chart in charts),
-            _latest_drift_table(windows[-1]),
+            _failed_table(failed),
+            _latest_drift_table(windows[-1]) if windows else "",
             _open_alerts_table(alerts),
         ]
     )
@@ -117,9 +137,61 @@ _LATENCY_NOTE = (
     "step when no end-to-end latency was recorded)."
 )
 _ALERTS_NOTE = (
-    "Each line is one alert, from when it opened until it closed or, while it is open, "
-    "until the last window that raised it."
+    "Each line is one alert in window time: from the first window that raised it to the "
+    "window that cleared it or, while it is open, the last window that raised it."
 )
+
+
+# Window time: one span for every time axis, failed windows marked on each
+
+
+def _time_span(
+    windows: Sequence[MonitoredWindow], failed: Sequence[FailedWindow]
+) -> tuple[datetime, datetime]:
+    """From the first window's start to the last one's end, failed windows included."""
+    starts = [w.start or w.end for w in windows] + [w.start for w in failed]
+    ends = [w.end or w.start for w in windows] + [w.end or w.start for w in failed]
+    known_starts = [s for s in starts if s is not None]
+    known_ends = [e for e in ends if e is not None]
+    return min(known_starts), max(known_ends)
+
+
+def _on_window_time(
+    figure: go.Figure, span: tuple[datetime, datetime], failed: Sequence[FailedWindow]
+) -> None:
+    """Fix the x axis to the windows' span and mark every failed window (band and cross)."""
+    first, last = span
+    if first == last:
+        first, last = first - timedelta(minutes=1), last + timedelta(minutes=1)
+    figure.update_xaxes(type="date", range=[_iso(first), _iso(last)], autorange=False)
+    if not failed:
+        return
+    for window in failed:
+        figure.add_vrect(
+            x0=_iso(window.start),
+            x1=_iso(window.end or window.start),
+            fillcolor=_FAILED_COLOUR,
+            opacity=0.22,
+            line_width=0,
+            layer="above",  # over the heatmap's cells too
+        )
+    figure.add_scatter(
+        x=np.asarray([w.start.timestamp() * 1000.0 for w in failed], dtype=np.float64),
+        y=np.full(len(failed), 0.5, dtype=np.float32),
+        yaxis="y9",
+        mode="markers",
+        name=FAILED_TRACE,
+        marker={"symbol": "x", "size": 11, "color": _FAILED_COLOUR},
+        text=[f"{_when(w.start)}: {w.reason}" for w in failed],
+        hovertemplate="failed window %{text}<extra></extra>",
+    )
+    figure.update_layout(
+        yaxis9={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True}
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _window_times(windows: Sequence[MonitoredWindow]) -> np.ndarray:
@@ -140,25 +212,48 @@ def _window_times(windows: Sequence[MonitoredWindow]) -> np.ndarray:
 
 def _drift_figure(windows: Sequence[MonitoredWindow], times: np.ndarray) -> go.Figure:
     rows = _drift_rows(windows)
+    if not rows:
+        figure = go.Figure()
+        _note(figure, "no drift checks in these windows")
+        return _styled(figure, 260, xaxis={"type": "date"})
     ratios = np.full((len(rows), len(windows)), np.nan, dtype=np.float32)
+    unchecked = np.full((len(rows), len(windows)), np.nan, dtype=np.float32)
     position = {key: index for index, key in enumerate(rows)}
     for index, window in enumerate(windows):
         for result in window.evaluation.drift:
             row = position.get((result.column, result.method))
-            if row is not None and result.value is not None and result.threshold > 0:
+            if row is None:
+                continue
+            if result.value is None:
+                unchecked[row, index] = 1.0
+            elif result.threshold > 0:
                 ratios[row, index] = abs(result.value) / result.threshold
     labels = [f"{name} ({method})" for name, method in rows]
     figure = go.Figure(
-        go.Heatmap(
-            x=times,
-            y=labels,
-            z=ratios,
-            zmin=0.0,
-            zmax=2.0,
-            colorscale=_DRIFT_SCALE,
-            colorbar={"title": {"text": "x threshold"}},
-            hovertemplate="%{y}<br>%{x}<br>%{z:.2f} x threshold<extra></extra>",
-        )
+        [
+            go.Heatmap(
+                x=times,
+                y=labels,
+                z=ratios,
+                zmin=0.0,
+                zmax=2.0,
+                colorscale=_DRIFT_SCALE,
+                colorbar={"title": {"text": "x threshold"}},
+                name="drift",
+                hovertemplate="%{y}<br>%{x}<br>%{z:.2f} x threshold<extra></extra>",
+            ),
+            go.Heatmap(
+                x=times,
+                y=labels,
+                z=unchecked,
+                zmin=0.0,
+                zmax=1.0,
+                colorscale=_NOT_CHECKED_SCALE,
+                showscale=False,
+                name=NOT_CHECKED,
+                hovertemplate=f"%{{y}}<br>%{{x}}<br>{NOT_CHECKED}<extra></extra>",
+            ),
+        ]
     )
     height = max(260, 22 * len(rows) + 110)
     return _styled(figure, height, xaxis={"type": "date"}, yaxis={"autorange": "reversed"})
@@ -213,6 +308,10 @@ def _shift_figure(windows: Sequence[MonitoredWindow], times: np.ndarray) -> go.F
 def _prediction_figure(
     baseline: MonitoringBaseline | None, windows: Sequence[MonitoredWindow]
 ) -> go.Figure:
+    if not windows:
+        figure = go.Figure()
+        _note(figure, "no window succeeded in this period")
+        return _styled(figure, 320)
     name = _prediction_column(baseline, windows)
     reference = baseline.profile.columns[name] if baseline is not None else None
     comparable = _same_bins(name, reference, windows)
@@ -336,9 +435,9 @@ def _alerts_figure(alerts: Sequence[AlertRecord]) -> go.Figure:
             continue
         x, y, text = [], [], []
         for alert in chosen:  # one segment per alert; NaN breaks the line between them
-            end = alert.closed_at or alert.last_seen_at
+            start, end = _alert_window_span(alert)
             label = _alert_label(alert)
-            x += [alert.opened_at.timestamp() * 1000.0, end.timestamp() * 1000.0, np.nan]
+            x += [start.timestamp() * 1000.0, end.timestamp() * 1000.0, np.nan]
             y += [row[label], row[label], np.nan]
             text += [label, label, ""]
         figure.add_scatter(
@@ -358,6 +457,16 @@ def _alerts_figure(alerts: Sequence[AlertRecord]) -> go.Figure:
         xaxis={"type": "date"},
         yaxis={"tickvals": list(range(len(labels))), "ticktext": labels, "autorange": "reversed"},
     )
+
+
+def _alert_window_span(alert: AlertRecord) -> tuple[datetime, datetime]:
+    """In window time: the first window that raised it, to the one that cleared it (or the
+    last that raised it); alerts stored before windows were kept fall back to wall time."""
+    start = alert.first_window_start or alert.window_start or alert.opened_at
+    end = alert.closed_window_start or alert.window_start
+    if end is None:
+        end = alert.closed_at or alert.last_seen_at
+    return start, max(start, end)
 
 
 def _alert_label(alert: AlertRecord) -> str:
@@ -421,14 +530,18 @@ def _summary(
     baseline: MonitoringBaseline | None,
     windows: Sequence[MonitoredWindow],
     alerts: Sequence[AlertRecord],
+    failed: Sequence[FailedWindow],
     now: datetime,
 ) -> str:
-    first, last = windows[0], windows[-1]
+    first, last = _time_span(windows, failed)
     open_alerts = [alert for alert in alerts if alert.status == "open"]
     critical = sum(alert.severity == "critical" for alert in open_alerts)
+    unchecked = sum(1 for w in windows if w.evaluation.drift and not w.evaluation.drift_checked)
     facts = {
         "pipeline": pipeline,
-        "windows": f"{len(windows)}, {_when(first.start)} to {_when(last.end or last.start)}",
+        "windows": f"{len(windows) + len(failed)}, {_when(first)} to {_when(last)}",
+        "failed windows": str(len(failed)),
+        "drift not checked": f"{unchecked} window(s) (fewer values than drift_min_rows)",
         "baseline": "none stored"
         if baseline is None
         else f"prediction '{baseline.predictions.column}' ({baseline.predictions.statistic}), "
@@ -443,8 +556,27 @@ def _summary(
     return f"<h1>{html.escape(pipeline)}: monitoring</h1><table class='facts'>{rows}</table>"
 
 
+def _failed_table(failed: Sequence[FailedWindow]) -> str:
+    header = ("window", "kind", "run", "rows in", "valid", "invalid", "diagnosis")
+    rows = [
+        [
+            _when(window.start),
+            window.kind,
+            window.run_id[:12],
+            *(_count(n) for n in (window.rows_in, window.rows_valid, window.rows_invalid)),
+            window.reason,
+        ]
+        for window in failed
+    ]
+    return _table_section("failed-windows", f"Failed windows ({len(failed)})", header, rows)
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
 def _latest_drift_table(window: MonitoredWindow) -> str:
-    header = ("column", "check", "value", "threshold", "drifted")
+    header = ("column", "check", "value", "threshold", "drifted", "judged on")
     rows = [_drift_row(result) for result in window.evaluation.drift]
     title = f"Latest window ({_when(window.start)}, {window.kind})"
     return _table_section("latest", title, header, rows)
@@ -457,7 +589,8 @@ def _drift_row(result: DriftResult) -> list[str]:
         result.method,
         value,
         f"{result.threshold:g}",
-        "yes" if result.drifted else "no",
+        NOT_CHECKED if result.value is None else "yes" if result.drifted else "no",
+        result.note or f"{result.current_count} values",
     ]
 
 

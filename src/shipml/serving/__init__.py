@@ -1,10 +1,10 @@
 """Real-time inference: a FastAPI app built from a pipeline's online flow and its model."""
 
 from shipml.errors import ServingError
-from shipml.serving.app import create_app
+from shipml.serving.app import PROJECT_VARIABLE, create_app, server_app
 from shipml.serving.metrics import MULTIPROCESS_VARIABLE
-from shipml.serving.registry import check_model
-from shipml.serving.worker import PROJECT_VARIABLE, server_app
+from shipml.serving.model import check_model
+from shipml.serving.server import server_options
 
 __all__ = [
     "MULTIPROCESS_VARIABLE",
@@ -13,4 +13,5 @@ __all__ = [
     "check_model",
     "create_app",
     "server_app",
+    "server_options",
 ]

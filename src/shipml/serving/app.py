@@ -1,11 +1,31 @@
-"""`create_app(project)`: a FastAPI app serving the pipeline's online flow with its model."""
+"""The app: `create_app(project)` assembles the parts serving the pipeline's online flow with
+its model, the lifespan starts and stops their background work, and the registry watch
+keeps the model current and the readiness honest.
+
+Background work (`Runtime`): micro-batching, the registry/store watch, monitoring flushes.
+It starts with the app's lifespan, or with the first request when the app is mounted in
+another app (Starlette does not run a mounted app's lifespan).
+
+Hot reload and readiness (`Watch`): every `reload_interval_seconds` the watch asks the
+registry which version the alias points at and pings the store. When the alias moved, the
+new version is loaded in a thread, warmed up, and swapped in between two batches; requests
+never wait for it and never fail because of it. A registry or store that does not answer
+makes the server not ready (`Health`); the loaded model keeps serving.
+
+A `shipml serve` process builds its app with `server_app`; with several workers, each
+worker calls `worker_app`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,30 +35,47 @@ from shipml.alerting.state import raise_window_alerts
 from shipml.errors import ServingError
 from shipml.monitoring import WindowEvaluation
 from shipml.pipeline import Pipeline
+from shipml.project.online import online_window_outcome
 from shipml.project.project import Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
-from shipml.serving.batching import MicroBatcher
-from shipml.serving.examples import example_record
-from shipml.serving.health import STORE, Health
-from shipml.serving.metrics import ServingMetrics
-from shipml.serving.middleware import RequestContextMiddleware
-from shipml.serving.model import ModelSlot, ServedModel
+from shipml.serving.docs import (
+    Examples,
+    describe_predict,
+    example_record,
+    example_records,
+    serve_docs,
+)
+from shipml.serving.metrics import RequestContextMiddleware, ServingMetrics
+from shipml.serving.model import (
+    LOAD_TIMEOUT_FACTOR,
+    ModelSlot,
+    Probe,
+    ServedModel,
+    first_line,
+    in_thread,
+    load_model,
+    prediction_buckets,
+    prediction_column,
+    unreachable,
+    without_password,
+)
 from shipml.serving.monitor import OnEvaluated, OnlineMonitor
-from shipml.serving.openapi import describe_predict
-from shipml.serving.predictions import prediction_buckets, prediction_column
-from shipml.serving.registry import load_model
-from shipml.serving.routes import ENDPOINTS, Parts, add_routes
-from shipml.serving.runtime import Runtime
-from shipml.serving.scoring import Failed, Rejected, Scored, Scorer
-from shipml.serving.service import PredictionService
-from shipml.serving.watch import Watch
-from shipml.versioning.tracking import LoadedModel, Tracker
+from shipml.serving.routes import Parts, add_routes, served_paths
+from shipml.serving.scoring import Failed, MicroBatcher, PredictionService, Rejected, Scored, Scorer
+from shipml.serving.server import LIMITS, ConnectionLimits, redact_access_log
+from shipml.serving.shapes import Record
+from shipml.store import RunStore
+from shipml.versioning.tracking import LoadedModel, ModelVersionInfo, Tracker
 
 log = logging.getLogger(__name__)
 
+PROJECT_VARIABLE = "SHIPML_SERVE_PROJECT"  # the project directory, set by `shipml serve`
 QUEUED_BATCHES = 8  # records waiting beyond this many full batches get a 503
+FINAL_FLUSH_SECONDS = 10.0
+REGISTRY = "registry"
+STORE = "store"
 
-Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[dict[str, Any]]]
 
 
 def create_app(
@@ -63,34 +100,27 @@ def create_app(
     app = FastAPI(
         title=f"{project.name} predictions",
         description=f"Pipeline {project.pipeline!r}, served by shipml.",
-        lifespan=_lifespan(parts.runtime, served),
+        docs_url=None,  # served by serve_docs, without a CDN
+        redoc_url=None,
+        lifespan=_lifespan(parts.runtime, served, ConnectionLimits.of(parts.settings)),
     )
-    documented = add_routes(app, parts, output=online.output, response_example=examples.response)
+    documented = add_routes(app, parts, output=online.output)
+    serve_docs(app)
     max_records = project.settings.serving.max_records
-    describe_predict(
-        app, documented, online.input, max_records=max_records, example=examples.request
-    )
+    describe_predict(app, documented, online.input, max_records=max_records, examples=examples)
+    parts.metrics.label_endpoints(served_paths(app.routes))
     app.add_middleware(RequestContextMiddleware, metrics=parts.metrics)
     return app
 
 
-@dataclass(frozen=True)
-class _Examples:
-    """A record the input contract accepts, and the answer /predict gave it (for the docs)."""
-
-    request: dict[str, Any] | None
-    response: dict[str, Any] | None
-
-
 def _assemble(
     project: Project, served: ServedModel, tracker: Tracker | None
-) -> tuple[Parts, _Examples]:
+) -> tuple[Parts, Examples | None]:
     """The parts of the app, wired together; the example is scored once to warm up."""
     settings = project.settings.serving
     online = project.pipeline.online
     column = prediction_column(served, online.output, _configured_prediction(project))
     metrics = ServingMetrics(
-        endpoints=ENDPOINTS,
         columns=_contract_columns(project.pipeline),
         prediction_buckets=prediction_buckets(served, online.output, column),
     )
@@ -105,17 +135,23 @@ def _assemble(
         flush_requests=settings.monitor_flush_requests,
         rules=project.settings.monitoring,
         on_evaluated=_alerting(project, gauges),
+        on_stored=online_window_outcome(project),
     )
     service = PredictionService(Scorer(project.pipeline), slot, metrics, monitor, column)
     assert online.input is not None
-    example = example_record(online.input)
-    examples = _Examples(example, _warm_up(service, served, example))
+    examples = _examples(service, served, example_records(online.input))
+    example = examples.record if examples is not None else None
+    if examples is not None and settings.api_key is not None:
+        # The docs are open to callers without the key: no real prediction in them.
+        made = example_record(online.output) if online.output is not None else None
+        examples = Examples(examples.record, None if made is None else (served.ref, [made]))
     health = Health(problems={STORE: "not checked yet"})
     watch = Watch(
         health=health,
         slot=slot,
         metrics=metrics,
         store=lambda: project.store,
+        store_url=str(project.settings.store.url),
         tracker=tracker,
         alias=project.settings.model.alias,
         warm_up=lambda candidate: _check_candidate(service, candidate, example),
@@ -132,13 +168,13 @@ def _assemble(
     return Parts(settings, runtime, slot, health, metrics, monitor), examples
 
 
-def _lifespan(runtime: Runtime, served: ServedModel) -> Lifespan:
+def _lifespan(runtime: Runtime, served: ServedModel, limits: ConnectionLimits) -> Lifespan:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         await runtime.start()
         log.info("serving %s v%s", served.ref.name, served.ref.version)
         try:
-            yield
+            yield {LIMITS: limits}  # the server's protocol reads them (shipml.serving.server)
         finally:
             await runtime.stop()
 
@@ -164,23 +200,30 @@ def _alerting(project: Project, gauges: MonitoringMetrics) -> OnEvaluated:
     return on_evaluated
 
 
-def _warm_up(
-    service: PredictionService, served: ServedModel, example: dict[str, Any] | None
-) -> dict[str, Any] | None:
-    """Score the example once (first calls are slow); its answer documents /predict."""
-    outcome = service.warm_up(served, example)
-    if isinstance(outcome, Rejected):
-        log.warning("the example record was rejected: %s", outcome.report.summary())
-    elif isinstance(outcome, Failed):
-        log.warning("the example record failed at step %s:\n%s", outcome.step, outcome.traceback)
-    if not isinstance(outcome, Scored):
-        return None
-    stamp = {"name": served.ref.name, "version": served.ref.version}
-    return {"request_id": "0b5c7d0e9a8f4e21", "model": stamp, "predictions": outcome.rows}
+def _examples(
+    service: PredictionService, served: ServedModel, candidates: list[Record]
+) -> Examples | None:
+    """The first candidate record the service answers 200, with its answer (for the docs).
+
+    Scoring them warms the flow up (first calls are slow). When none is answered 200, the
+    docs show no example rather than one that fails.
+    """
+    failures: list[str] = []
+    for candidate in candidates:
+        outcome = service.warm_up(served, candidate)
+        if isinstance(outcome, Scored):
+            return Examples(candidate, (outcome.model, outcome.rows))
+        if isinstance(outcome, Rejected):
+            failures.append(f"rejected: {outcome.report.summary()}")
+        elif isinstance(outcome, Failed):
+            failures.append(f"failed at step {outcome.step}:\n{outcome.traceback}")
+    if failures:
+        log.warning("no example record for the docs: the last one %s", failures[-1])
+    return None
 
 
 def _check_candidate(
-    service: PredictionService, candidate: ServedModel, example: dict[str, Any] | None
+    service: PredictionService, candidate: ServedModel, example: Record | None
 ) -> None:
     """Warm up a newly loaded version; refuse it when a step raises on the example."""
     outcome = service.warm_up(candidate, example)
@@ -204,3 +247,206 @@ def _contract_columns(pipeline: Pipeline) -> set[str]:
             if contract is not None:
                 columns.update(contract.model_fields)
     return columns
+
+
+# --- background work ---------------------------------------------------------------------
+
+
+class Runtime:
+    """Starts and stops the batcher and the background loops, once."""
+
+    def __init__(self, batcher: MicroBatcher, watch: Watch, monitor: OnlineMonitor) -> None:
+        self.batcher = batcher
+        self.watch = watch
+        self.monitor = monitor
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Check the store and registry once, then start everything."""
+        await self.watch.check()
+        self._launch()
+
+    def ensure_started(self) -> None:
+        """Start everything if the lifespan did not (a mounted app)."""
+        if not self._tasks:
+            self._launch(check_first=True)
+
+    async def stop(self) -> None:
+        """Stop the loops and the batcher, then store the last monitoring window."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.batcher.stop()
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.monitor.flush), FINAL_FLUSH_SECONDS)
+        except TimeoutError:
+            log.warning("the last monitoring window was not stored in time and is lost")
+
+    def _launch(self, *, check_first: bool = False) -> None:
+        loop = asyncio.get_running_loop()
+        self.batcher.start()
+        self._tasks = [
+            loop.create_task(self._watch(check_first), name="shipml-watch"),
+            loop.create_task(self.monitor.run(self.batcher.after_batches), name="shipml-monitor"),
+        ]
+
+    async def _watch(self, check_first: bool) -> None:
+        if check_first:
+            await self.watch.check()
+        await self.watch.run()
+
+
+# --- the registry and store watch ----------------------------------------------------------
+
+
+@dataclass
+class Health:
+    """What is wrong with the server's dependencies right now (nothing: ready)."""
+
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        """True when every dependency answered its last check."""
+        return not self.problems
+
+    def up(self, dependency: str) -> None:
+        """`dependency` answered; log when it was not known to be up."""
+        if self.problems.pop(dependency, None) is not None:
+            log.info("%s reachable", dependency)
+
+    def down(self, dependency: str, problem: str) -> None:
+        """`dependency` failed its check; log when it goes down."""
+        if dependency not in self.problems:
+            log.warning("%s unreachable, reporting not ready: %s", dependency, problem)
+        self.problems[dependency] = problem
+
+
+@dataclass
+class Watch:
+    """The background checks of one app."""
+
+    health: Health
+    slot: ModelSlot
+    metrics: ServingMetrics
+    store: Callable[[], RunStore]
+    store_url: str
+    tracker: Tracker | None  # None: the model was handed to the app, no registry to watch
+    alias: str
+    warm_up: Callable[[ServedModel], None]  # raises to refuse the new version
+    interval: float
+    timeout: float
+    _resolve: Probe[ModelVersionInfo | str] | None = field(init=False, default=None)
+    _ping: Probe[str | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        def ping() -> str | None:
+            """Nothing when the store answers, or why it cannot be reached."""
+            cause = unreachable(self.store_url, self.timeout)
+            if cause is None:
+                self.store().runs(limit=1)
+            return cause
+
+        self._ping = Probe(ping, self.timeout)
+        if self.tracker is not None:
+            tracker, alias, timeout = self.tracker, self.alias, self.timeout
+
+            def resolve() -> ModelVersionInfo | str:
+                """The version the alias names, or why the registry cannot be reached."""
+                return unreachable(tracker.tracking_uri, timeout) or tracker.resolve(alias)
+
+            self._resolve = Probe(resolve, self.timeout)
+
+    async def run(self) -> None:
+        """Check, then check again every `interval` seconds, until cancelled."""
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.check()
+
+    async def check(self) -> None:
+        """Check the store and the registry once; reload when the alias moved."""
+        await asyncio.gather(self._check_store(), self._check_registry())
+
+    async def _check_store(self) -> None:
+        where = without_password(self.store_url)
+        try:
+            cause = await self._ping()
+        except Exception as error:
+            self.health.down(
+                STORE, f"store at {where} failed: {without_password(first_line(error))}"
+            )
+            return
+        if cause is not None:
+            self.health.down(STORE, f"store unreachable at {where}: {cause}")
+        else:
+            self.health.up(STORE)
+
+    async def _check_registry(self) -> None:
+        if self._resolve is None or self.tracker is None:
+            return
+        where = without_password(self.tracker.tracking_uri)
+        try:
+            info = await self._resolve()
+        except Exception as error:
+            cause = without_password(first_line(error))
+            self.health.down(REGISTRY, f"registry at {where} failed: {cause}")
+            return
+        if isinstance(info, str):
+            self.health.down(REGISTRY, f"registry unreachable at {where}: {info}")
+            return
+        self.health.up(REGISTRY)
+        if info.ref.version != self.slot.current.ref.version:
+            await self._reload(info)
+
+    async def _reload(self, info: ModelVersionInfo) -> None:
+        assert self.tracker is not None
+        tracker, alias = self.tracker, self.alias
+        serving = self.slot.current.ref
+        log.info(
+            "alias %s moved from v%s to v%s: loading it", alias, serving.version, info.ref.version
+        )
+        try:
+            loading = asyncio.wrap_future(in_thread(lambda: tracker.load(alias)))
+            loaded = await asyncio.wait_for(loading, self.timeout * LOAD_TIMEOUT_FACTOR)
+            candidate = ServedModel.of(loaded)
+            await asyncio.to_thread(self.warm_up, candidate)
+        except Exception as error:
+            self.metrics.reloads.labels("failed").inc()
+            log.error(
+                "cannot load %s@%s v%s, still serving v%s: %s",
+                info.ref.name,
+                alias,
+                info.ref.version,
+                serving.version,
+                first_line(error),
+            )
+            return
+        previous = self.slot.replace(candidate)
+        self.metrics.serving(candidate.ref, previous.ref)
+        self.metrics.reloads.labels("succeeded").inc()
+        log.info("now serving %s v%s (was v%s)", alias, candidate.ref.version, previous.ref.version)
+
+
+# --- a serving process ---------------------------------------------------------------------
+
+
+def server_app(project: Project) -> FastAPI:
+    """`create_app(project)` for a process that does nothing but serve it."""
+    app = create_app(project)
+    redact_access_log()
+    # A full garbage collection walks every object of the process: with pandas, scikit-learn
+    # and MLflow loaded, about 250 ms during which no request moves. What exists now (modules,
+    # the model) lives as long as the server: frozen, it is left out of every collection.
+    gc.collect()
+    gc.freeze()
+    return app
+
+
+def worker_app() -> FastAPI:
+    """The app of the project named by $SHIPML_SERVE_PROJECT (one per worker process)."""
+    directory = os.environ.get(PROJECT_VARIABLE)
+    if not directory:
+        raise RuntimeError(f"${PROJECT_VARIABLE} is not set: start the server with `shipml serve`")
+    return server_app(Project.load(directory))

@@ -1,4 +1,5 @@
-"""Prometheus metrics of one app: requests, latencies, steps, validation, predictions, model.
+"""Prometheus metrics of one app (requests, latencies, steps, validation, predictions, model),
+and the middleware that gives every request its id and counts it.
 
 Every app has its own `CollectorRegistry`, so several apps can live in one process (tests,
 or an app mounted in a user's app). With several uvicorn workers, `shipml serve` sets
@@ -8,7 +9,11 @@ there and /metrics adds up all workers' files, whichever worker answers the scra
 
 from __future__ import annotations
 
+import logging
 import os
+import random
+import re
+import time
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -21,10 +26,17 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shipml.contracts import ValidationReport
+from shipml.errors import ApiError
+from shipml.logs import request_context
 from shipml.pipeline import StepTiming
+from shipml.serving.shapes import error_response
 from shipml.versioning.tracking import ModelRef
+
+log = logging.getLogger(__name__)
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -41,8 +53,8 @@ class ServingMetrics:
     def __init__(
         self,
         *,
-        endpoints: Iterable[str],
         columns: Iterable[str],
+        endpoints: Iterable[str] = (),
         prediction_buckets: Sequence[float] = DEFAULT_PREDICTION_BUCKETS,
     ) -> None:
         self.registry = CollectorRegistry()
@@ -102,6 +114,10 @@ class ServingMetrics:
             registry=registry,
         )
 
+    def label_endpoints(self, paths: Iterable[str]) -> None:
+        """Label requests to `paths` by their path (the app's routes); others as "(other)"."""
+        self._endpoints = frozenset(paths)
+
     def endpoint_label(self, path: str) -> str:
         """`path` if it is one of the app's endpoints, else "(other)" (bounded labels)."""
         return path if path in self._endpoints else OTHER
@@ -139,6 +155,72 @@ class ServingMetrics:
         """The metrics in the Prometheus text format (all workers' in multiprocess mode)."""
         if self._multiprocess:
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
             return generate_latest(registry)
         return generate_latest(self.registry)
+
+
+# --- per request ---------------------------------------------------------------------------
+
+HEADER = b"x-request-id"
+CLIENT_CLOSED = 499  # as nginx counts a request whose client went away
+CLIENT_TIMED_OUT = 408
+TIMED_OUT = "shipml.timed_out"  # set in a request's scope by the server when its body was late
+_ACCEPTED_ID = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,128}")
+
+
+class RequestContextMiddleware:
+    """Gives every HTTP request an id (logs, response header) and counts it in the metrics.
+
+    An error that escapes the app becomes a JSON 500 with the request id, logged once.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: ServingMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status, response_started = message["status"], True
+                headers = [*message.get("headers", []), (HEADER, request_id.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        with request_context(request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            except ClientDisconnect:  # nobody to answer: counted, and not a server error
+                timed_out = scope.get(TIMED_OUT)
+                status = CLIENT_TIMED_OUT if timed_out else CLIENT_CLOSED
+                log.info(
+                    "%s %s: %s",
+                    scope["method"],
+                    scope["path"],
+                    timed_out or "the client disconnected before sending the whole request",
+                )
+            except Exception:
+                log.exception("unhandled error answering %s %s", scope["method"], scope["path"])
+                if response_started:
+                    raise
+                failure = ApiError(500, "internal error; the server log has the details")
+                await error_response(failure, request_id)(scope, receive, send_with_id)
+            finally:
+                path = scope["path"].removeprefix(scope.get("root_path", ""))
+                self.metrics.observe_request(path, status, time.perf_counter() - started)
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == HEADER and _ACCEPTED_ID.fullmatch(value):
+            return bytes(value).decode()
+    return f"{random.getrandbits(128):032x}"  # unique enough, and no system call per request

@@ -12,6 +12,9 @@ counts) and its profiles, kind "online", named as batch windows' are: "window" (
 `Profile`), "latency" (a `LatencyProfile`) and "evaluation" (drift, prediction shift and
 latency against the model's baseline). Once stored, an evaluated window is handed to
 `on_evaluated` (which raises its alerts and updates the gauges), in the flushing thread.
+A window in which more than `max_rejected_fraction` of the records were rejected is stored
+as failed; every stored window goes to `on_stored` with its failure (None when it
+succeeded), which raises or clears the `window_failed` alert.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -40,7 +43,7 @@ from shipml.monitoring import (
 )
 from shipml.pipeline import StepTiming
 from shipml.project.history import EVALUATION, WINDOW
-from shipml.serving.probes import first_line
+from shipml.serving.model import first_line
 from shipml.store import RunStore
 from shipml.versioning.tracking import ModelRef
 
@@ -48,8 +51,9 @@ log = logging.getLogger(__name__)
 
 InScoringThread = Callable[[Callable[[], None]], Awaitable[None]]
 OnEvaluated = Callable[[str, datetime, WindowEvaluation], None]
+OnStored = Callable[[str, datetime, str | None], None]  # run id, start, why it failed
 
-KIND = "online"
+KIND: Literal["online"] = "online"
 PROFILE = WINDOW
 LATENCY = "latency"
 SUMMARY_ROWS = 2048  # rows buffered before they are folded into the window's profile
@@ -132,10 +136,12 @@ class OnlineMonitor:
         flush_requests: int,
         rules: MonitoringConfig | None = None,
         on_evaluated: OnEvaluated | None = None,
+        on_stored: OnStored | None = None,
     ) -> None:
         self._store = store
         self._rules = rules or MonitoringConfig()
         self._on_evaluated = on_evaluated
+        self._on_stored = on_stored
         self._pipeline = pipeline
         self._lineage = dict(lineage)
         self._flush_seconds = flush_seconds
@@ -264,18 +270,34 @@ class OnlineMonitor:
                 **versions,
             )
             window.saved.add(name)
+        failure = _failure(window, self._rules.max_rejected_fraction)
         if "run" not in window.saved:
             store.finish_run(
                 window.run_id,
-                status="succeeded",
+                status="failed" if failure else "succeeded",
                 rows_in=window.records,
                 rows_valid=window.records - window.rejected_records,
-                rows_quarantined=window.rejected_records,
+                rows_invalid=window.rejected_records,
+                rows_quarantined=0,  # rejected with a 422, not set aside
                 rows_out=window.rows_out,
+                error=failure,
             )
             window.saved.add("run")
         if window.evaluation is not None and self._on_evaluated is not None:
             self._on_evaluated(window.run_id, window.start, window.evaluation)
+        if self._on_stored is not None:
+            self._on_stored(window.run_id, window.start, failure)
+
+
+def _failure(window: _Window, max_rejected_fraction: float) -> str | None:
+    """Why an online window failed (most of its records rejected), or None."""
+    if not window.records or window.rejected_records / window.records <= max_rejected_fraction:
+        return None
+    return (
+        f"{window.rejected_records} of {window.records} records rejected "
+        f"({window.rejected_records / window.records:.0%}, more than "
+        f"max_rejected_fraction {max_rejected_fraction:.0%})"
+    )
 
 
 def _together(features: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:

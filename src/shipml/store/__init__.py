@@ -5,14 +5,17 @@ versioned with Alembic migrations shipped in this package and applied on open.
 """
 
 from shipml.errors import AlertNotFound, RunNotFound, StoreError, StoreUnavailable
+from shipml.store._engine import create_store_engine, store_faults
 from shipml.store.records import (
     AlertOutcome,
     AlertRecord,
+    EngineKind,
     Lineage,
     ProfileRecord,
     RunDetail,
     RunRecord,
     StepRecord,
+    UndeliveredRecord,
     ValidationRecord,
 )
 from shipml.store.store import RunStore
@@ -21,6 +24,7 @@ __all__ = [
     "AlertNotFound",
     "AlertOutcome",
     "AlertRecord",
+    "EngineKind",
     "Lineage",
     "ProfileRecord",
     "RunDetail",
@@ -30,5 +34,8 @@ __all__ = [
     "StepRecord",
     "StoreError",
     "StoreUnavailable",
+    "UndeliveredRecord",
     "ValidationRecord",
+    "create_store_engine",
+    "store_faults",
 ]

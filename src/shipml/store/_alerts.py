@@ -44,7 +44,13 @@ def raise_alert(
     is_new = alert is None
     if alert is None:
         alert = Alert(
-            pipeline=pipeline, rule=rule, column=column, status="open", opened_at=now, occurrences=0
+            pipeline=pipeline,
+            rule=rule,
+            column=column,
+            status="open",
+            opened_at=now,
+            occurrences=0,
+            first_window_start=to_utc_or_none(window_start, "window_start"),
         )
         session.add(alert)
     alert.message = check_text(message, "message", 1_000_000, allow_empty=True)
@@ -73,11 +79,12 @@ def find_open(session: Session, pipeline: str, rule: str, column: str | None) ->
     return session.scalars(query.with_for_update()).first()
 
 
-def close(session: Session, alert: Alert) -> Alert:
-    """Mark an alert closed (closing a closed alert changes nothing)."""
+def close(session: Session, alert: Alert, window_start: datetime | None = None) -> Alert:
+    """Mark an alert closed, by the window `window_start` if given (closing twice does nothing)."""
     if alert.status == "open":
         alert.status = "closed"
         alert.closed_at = utc_now()
+        alert.closed_window_start = to_utc_or_none(window_start, "window_start")
     return alert
 
 

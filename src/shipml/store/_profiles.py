@@ -55,8 +55,12 @@ def find_profiles(
     *,
     since: datetime | None,
     limit: int | None,
+    before: datetime | None = None,
 ) -> list[Profile]:
-    """Profiles in window order (oldest first); with `limit`, only the most recent ones."""
+    """Profiles in window order (oldest first); with `limit`, only the most recent ones.
+
+    `since` and `before` bound the window start: since <= start < before.
+    """
     when = func.coalesce(Profile.window_start, Profile.created_at)
     query = select(Profile).where(
         Profile.pipeline == pipeline, Profile.kind == kind, Profile.name == name
@@ -64,6 +68,9 @@ def find_profiles(
     since_utc = to_utc_or_none(since, "since")
     if since_utc is not None:
         query = query.where(when >= since_utc)
+    before_utc = to_utc_or_none(before, "before")
+    if before_utc is not None:
+        query = query.where(when < before_utc)
     query = query.order_by(when.desc(), Profile.id.desc())
     if limit is not None:
         query = query.limit(check_count(limit, "limit"))

@@ -30,6 +30,7 @@ def start_run(
     window_end: datetime | None,
     lineage: Mapping[str, Any],
     engine: str,
+    trigger: str | None = None,
 ) -> Run:
     """Insert a run in status `running`; its attempt counts earlier runs of the same window."""
     run = Run(
@@ -41,6 +42,7 @@ def start_run(
         window_end=to_utc_or_none(window_end, "window_end"),
         started_at=utc_now(),
         engine=check_choice(engine, ENGINES, "engine"),
+        trigger=check_optional_text(trigger, "trigger", 16),
         **_lineage_columns(lineage),
     )
     run.attempt = 1 + _earlier_attempts(session, run)
@@ -60,6 +62,7 @@ def finish_run(
     """Record how a running run ended; row counts and outcome fields left None stay unset.
 
     `lineage` adds versions learnt while the run went on (the data version, once read).
+    Without `rows_invalid`, it is what `rows_in` and `rows_valid` leave: in = valid + invalid.
     """
     run = require_run(session, run_id)
     check_choice(status, FINAL_STATUSES, "final run status")
@@ -67,9 +70,15 @@ def finish_run(
         raise StoreError(f"run {run_id} already finished with status {run.status!r}")
     run.status = status
     run.finished_at = utc_now()
-    for name, count in counts.items():
-        if count is not None:
-            setattr(run, name, check_count(count, name))
+    for name, value in counts.items():
+        if value is not None:
+            setattr(run, name, check_count(value, name))
+    if (
+        counts.get("rows_invalid") is None
+        and run.rows_in is not None
+        and run.rows_valid is not None
+    ):
+        run.rows_invalid = max(run.rows_in - run.rows_valid, 0)
     for name, text in outcome.items():
         if text is not None:
             setattr(run, name, check_text(text, name, _max_length(name), allow_empty=True))
@@ -132,9 +141,16 @@ def latest_window_run(
     return session.scalars(query).first()
 
 
-def batch_resume_point(session: Session, pipeline: str) -> datetime | None:
-    """The end of the last window that succeeded, else the start of the first one tried."""
-    batch = (Run.pipeline == pipeline, Run.kind == "batch", Run.window_start.is_not(None))
+def batch_resume_point(
+    session: Session, pipeline: str, trigger: str | None = None
+) -> datetime | None:
+    """The end of the last window that succeeded, else the start of the first one tried.
+
+    With `trigger`, only the runs it started count (e.g. the scheduler's own windows).
+    """
+    batch = [Run.pipeline == pipeline, Run.kind == "batch", Run.window_start.is_not(None)]
+    if trigger is not None:
+        batch.append(Run.trigger == trigger)
     last_success = (
         select(Run.window_end)
         .where(*batch, Run.status == "succeeded")
@@ -144,6 +160,46 @@ def batch_resume_point(session: Session, pipeline: str) -> datetime | None:
     first_tried = select(Run.window_start).where(*batch).order_by(Run.window_start).limit(1)
     found = session.execute(last_success).scalar_one_or_none()
     return found or session.execute(first_tried).scalar_one_or_none()
+
+
+def has_batch_runs(session: Session, pipeline: str) -> bool:
+    """Whether any batch window of `pipeline` was ever run."""
+    query = select(Run.id).where(Run.pipeline == pipeline, Run.kind == "batch").limit(1)
+    return session.scalars(query).first() is not None
+
+
+def later_window_finished(
+    session: Session, pipeline: str, kind: str, window_start: datetime
+) -> bool:
+    """Whether a window of `kind` after `window_start` already finished (succeeded or failed)."""
+    query = select(Run.id).where(
+        Run.pipeline == pipeline,
+        Run.kind == check_choice(kind, RUN_KINDS, "run kind"),
+        Run.window_start > to_utc(window_start, "window_start"),
+        Run.status.in_(("succeeded", "failed")),
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def latest_window_statuses(
+    session: Session, pipeline: str, kind: str, start: datetime, end: datetime
+) -> dict[datetime, str]:
+    """The status of the latest attempt of each window starting in [start, end]."""
+    query = (
+        select(Run.window_start, Run.status)
+        .where(
+            Run.pipeline == pipeline,
+            Run.kind == check_choice(kind, RUN_KINDS, "run kind"),
+            Run.window_start >= to_utc(start, "start"),
+            Run.window_start <= to_utc(end, "end"),
+        )
+        .order_by(Run.window_start, Run.attempt, Run.started_at)
+    )
+    return {
+        to_utc(when, "window_start"): status
+        for when, status in session.execute(query)
+        if when is not None
+    }
 
 
 def list_runs(session: Session, *, limit: int, pipeline: str | None, kind: str | None) -> list[Run]:

@@ -60,6 +60,8 @@ class RunRecord:
     shipml_version: str | None
     attempt: int
     engine: EngineKind
+    rows_invalid: int | None = None  # rows that broke a contract: rows_in = valid + invalid
+    trigger: str | None = None  # what started it: "run", "scheduler", "airflow", ...
 
     @property
     def duration_s(self) -> float | None:
@@ -112,6 +114,20 @@ class AlertRecord:
     closed_at: datetime | None
     last_seen_at: datetime
     occurrences: int
+    first_window_start: datetime | None = None  # the first window that raised it
+    closed_window_start: datetime | None = None  # the window that cleared it
+
+
+@dataclass(frozen=True, slots=True)
+class UndeliveredRecord:
+    """A notification a sink could not deliver, kept for the next run to send again."""
+
+    id: int
+    pipeline: str
+    sink: str
+    payload: dict[str, Any]
+    reason: str
+    kept_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     rows_in: Mapped[int | None] = mapped_column(BigInteger)
     rows_valid: Mapped[int | None] = mapped_column(BigInteger)
+    rows_invalid: Mapped[int | None] = mapped_column(BigInteger)
     rows_quarantined: Mapped[int | None] = mapped_column(BigInteger)
     rows_out: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
@@ -74,6 +75,7 @@ class Run(Base):
     shipml_version: Mapped[str | None] = mapped_column(String(32))
     attempt: Mapped[int] = mapped_column(Integer)
     engine: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str | None] = mapped_column(String(16))
 
 
 class StepRun(Base):
@@ -158,6 +160,8 @@ class Alert(Base):
     column: Mapped[str | None] = mapped_column(String(200))
     run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
     window_start: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    first_window_start: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_window_start: Mapped[datetime | None] = mapped_column(UtcDateTime)
     value: Mapped[float | None] = mapped_column(Float)
     threshold: Mapped[float | None] = mapped_column(Float)
     severity: Mapped[str] = mapped_column(String(16))
@@ -167,6 +171,19 @@ class Alert(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
     occurrences: Mapped[int] = mapped_column(Integer)
+
+
+class UndeliveredNotice(Base):
+    """An alert notification a sink could not deliver, kept to be sent again by a later run."""
+
+    __tablename__ = "undelivered_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pipeline: Mapped[str] = mapped_column(String(200))
+    sink: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    kept_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 # At most one open alert per (pipeline, rule, column). NULL never equals NULL in a

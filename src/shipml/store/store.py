@@ -12,15 +12,21 @@ from typing import Any, Self
 import pandas as pd
 from alembic.runtime.migration import MigrationContext
 from pydantic import BaseModel
-from sqlalchemy import URL, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import URL, Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shipml.errors import StoreUnavailable
-from shipml.store import _alerts, _profiles, _quarantine, _runs
+from shipml.store import _alerts, _notices, _profiles, _quarantine, _runs
 from shipml.store._convert import to_record
-from shipml.store._engine import create_store_engine, display_url, writer
-from shipml.store._migrate import VERSION_TABLE, upgrade_to_head
+from shipml.store._engine import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_STATEMENT_TIMEOUT,
+    create_store_engine,
+    display_url,
+    store_faults,
+    writer,
+)
+from shipml.store._migrate import VERSION_TABLE, head_revision, upgrade_to_head
 from shipml.store.records import (
     AlertOutcome,
     AlertRecord,
@@ -32,7 +38,9 @@ from shipml.store.records import (
     RunRecord,
     Severity,
     StepRecord,
+    UndeliveredRecord,
 )
+from shipml.store.schema import Run
 
 STORE_DIR = ".shipml"
 STORE_FILE = "shipml.db"
@@ -42,12 +50,23 @@ class RunStore:
     """Runs, step timings, validation reports, quarantined rows, profiles and alerts.
 
     Every method runs in its own short transaction and returns frozen records.
-    Opening a store brings its schema to the newest migration.
+    Opening a store brings its schema to the newest migration. A database that cannot be
+    reached, does not answer within the timeouts (seconds), is read-only or damaged raises
+    `StoreUnavailable` with one line naming the store (password masked) and the cause.
     """
 
-    def __init__(self, url: str | URL, *, migrate_on_open: bool = True) -> None:
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        migrate_on_open: bool = True,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+    ) -> None:
         self._url = url
-        self._engine = create_store_engine(url)
+        self._engine = create_store_engine(
+            url, connect_timeout=connect_timeout, statement_timeout=statement_timeout
+        )
         self._read = sessionmaker(self._engine, expire_on_commit=False)
         self._write = sessionmaker(writer(self._engine), expire_on_commit=False)
         if migrate_on_open:
@@ -71,16 +90,18 @@ class RunStore:
         return self._engine
 
     def migrate(self) -> None:
-        """Upgrade the schema to the newest revision shipped with shipml."""
-        try:
+        """Upgrade the schema to the newest revision shipped with shipml (if it is behind).
+
+        A store already at the newest revision is only read, so a read-only store can be read.
+        """
+        if self.schema_revision() == head_revision():
+            return
+        with store_faults(self._url, "open"):
             upgrade_to_head(writer(self._engine))
-        except OperationalError as error:
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise StoreUnavailable(f"cannot open the store at {self.url}: {reason}") from None
 
     def schema_revision(self) -> str | None:
         """The migration revision the database is at (None before the first migration)."""
-        with self._engine.connect() as connection:
+        with store_faults(self._url, "open"), self._engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
             return context.get_current_revision()
 
@@ -110,8 +131,12 @@ class RunStore:
         window_end: datetime | None = None,
         lineage: Mapping[str, Any] | None = None,
         engine: EngineKind = "local",
+        trigger: str | None = None,
     ) -> str:
-        """Record a run as started (status `running`) and return its id."""
+        """Record a run as started (status `running`) and return its id.
+
+        `trigger` says what started it ("run", "scheduler", "airflow", ...).
+        """
         with self._writing() as session:
             run = _runs.start_run(
                 session,
@@ -121,6 +146,7 @@ class RunStore:
                 window_end=window_end,
                 lineage=lineage or {},
                 engine=engine,
+                trigger=trigger,
             )
             return run.id
 
@@ -133,16 +159,22 @@ class RunStore:
         rows_valid: int | None = None,
         rows_quarantined: int | None = None,
         rows_out: int | None = None,
+        rows_invalid: int | None = None,
         output: str | None = None,
         error: str | None = None,
         traceback: str | None = None,
         failed_step: str | None = None,
         lineage: Mapping[str, Any] | None = None,
     ) -> RunRecord:
-        """Record how a running run ended (and versions learnt meanwhile) and return it."""
+        """Record how a running run ended (and versions learnt meanwhile) and return it.
+
+        `rows_invalid` counts rows that broke a contract (quarantined or not); left out, it is
+        `rows_in - rows_valid`.
+        """
         counts = {
             "rows_in": rows_in,
             "rows_valid": rows_valid,
+            "rows_invalid": rows_invalid,
             "rows_quarantined": rows_quarantined,
             "rows_out": rows_out,
         }
@@ -181,6 +213,28 @@ class RunStore:
                 rows_out=rows_out,
             )
 
+    def close_abandoned_runs(
+        self, pipeline: str, reason: str, kind: RunKind = "batch"
+    ) -> list[str]:
+        """Mark failed every run of `pipeline` still `running`; their ids.
+
+        Each gets the error "abandoned: attempt N `reason`". For whoever holds the pipeline's
+        lock: a run still running then is one whose process died, or lost the store before
+        it could record the end.
+        """
+        with self._writing() as session:
+            running = session.scalars(
+                select(Run).where(
+                    Run.pipeline == pipeline, Run.kind == kind, Run.status == "running"
+                )
+            ).all()
+            for run in running:
+                error = f"abandoned: attempt {run.attempt} {reason}"
+                _runs.finish_run(
+                    session, run.id, status="failed", counts={}, outcome={"error": error}
+                )
+            return [run.id for run in running]
+
     def latest_window_run(
         self, pipeline: str, window_start: datetime, kind: RunKind = "batch"
     ) -> RunRecord | None:
@@ -192,12 +246,32 @@ class RunStore:
             run = _runs.latest_window_run(session, pipeline, window_start, kind)
             return None if run is None else to_record(RunRecord, run)
 
-    def batch_resume_point(self, pipeline: str) -> datetime | None:
+    def batch_resume_point(self, pipeline: str, trigger: str | None = None) -> datetime | None:
         """Where a pipeline's missed batch windows start: the end of the last window that
         succeeded, else the start of the first window tried (None before any batch run).
+        With `trigger`, only the windows it started count (e.g. "scheduler").
         """
         with self._reading() as session:
-            return _runs.batch_resume_point(session, pipeline)
+            return _runs.batch_resume_point(session, pipeline, trigger)
+
+    def has_batch_runs(self, pipeline: str) -> bool:
+        """Whether any batch window of `pipeline` was ever run."""
+        with self._reading() as session:
+            return _runs.has_batch_runs(session, pipeline)
+
+    def later_window_finished(
+        self, pipeline: str, window_start: datetime, kind: RunKind = "batch"
+    ) -> bool:
+        """Whether a later window of the same kind already finished (succeeded or failed)."""
+        with self._reading() as session:
+            return _runs.later_window_finished(session, pipeline, kind, window_start)
+
+    def latest_window_statuses(
+        self, pipeline: str, start: datetime, end: datetime, kind: RunKind = "batch"
+    ) -> dict[datetime, str]:
+        """The status of the latest attempt of each window starting in [start, end]."""
+        with self._reading() as session:
+            return _runs.latest_window_statuses(session, pipeline, kind, start, end)
 
     def runs(
         self, limit: int = 20, pipeline: str | None = None, kind: RunKind | None = None
@@ -292,10 +366,13 @@ class RunStore:
         name: str,
         since: datetime | None = None,
         limit: int | None = None,
+        before: datetime | None = None,
     ) -> list[ProfileRecord]:
-        """Profiles, oldest window first; `since` bounds window starts, `limit` keeps the newest."""
+        """Profiles, oldest window first; window starts in [since, before), `limit` the newest."""
         with self._reading() as session:
-            found = _profiles.find_profiles(session, pipeline, kind, name, since=since, limit=limit)
+            found = _profiles.find_profiles(
+                session, pipeline, kind, name, since=since, limit=limit, before=before
+            )
             return [to_record(ProfileRecord, profile) for profile in found]
 
     def latest_baseline(
@@ -358,12 +435,19 @@ class RunStore:
             return to_record(AlertRecord, alert)
 
     def close_open_alert(
-        self, pipeline: str, rule: str, column: str | None = None
+        self,
+        pipeline: str,
+        rule: str,
+        column: str | None = None,
+        *,
+        window_start: datetime | None = None,
     ) -> AlertRecord | None:
-        """Close the open alert of (pipeline, rule, column), if there is one."""
+        """Close the open alert of (pipeline, rule, column), if any; `window_start` cleared it."""
         with self._writing() as session:
             alert = _alerts.find_open(session, pipeline, rule, column)
-            return None if alert is None else to_record(AlertRecord, _alerts.close(session, alert))
+            if alert is None:
+                return None
+            return to_record(AlertRecord, _alerts.close(session, alert, window_start))
 
     def alerts(
         self, status: str | None = None, limit: int = 50, pipeline: str | None = None
@@ -372,6 +456,28 @@ class RunStore:
         with self._reading() as session:
             found = _alerts.find_alerts(session, status=status, pipeline=pipeline, limit=limit)
             return [to_record(AlertRecord, alert) for alert in found]
+
+    # Notifications not delivered
+
+    def keep_undelivered(
+        self, pipeline: str, sink: str, payload: Mapping[str, Any], reason: str
+    ) -> None:
+        """Keep a notification `sink` could not deliver, for a later run to send again."""
+        with self._writing() as session:
+            _notices.keep(session, pipeline, sink, payload, reason)
+
+    def take_undelivered(
+        self, pipeline: str, sink: str, limit: int = 1000
+    ) -> list[UndeliveredRecord]:
+        """Remove and return the oldest kept notifications of `pipeline` for `sink`."""
+        with self._writing() as session:
+            taken = _notices.take(session, pipeline, sink, limit)
+            return [to_record(UndeliveredRecord, notice) for notice in taken]
+
+    def undelivered_count(self, pipeline: str) -> int:
+        """How many notifications of `pipeline` wait to be sent again."""
+        with self._reading() as session:
+            return _notices.count(session, pipeline)
 
     # Sessions
 
@@ -385,10 +491,10 @@ class RunStore:
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
-        with self._write() as session, session.begin():
+        with store_faults(self._url), self._write() as session, session.begin():
             yield session
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
-        with self._read() as session, session.begin():
+        with store_faults(self._url), self._read() as session, session.begin():
             yield session

@@ -7,8 +7,10 @@ serving need it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +26,12 @@ if TYPE_CHECKING:
 
 BASELINE_ARTIFACT = "shipml/baseline.json"
 TAG_PREFIX = "shipml."
+# What training decided about the prediction, stored with the model version (tags).
+TASK_TAG = f"{TAG_PREFIX}task"
+THRESHOLD_TAG = f"{TAG_PREFIX}threshold"
+POSITIVE_LABEL_TAG = f"{TAG_PREFIX}positive_label"  # JSON: true, 1 or "malignant"
+CLASSES_TAG = f"{TAG_PREFIX}classes"  # JSON list
+DEFAULT_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,29 @@ class ModelVersionInfo:
         """The project's git commit at training time."""
         return self.tags.get("mlflow.source.git.commit")
 
+    @property
+    def task(self) -> str | None:
+        """binary, multiclass or regression (None for a version trained before tasks)."""
+        return self.tags.get(TASK_TAG)
+
+    @property
+    def threshold(self) -> float | None:
+        """The binary decision threshold on the positive class's probability."""
+        value = self.tags.get(THRESHOLD_TAG)
+        return None if value is None else float(value)
+
+    @property
+    def positive_label(self) -> Any:
+        """The positive class of a binary model, as the target holds it."""
+        value = self.tags.get(POSITIVE_LABEL_TAG)
+        return None if value is None else json.loads(value)
+
+    @property
+    def classes(self) -> list[Any] | None:
+        """The classes of a classifier, in order."""
+        value = self.tags.get(CLASSES_TAG)
+        return None if value is None else list(json.loads(value))
+
 
 @dataclass(frozen=True)
 class LoadedModel:
@@ -75,6 +106,16 @@ class LoadedModel:
         """Name, version and alias."""
         return self.info.ref
 
+    @property
+    def threshold(self) -> float:
+        """The decision threshold steps receive as `threshold` (0.5 when none was stored)."""
+        stored = self.info.threshold
+        return DEFAULT_THRESHOLD if stored is None else stored
+
+    def scoring_context(self) -> dict[str, Any]:
+        """What the scoring steps may ask for by parameter name: `model` and `threshold`."""
+        return {"model": self.model, "threshold": self.threshold}
+
 
 class Tracker:
     """One project's experiments and registered model in MLflow."""
@@ -84,8 +125,9 @@ class Tracker:
     ) -> None:
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-        # shipml reports what it trained and registered; MLflow's INFO lines repeat it.
-        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+        # MLflow's loggers go through shipml's logging configuration (quiet unless -v),
+        # instead of a handler of MLflow's own on stderr.
+        os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.model_name = model_name
@@ -113,10 +155,16 @@ class Tracker:
         input_example: pd.DataFrame,
         output_example: pd.DataFrame | None = None,
         baseline: Mapping[str, Any] | None = None,
+        artifacts: Mapping[str, str | Mapping[str, Any]] | None = None,
     ) -> ModelRef:
-        """Log a training run with its model, and register the model as a new version."""
+        """Log a training run with its model, and register the model as a new version.
+
+        `artifacts` maps run artifact paths (`shipml/confusion_matrix.csv`) to text or to a
+        dict written as JSON.
+        """
         import mlflow
 
+        _mlflow_prints_follow_logging()
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
         client = self._client()
@@ -127,12 +175,17 @@ class Tracker:
             mlflow.set_tags(dict(tags))
             if baseline is not None:
                 mlflow.log_dict(dict(baseline), BASELINE_ARTIFACT)
+            for path, content in (artifacts or {}).items():
+                if isinstance(content, str):
+                    mlflow.log_text(content, path)
+                else:
+                    mlflow.log_dict(dict(content), path)
             info = _log_model(model, input_example, output_example, self.model_name)
         version = str(info.registered_model_version)
         for key, value in tags.items():
             client.set_model_version_tag(self.model_name, version, key, value)
-        for key, value in metrics.items():
-            client.set_model_version_tag(self.model_name, version, f"metric.{key}", str(value))
+        for key, score in metrics.items():
+            client.set_model_version_tag(self.model_name, version, f"metric.{key}", str(score))
         return ModelRef(self.model_name, version, None, run.info.run_id)
 
     def promote(self, version: str, alias: str = "champion") -> ModelRef:
@@ -179,6 +232,7 @@ class Tracker:
         """Load the model `alias` points at, with its baseline."""
         import mlflow
 
+        _mlflow_prints_follow_logging()
         info = self.resolve(alias)
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
@@ -200,10 +254,53 @@ class Tracker:
                 )
             except Exception:
                 return None  # trained without a baseline
-            return json.loads(Path(path).read_text(encoding="utf-8"))
+            baseline: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+            return baseline
+
+
+def _mlflow_verbose() -> bool:
+    """Whether MLflow's own output is wanted: its logger lets INFO through (`shipml -v`)."""
+    return logging.getLogger("mlflow").isEnabledFor(logging.INFO)
+
+
+class _MlflowPrints:
+    """Where MLflow's `eprint` writes ("Successfully registered model ..."): INFO lines of
+    the `mlflow` logger, shown only at -v like MLflow's other lines."""
+
+    enabled = True  # MLflow's own disable_logging() and enable_logging() set this
+
+    def write(self, text: str) -> int:
+        """Log each non-blank line of `text` at INFO."""
+        if self.enabled:
+            for line in text.splitlines():
+                if line.strip():
+                    logging.getLogger("mlflow").info(line)
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+
+def _mlflow_prints_follow_logging() -> None:
+    """Send MLflow's prints through logging (once; `eprint` reads this module global)."""
+    from mlflow.utils import logging_utils
+
+    if not isinstance(logging_utils.MLFLOW_LOGGING_STREAM, _MlflowPrints):
+        # Duck-typed: eprint only calls write and flush; (dis|en)able_logging set `enabled`.
+        logging_utils.MLFLOW_LOGGING_STREAM = _MlflowPrints()  # type: ignore[assignment]
 
 
 def _log_model(
+    model: Any, example: pd.DataFrame, output: pd.DataFrame | None, registered_name: str
+) -> Any:
+    """Log the model; MLflow's warnings about its schema inference show only if verbose."""
+    with warnings.catch_warnings():
+        if not _mlflow_verbose():
+            warnings.filterwarnings("ignore", module=r"mlflow\.")
+        return _log_model_flavor(model, example, output, registered_name)
+
+
+def _log_model_flavor(
     model: Any, example: pd.DataFrame, output: pd.DataFrame | None, registered_name: str
 ) -> Any:
     """Log with the scikit-learn flavor when possible, else as a pickled pyfunc."""
@@ -212,12 +309,12 @@ def _log_model(
     from mlflow.models import infer_signature
     from sklearn.base import BaseEstimator
 
-    example = _naive_utc(example)
-    signature = infer_signature(example, _naive_utc(output)) if output is not None else None
+    inputs = _naive_utc(example)
+    signature = infer_signature(inputs, _naive_utc(output)) if output is not None else None
     common = dict(
         name="model",
         registered_model_name=registered_name,
-        input_example=example,
+        input_example=inputs,
         signature=signature,
         await_registration_for=60,
     )

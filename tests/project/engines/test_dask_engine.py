@@ -117,6 +117,14 @@ def test_a_failing_boundary_fails_the_window_where_and_as_the_local_one_does(
 
     assert reason in str(local.value.outcome.error)
     assert dask.value.outcome.error == local.value.outcome.error
+    assert dask.value.outcome.reason == local.value.outcome.reason
+    counts = ("rows_in", "rows_valid", "rows_invalid")
+    assert [getattr(dask.value.outcome, c) for c in counts] == [
+        getattr(local.value.outcome, c) for c in counts
+    ]
+    # the failure is an alert on either engine: opened by the local run, refreshed by Dask's
+    [alert] = [a for a in project.store.alerts(pipeline="toy") if a.rule == "window_failed"]
+    assert (alert.severity, alert.occurrences, alert.status) == ("critical", 2, "open")
     local_run = project.store.run(local.value.outcome.run_id)
     dask_run = project.store.run(dask.value.outcome.run_id)
     assert dask_run.run.failed_step == local_run.run.failed_step == "featurize"

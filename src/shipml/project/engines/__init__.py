@@ -9,5 +9,14 @@ while to import.
 """
 
 from shipml.project.engines.local import ENGINE_NAMES, Engine, LocalEngine, engine_by_name
+from shipml.project.engines.window import ScoredWindow, WindowJob, score_window
 
-__all__ = ["ENGINE_NAMES", "Engine", "LocalEngine", "engine_by_name"]
+__all__ = [
+    "ENGINE_NAMES",
+    "Engine",
+    "LocalEngine",
+    "ScoredWindow",
+    "WindowJob",
+    "engine_by_name",
+    "score_window",
+]

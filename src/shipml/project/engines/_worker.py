@@ -35,8 +35,14 @@ from distributed import get_worker
 
 from shipml.contracts import Baseline
 from shipml.errors import FlowFailed
-from shipml.io.partitions import Partition, PartitionRead, read_partition
-from shipml.io.parts import PartsTarget, WrittenPart, write_part
+from shipml.io import (
+    Partition,
+    PartitionRead,
+    PartsTarget,
+    WrittenPart,
+    read_partition,
+    write_part,
+)
 from shipml.monitoring import MonitoringBaseline
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.runner import BoundaryPolicy, FlowResult, Policies, run_flow

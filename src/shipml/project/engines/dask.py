@@ -48,22 +48,20 @@ import pandas as pd
 from distributed import Client, Future, LocalCluster
 
 from shipml.contracts import Baseline
-from shipml.io import ParquetSink
-from shipml.io.partitions import (
+from shipml.io import (
     DEFAULT_ROWS,
+    ParquetSink,
     PartitionPlan,
     PartitionRead,
-    data_version,
-    plan_partitions,
-    review_reads,
-)
-from shipml.io.parts import (
     PartsTarget,
     align_part,
     commit_parts,
+    data_version,
     discard_parts,
     parts_target,
     parts_to_align,
+    plan_partitions,
+    review_reads,
 )
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.runner import FlowResult, Policies, StepObserver
