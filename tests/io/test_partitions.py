@@ -13,12 +13,13 @@ import pytest
 from sklearn.datasets import load_diabetes, load_iris, load_wine
 from sqlalchemy import create_engine
 
-from shipml.errors import MissingInput, SourceError, UnusableInput
+from shipml.errors import EmptyInput, MissingInput, SourceError, UnusableInput
 from shipml.fingerprints import frame_version
 from shipml.io import FileSource, SqlSource
 from shipml.io.partitions import (
     ParquetPartition,
     PartitionPlan,
+    Review,
     data_version,
     plan_partitions,
     read_partition,
@@ -233,3 +234,36 @@ def test_a_file_keeps_its_own_version(tmp_path: Path) -> None:
 
     assert isinstance(plan, PartitionPlan)
     assert data_version(plan, []) == file_version(source.location(WINDOW))
+
+
+def test_a_window_of_several_files_is_read_file_by_file(tmp_path: Path) -> None:
+    iris = load_iris(as_frame=True)
+    frame = iris.data.assign(species=iris.target_names[iris.target])
+    source = FileSource(path=str(tmp_path / "iris_{start:%Y%m%dT%H%M}.csv"))
+    for number, start in enumerate(range(0, 60, 20)):  # three files in the hour's window
+        name = source.location(Window(WINDOW.start + timedelta(minutes=start), WINDOW.end))
+        frame.iloc[number * 50 : (number + 1) * 50].to_csv(name, index=False)
+
+    whole = source.read(WINDOW)
+    plan = plan_partitions(source, WINDOW, count=2)
+
+    assert plan is not None and len(plan.partitions) == 6 and plan.version == whole.version
+    reads = [read_partition(p) for p in plan.partitions]
+    assert review_reads(plan, [r.facts() for r in reads]) == Review({})
+    together = pd.concat([r.frame for r in reads], ignore_index=True)
+    pd.testing.assert_frame_equal(together, whole.frame)
+
+
+def test_a_window_without_rows_is_refused_as_a_whole_read_refuses_it(tmp_path: Path) -> None:
+    times = pd.date_range(WINDOW.end, periods=50, freq="min").strftime("%Y-%m-%dT%H:%M")
+    source = timed_csv(tmp_path / "later.csv", list(times))
+    plan = plan_partitions(source, WINDOW, count=3)
+    assert plan is not None
+
+    with pytest.raises(EmptyInput) as whole:
+        source.read(WINDOW)
+    with pytest.raises(EmptyInput) as partitioned:
+        review_reads(plan, [read_partition(p).facts() for p in plan.partitions])
+
+    assert "none of the 50 row(s)" in str(whole.value)
+    assert str(partitioned.value) == str(whole.value)
