@@ -20,6 +20,7 @@ from shipml.io.partitions import (
     ParquetPartition,
     PartitionPlan,
     Review,
+    SqlPartition,
     data_version,
     plan_partitions,
     read_partition,
@@ -267,3 +268,10 @@ def test_a_window_without_rows_is_refused_as_a_whole_read_refuses_it(tmp_path: P
 
     assert "none of the 50 row(s)" in str(whole.value)
     assert str(partitioned.value) == str(whole.value)
+
+
+def test_a_sql_partition_never_shows_its_password() -> None:
+    url = "postgresql+psycopg://reader:s3cret@db.example:5432/plant"
+    partition = SqlPartition(url, "SELECT 1", WINDOW.start, WINDOW.end, "db", str(WINDOW))
+
+    assert "s3cret" not in repr(partition) and partition.url == url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -50,7 +50,7 @@ class CsvPartition:
 class SqlPartition:
     """The source's query run for [start, end), a time range inside the window."""
 
-    url: str
+    url: str = field(repr=False)  # may hold a password: never in a worker's log line
     query: str
     start: datetime
     end: datetime
