@@ -3,14 +3,43 @@
 Each kind is one settings model with `kind: Literal[...]` that also does the work: a
 `[source]` table is a `FileSource` or a `SqlSource`, an `[output]` table a `ParquetSink` or
 a `SqlSink`. A new kind is one class and one member of `SourceSettings` or `SinkSettings`.
+
+A window too big for one process is read in partitions where it is processed
+(`partitions`: Parquet row groups, CSV blocks, SQL time ranges) and its Parquet output
+written in parts committed whole (`parts`); the Dask engine does both on its workers.
 """
 
+from shipml.io.partitions import (
+    DEFAULT_ROWS,
+    Partition,
+    PartitionPlan,
+    PartitionRead,
+    data_version,
+    plan_partitions,
+    read_partition,
+    review_reads,
+)
+from shipml.io.parts import (
+    PartsTarget,
+    WrittenPart,
+    align_part,
+    commit_parts,
+    discard_parts,
+    parts_target,
+    parts_to_align,
+    write_part,
+)
 from shipml.io.sinks import ParquetSink, Sink, SinkSettings, SqlSink
 from shipml.io.sources import FileSource, Source, SourceData, SourceSettings, SqlSource
 
 __all__ = [
+    "DEFAULT_ROWS",
     "FileSource",
     "ParquetSink",
+    "Partition",
+    "PartitionPlan",
+    "PartitionRead",
+    "PartsTarget",
     "Sink",
     "SinkSettings",
     "Source",
@@ -18,4 +47,15 @@ __all__ = [
     "SourceSettings",
     "SqlSink",
     "SqlSource",
+    "WrittenPart",
+    "align_part",
+    "commit_parts",
+    "data_version",
+    "discard_parts",
+    "parts_target",
+    "parts_to_align",
+    "plan_partitions",
+    "read_partition",
+    "review_reads",
+    "write_part",
 ]

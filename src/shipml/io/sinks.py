@@ -93,6 +93,8 @@ class ParquetSink(Section):
         The file gets the mode the process umask gives a new file (0644 under umask 022).
         Temporary files that a killed writer left in the pipeline's directory are removed.
         """
+        from shipml.io.parts import replace_output  # it imports this module
+
         target = self.location(pipeline, window)
         target.parent.mkdir(parents=True, exist_ok=True)
         _remove_orphans(target.parent)
@@ -109,7 +111,7 @@ class ParquetSink(Section):
                 pq.write_table(table, file)
                 file.flush()
                 os.fsync(file.fileno())
-                os.replace(temporary, target)
+                replace_output(Path(temporary), target)  # also over an output written in parts
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -117,8 +119,8 @@ class ParquetSink(Section):
         return str(target)
 
     def exists(self, pipeline: str, window: Window) -> bool:
-        """Whether the window's file is there."""
-        return self.location(pipeline, window).is_file()
+        """Whether the window's file (or directory of parts, see `shipml.io.parts`) is there."""
+        return self.location(pipeline, window).exists()
 
 
 class SqlSink(Section):

@@ -21,8 +21,6 @@ import logging
 from dataclasses import dataclass
 from typing import Literal, cast
 
-import pandas as pd
-
 from shipml.alerting.windows import (
     WINDOW_FAILED,
     HeldFinding,
@@ -35,9 +33,9 @@ from shipml.errors import CriticalAlert, MissingInput, WindowFailed
 from shipml.pipeline.runner import FlowResult, StepObserver
 from shipml.project._records import record_failure, record_flow
 from shipml.project.baselines import ModelBaselines
-from shipml.project.engines import Engine, LocalEngine
+from shipml.project.engines import Engine, LocalEngine, WindowJob, score_window
 from shipml.project.failures import failure_reason
-from shipml.project.observe import FEATURES, PREDICTIONS, observe_window
+from shipml.project.observe import observe_window
 from shipml.project.project import Project
 from shipml.store import EngineKind, RunRecord, RunStore
 from shipml.versioning.tracking import LoadedModel
@@ -112,21 +110,32 @@ def run_window(
     )
     result = FlowResult()
     try:
-        frame, data_version = _ingest(project, window)
-        result = engine.run(
+        job = WindowJob(
             project.pipeline.batch,
-            frame,
+            window,
+            run_id,
+            project.name,
+            project.source() if project.pipeline.ingest is None else None,
+            project.sink(),
             context={**model.scoring_context(), "window": window},
             policies=project.policies(),
+            baselines=baselines,
+            output_columns={MODEL_VERSION_COLUMN: model.ref.version},
             on_step=on_step,
-            keep=(FEATURES, PREDICTIONS),
-            baselines=baselines.for_flow(project.pipeline.batch) if baselines else None,
         )
+        scored = score_window(engine, job)
+        result = scored.result
         observation = observe_window(
-            project, run_id, window, model, result, past=past, rerun=earlier is not None
+            project,
+            run_id,
+            window,
+            model,
+            result,
+            scored.profile,
+            past=past,
+            rerun=earlier is not None,
         )
-        output = result.output.assign(**{MODEL_VERSION_COLUMN: model.ref.version})
-        location = project.sink().write(output, pipeline=project.name, window=window, run_id=run_id)
+        location = scored.commit()
     except Exception as error:
         result, message = record_failure(store, run_id, error, result)
         outcome = _failed(window, run_id, result, message, model.ref.version, error, past)
@@ -140,9 +149,9 @@ def run_window(
         rows_valid=result.rows_valid,
         rows_invalid=result.rows_invalid,
         rows_quarantined=result.rows_quarantined,
-        rows_out=result.rows_out,
+        rows_out=scored.rows_out,
         output=location,
-        lineage={"data_version": data_version or result.data_version},
+        lineage={"data_version": scored.data_version},
     )
     if not past:
         clear_failure(store, project.name, window.start)
@@ -155,7 +164,7 @@ def run_window(
         result.rows_in,
         result.rows_valid,
         result.rows_quarantined,
-        result.rows_out,
+        scored.rows_out,
         model.ref.version,
         alerts=tuple(a.alert.message for a in observation.alerts) if observation else (),
         critical=bool(observation and observation.critical),
@@ -183,14 +192,6 @@ def _close_abandoned(store: RunStore, earlier: RunRecord) -> None:
         earlier.id,
         earlier.window_start,
     )
-
-
-def _ingest(project: Project, window: Window) -> tuple[pd.DataFrame | None, str | None]:
-    """The window's rows from the configured source (None when the pipeline ingests itself)."""
-    if project.pipeline.ingest is not None:
-        return None, None
-    data = project.source().read(window)
-    return data.frame, data.version
 
 
 def _failed(

@@ -6,18 +6,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-import pandas as pd
-
 from shipml.alerting.state import has_critical, raise_window_alerts
 from shipml.alerting.windows import HeldFinding, held
 from shipml.monitoring import (
     END_TO_END,
     LatencyProfile,
-    MonitoringBaseline,
     Profile,
     WindowEvaluation,
     evaluate_window,
-    profile,
     profile_rows,
 )
 from shipml.pipeline.runner import FlowResult
@@ -57,21 +53,23 @@ def observe_window(
     window: Window,
     model: LoadedModel,
     result: FlowResult,
+    window_profile: Profile | None,
     *,
     past: bool = False,
     rerun: bool = False,
 ) -> Observation | None:
     """Store the window's profiles and evaluation, and raise its alerts (None: no baseline).
 
-    A `past` window (a later one already ran) raises nothing: its findings are held
-    (marked `rerun` when the window had run before).
+    `window_profile` is the window's features and predictions profiled on the baseline's bins
+    (by the engine that ran it); `result` gives the step timings. A `past` window (a later
+    one already ran) raises nothing: its findings are held (marked `rerun` when the window
+    had run before).
     """
     baselines = ModelBaselines.from_json(model.baseline)
-    if baselines is None:
+    if baselines is None or window_profile is None:
         log.warning("model %s has no baseline: window %s is not monitored", model.ref, window)
         return None
     baseline = baselines.monitoring
-    window_profile = profile_window(baseline, result)
     latency = latency_profile(result)
     rules = project.settings.monitoring
     store = project.store
@@ -160,16 +158,6 @@ def recent_profile(
         if profile_rows(merged) >= min_rows:
             break
     return (merged, count) if count > 1 else (None, 1)
-
-
-def profile_window(baseline: MonitoringBaseline, result: FlowResult) -> Profile:
-    """Profile the features and predictions of a window on the baseline's bins."""
-    features = result.kept[FEATURES]
-    predictions = result.kept[PREDICTIONS]
-    extra = predictions.columns.difference(features.columns)
-    frame = pd.concat([features, predictions[extra]], axis=1)
-    columns = [name for name in baseline.spec.columns if name in frame.columns]
-    return profile(frame[columns], baseline.spec.select(columns))
 
 
 def latency_profile(result: FlowResult) -> LatencyProfile:

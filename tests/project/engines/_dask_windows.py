@@ -60,3 +60,47 @@ def monitored_model(project: Project) -> LoadedModel:
         ),
     )
     return dataclasses.replace(fitted, baseline=baselines.to_json())
+
+
+def assert_same_window(project: Project, local_run: str, dask_run: str) -> None:
+    """Two runs of a window agree: output rows, counts, reports, quarantined rows, monitoring."""
+    store = project.store
+    local, dask = store.run(local_run), store.run(dask_run)
+    assert (local.run.engine, dask.run.engine) == ("local", "dask")
+    assert local.run.status == dask.run.status == "succeeded"
+    assert _counts(dask.run) == _counts(local.run)
+    assert local.run.output is not None and dask.run.output is not None
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(dask.run.output).drop(columns="run_id"),
+        pd.read_parquet(local.run.output).drop(columns="run_id"),
+    )
+    assert dask.validations == local.validations
+    assert [(s.step, s.rows_in, s.rows_out) for s in dask.steps] == [
+        (s.step, s.rows_in, s.rows_out) for s in local.steps
+    ]
+    pd.testing.assert_frame_equal(store.quarantined(dask_run), store.quarantined(local_run))
+    profiles = {r.run_id: r.payload for r in store.profiles(project.name, "batch", "window")}
+    assert _without_spread(profiles[dask_run]) == _without_spread(profiles[local_run])
+    found = {r.run_id: r.payload for r in store.profiles(project.name, "batch", "evaluation")}
+    for key in ("drift", "shift"):
+        assert found[dask_run][key] == found[local_run][key]
+    assert _findings(found[dask_run]) == _findings(found[local_run])
+
+
+def _counts(record: Any) -> tuple[int, ...]:
+    return (record.rows_in, record.rows_valid, record.rows_quarantined, record.rows_out)
+
+
+def _findings(evaluation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The alerts of an evaluation but latency's (timings differ from run to run)."""
+    return [a for a in evaluation["alerts"] if not a["rule"].startswith("latency")]
+
+
+def _without_spread(profile: dict[str, Any]) -> dict[str, Any]:
+    """A stored profile without the moments' m2 (merged partitions round it differently)."""
+    columns = {}
+    for name, column in profile["columns"].items():
+        if "moments" in column:
+            column = {**column, "moments": {**column["moments"], "m2": None}}
+        columns[name] = column
+    return {**profile, "columns": columns}

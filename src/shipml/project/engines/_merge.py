@@ -20,7 +20,11 @@ so a window fails exactly where and how the local engine would have failed it.
 - Step timings: durations and row counts add up (the work done, comparable to a local
   run's); `started_at` is the earliest partition's.
 - Outputs, quarantined rows and kept frames (what monitoring profiles) are the partitions'
-  frames concatenated here, in row order. A failed run's result holds no frames.
+  frames concatenated here, in row order. A failed run's result holds no frames. Partitions
+  that wrote their output and profiled their kept frames themselves (a window's, see
+  `_worker.run_window_partition`) send neither: the merged result then has no output and
+  no kept frames. Quarantined rows keep their row number in the window: partitions that
+  numbered their rows from 0 are shifted by `row_offsets`.
 """
 
 from __future__ import annotations
@@ -61,20 +65,24 @@ def merge_partitions(
     partitions: Sequence[PartitionOutcome],
     policies: Policies,
     on_step: StepObserver | None = None,
+    row_offsets: Sequence[int] | None = None,
 ) -> FlowResult:
     """The window's result from its partitions' (in row order); raise `FlowFailed` as run_flow.
 
-    `on_step` is called for each step as its partition results are merged.
+    `on_step` is called for each step as its partition results are merged. `row_offsets`:
+    where each partition's rows start in the window, when they were numbered from 0.
     """
     merged = FlowResult(rows_in=sum(p.result.rows_in for p in partitions))
+    offsets = row_offsets or [0] * len(partitions)
     for position, s in enumerate(flow.steps):
         if on_step is not None:
             on_step(s, position, len(flow.steps))
-        _pass_boundary(f"{s.name}.input", s, partitions, policies, merged)
+        _pass_boundary(f"{s.name}.input", s, partitions, policies, merged, offsets)
         _raise_failure(s, None, partitions, merged)
-        _pass_boundary(f"{s.name}.output", s, partitions, policies, merged)
+        _pass_boundary(f"{s.name}.output", s, partitions, policies, merged, offsets)
         merged.steps.append(_merge_timings([p.result.steps[position] for p in partitions]))
-    merged.output = concat_frames([p.result.output for p in partitions])
+    outputs = [p.result.output for p in partitions]
+    merged.output = None if any(o is None for o in outputs) else concat_frames(outputs)
     names = partitions[0].result.kept.keys()
     merged.kept = {n: concat_frames([p.result.kept[n] for p in partitions]) for n in names}
     merged.last_input = _last_input(partitions, merged)
@@ -122,6 +130,7 @@ def _pass_boundary(
     partitions: Sequence[PartitionOutcome],
     policies: Policies,
     merged: FlowResult,
+    offsets: Sequence[int],
 ) -> None:
     """Merge the boundary's outcomes and apply its policy (nothing when it was not checked)."""
     _raise_failure(s, boundary, partitions, merged)
@@ -133,7 +142,11 @@ def _pass_boundary(
     contract = s.input if boundary.endswith(".input") else s.output
     fields = list(contract.model_fields) if contract is not None else []
     report = merge_reports([o.report for o in outcomes if o is not None], fields)
-    quarantined = [o.quarantined for o in outcomes if o is not None]
+    quarantined = [
+        _renumbered(o.quarantined, offset)
+        for o, offset in zip(outcomes, offsets, strict=True)
+        if o is not None
+    ]
     violation = _violation(report, policies.for_boundary(boundary))
     if violation is not None:
         empty = quarantined[0].iloc[:0].drop(columns=[REASONS_COLUMN], errors="ignore")
@@ -142,6 +155,13 @@ def _pass_boundary(
         )
         raise FlowFailed(s.name, violation, merged, boundary) from violation
     merged.boundaries.append(BoundaryOutcome(boundary, report, concat_frames(quarantined)))
+
+
+def _renumbered(rows: pd.DataFrame, offset: int) -> pd.DataFrame:
+    """Rows numbered from `offset` instead of 0 (row numbers are the window's)."""
+    if not offset or not len(rows) or not pd.api.types.is_integer_dtype(rows.index):
+        return rows
+    return rows.set_axis(rows.index + offset)
 
 
 def _outcome(partition: PartitionOutcome, boundary: str) -> BoundaryOutcome | None:

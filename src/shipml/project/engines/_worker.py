@@ -6,10 +6,16 @@ So the driver ships their source (`ProjectCode`), and the worker writes it into 
 directory and puts that first on its import path before it unpickles the flow. The model is
 shipped once per worker as bytes (`ModelBlob`, scattered to every worker) and unpickled once
 per worker process; later partitions and later windows with the same model reuse it.
+
+A window's partition (`run_window_partition`) is read on the worker (`shipml.io.partitions`),
+run, profiled on the baseline's bins, and its output written there as one Parquet part
+(`shipml.io.parts`): what goes back is counts, timings, reports, quarantined rows and a
+profile, never the kept frames or the output.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import pickle
@@ -27,9 +33,20 @@ import cloudpickle
 import pandas as pd
 from distributed import get_worker
 
+from shipml.contracts import Baseline
 from shipml.errors import FlowFailed
+from shipml.io import (
+    Partition,
+    PartitionRead,
+    PartsTarget,
+    WrittenPart,
+    read_partition,
+    write_part,
+)
+from shipml.monitoring import MonitoringBaseline
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.runner import BoundaryPolicy, FlowResult, Policies, run_flow
+from shipml.project.engines._profiles import ProfilePart, profile_part
 
 # Partitions set every invalid row aside: the policy is applied to the whole window's counts.
 SET_ASIDE_ALL = Policies(default=BoundaryPolicy("quarantine", 1.0))
@@ -76,12 +93,24 @@ class ModelBlob:
 
 
 @dataclass(frozen=True)
+class JobPayload:
+    """The flow and what runs it, besides the model; unpickled on the worker after the code."""
+
+    flow: Flow
+    context: Mapping[str, Any]  # without the model
+    keep: tuple[str, ...]
+    baselines: Mapping[str, Baseline] | None  # for the validation diagnoses
+    monitoring: MonitoringBaseline | None = None  # profile the kept frames on its bins
+    output: PartsTarget | None = None  # write the output there instead of returning it
+
+
+@dataclass(frozen=True)
 class PartitionJob:
     """What every partition of one run needs besides its rows and the model."""
 
     key: str
     code: ProjectCode
-    payload: bytes  # cloudpickle of (flow, context without the model, keep, baselines)
+    payload: bytes  # cloudpickle of a JobPayload
 
 
 @dataclass(frozen=True)
@@ -96,11 +125,24 @@ class PartitionFailure:
 
 @dataclass
 class PartitionOutcome:
-    """A partition's flow result; `last_input_kept` names the kept frame that is `last_input`."""
+    """A partition's flow result; `last_input_kept` names the kept frame that is `last_input`.
+
+    A window's partition also gives its profile, the part it wrote, and what its read found
+    (when the read found a problem the flow did not run: `result` is empty).
+    """
 
     result: FlowResult
     failure: PartitionFailure | None = None
     last_input_kept: str | None = None
+    profile: ProfilePart | None = None
+    written: WrittenPart | None = None
+    read: PartitionRead | None = None
+    skipped: bool = False  # no row of the window: the flow did not run
+
+    @property
+    def rows_out(self) -> int:
+        """Rows in the partition's output, returned or written."""
+        return self.written.rows if self.written is not None else self.result.rows_out
 
 
 class _WorkerState:
@@ -111,7 +153,7 @@ class _WorkerState:
         self.code: ProjectCode | None = None
         self.code_directory: str | None = None
         self.models: OrderedDict[str, Any] = OrderedDict()
-        self.jobs: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
+        self.jobs: OrderedDict[str, JobPayload] = OrderedDict()
         self.model_loads = 0
 
 
@@ -123,18 +165,50 @@ def run_partition(
 ) -> PartitionOutcome:
     """Run the job's flow on one partition, every invalid row set aside (on a Dask worker)."""
     _use_code(job.code)
-    flow, context, keep, baselines = _load_job(job)
-    if model is not None:
-        context = {**context, "model": _load_model(model)}
+    payload = _load_job(job)
     try:
-        result = run_flow(
-            flow, rows, context=context, policies=SET_ASIDE_ALL, keep=keep, baselines=baselines
-        )
+        result = _run(payload, rows, model)
     except FlowFailed as failed:
-        error = _portable(failed.error)
-        failure = PartitionFailure(failed.step, failed.boundary, error, failed.traceback)
-        return PartitionOutcome(_without_frames(failed.result), failure)
+        return _failed(failed)
     return _slimmed(result)
+
+
+def run_window_partition(
+    index: int,
+    rows: Partition | pd.DataFrame,
+    *,
+    job: PartitionJob,
+    model: ModelBlob | None,
+    casts: Mapping[str, str] | None = None,
+    run_empty: bool = False,
+) -> PartitionOutcome:
+    """Read, run, profile and write partition `index` of a window (on a Dask worker).
+
+    A partition without a row in the window is skipped (steps need not accept an empty
+    frame), unless `run_empty`: the window has no row at all and the flow runs once on none.
+    """
+    _use_code(job.code)
+    payload = _load_job(job)
+    read = None
+    if not isinstance(rows, pd.DataFrame):
+        read = read_partition(rows, casts)
+        if read.frame is None:
+            return PartitionOutcome(FlowResult(), read=read)
+        rows = read.frame
+    facts = read.facts() if read is not None else None
+    if rows.empty and not run_empty:
+        return PartitionOutcome(FlowResult(), read=facts, skipped=True)
+    try:
+        result = _run(payload, rows, model)
+    except FlowFailed as failed:
+        return dataclasses.replace(_failed(failed), read=facts)
+    profile = profile_part(payload.monitoring, result.kept) if payload.monitoring else None
+    written = None
+    if payload.output is not None:
+        written = write_part(payload.output, index, result.output)
+        result.output = None
+    result.kept, result.last_input = {}, None
+    return PartitionOutcome(result, profile=profile, written=written, read=facts)
 
 
 def model_loads() -> int:
@@ -169,13 +243,33 @@ def _use_code(code: ProjectCode) -> None:
         _state.models.clear()  # they may be instances of the other project's classes
 
 
-def _load_job(job: PartitionJob) -> tuple[Flow, dict[str, Any], tuple[str, ...], Any]:
+def _load_job(job: PartitionJob) -> JobPayload:
     with _state.lock:
         if job.key not in _state.jobs:
             _state.jobs[job.key] = pickle.loads(job.payload)
             _forget_oldest(_state.jobs, _KEPT_JOBS)
-        flow, context, keep, baselines = _state.jobs[job.key]
-    return flow, dict(context), keep, baselines
+        return _state.jobs[job.key]
+
+
+def _run(payload: JobPayload, rows: pd.DataFrame, model: ModelBlob | None) -> FlowResult:
+    """The flow on `rows`, every invalid row set aside."""
+    context = dict(payload.context)
+    if model is not None:
+        context["model"] = _load_model(model)
+    return run_flow(
+        payload.flow,
+        rows,
+        context=context,
+        policies=SET_ASIDE_ALL,
+        keep=payload.keep,
+        baselines=payload.baselines,
+    )
+
+
+def _failed(failed: FlowFailed) -> PartitionOutcome:
+    error = _portable(failed.error)
+    failure = PartitionFailure(failed.step, failed.boundary, error, failed.traceback)
+    return PartitionOutcome(_without_frames(failed.result), failure)
 
 
 def _load_model(blob: ModelBlob) -> Any:

@@ -1,33 +1,44 @@
 """`DaskEngine`: a window's flow run partitioned on a Dask cluster, merged into one result.
 
-The window's rows are cut into consecutive slices, scattered to the workers, and each slice
-runs the whole flow (transforms -> predict -> postprocess) on a worker. The partitions'
-outputs, validation reports, quarantined rows and kept frames are merged in row order
-(`_merge`), and the boundary policies are applied to the whole window, so the result is the
-local engine's: the same output rows in the same order, the same counts and reports.
+A batch window (`score_window`, what `run_window` calls) is cut into partitions that the
+workers read themselves from the source (`shipml.io.partitions`: Parquet row groups, CSV
+blocks, SQL time ranges; a source kind without partitioned reading is read here and sent in
+slices). Each worker runs the whole flow on its partition, profiles the features and
+predictions on the baseline's bins, and writes its output as one Parquet part
+(`shipml.io.parts`; other sinks get the output through this process). What comes back is
+small: counts, step timings, validation reports, quarantined rows and a profile. The reports
+and counts are merged in row order (`_merge`) and the boundary policies applied to the whole
+window; the profiles merge exactly (`_profiles`); the parts become the window's output when
+it is committed. So the result is the local engine's: the same output rows in the same order,
+the same counts, reports, quarantined rows, drift and prediction shift.
+
+`run` is the same engine on a frame this process already holds: slices are sent to the
+workers and their outputs and kept frames come back (what `Engine.run` returns).
 
 The steps must be row-local (each output row depends on its input row only), as every step
-of a batch flow is meant to be; a step that looks across rows would see one slice at a time.
-They should also accept an empty frame: quarantine can leave a slice with no rows.
+of a batch flow is meant to be; a step that looks across rows would see one partition at a
+time. Partitions without a row in the window are skipped, but steps should still accept an
+empty frame: quarantine can leave a partition with no rows.
 The project's code is shipped to the workers with each run (a few kilobytes): its files as
-they are on disk when the run starts, so a process that imported them and whose files were
-edited since must load the project again. The model is scattered to every worker once and
-kept there for as long as the engine lives, so later windows with the same model do not
-ship it again. `on_step` sees each step when the partitions' results are merged, after the
-workers ran them: there is no live progress per step.
+they are on disk when the run starts. The model is scattered to every worker once and kept
+there for as long as the engine lives. `on_step` sees each step when the partitions' results
+are merged, after the workers ran them: there is no live progress per step.
 
 Cluster: a given `Client`, the scheduler at `scheduler_address` (e.g. tcp://host:8786,
 started with `dask scheduler` and `dask worker tcp://host:8786` on the machines, which need
-shipml and the project's dependencies installed), or, by default, a LocalCluster of one
-single-threaded worker process per core, started on first use and closed by `close()`.
+shipml and the project's dependencies installed, and must see the input files and the output
+directory at the same paths), or, by default, a LocalCluster of one single-threaded worker
+process per core, started on first use and closed by `close()`.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -37,16 +48,43 @@ import pandas as pd
 from distributed import Client, Future, LocalCluster
 
 from shipml.contracts import Baseline
+from shipml.io import (
+    DEFAULT_ROWS,
+    ParquetSink,
+    PartitionPlan,
+    PartitionRead,
+    PartsTarget,
+    align_part,
+    commit_parts,
+    data_version,
+    discard_parts,
+    parts_target,
+    parts_to_align,
+    plan_partitions,
+    review_reads,
+)
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.runner import FlowResult, Policies, StepObserver
-from shipml.project.engines._merge import merge_partitions
-from shipml.project.engines._worker import ModelBlob, PartitionJob, ProjectCode, run_partition
+from shipml.project.engines._merge import concat_frames, merge_partitions
+from shipml.project.engines._profiles import merge_profile_parts
+from shipml.project.engines._worker import (
+    JobPayload,
+    ModelBlob,
+    PartitionJob,
+    PartitionOutcome,
+    ProjectCode,
+    run_partition,
+    run_window_partition,
+)
+from shipml.project.engines.window import KEPT, ScoredWindow, WindowJob, read_window
 
 CONNECT_TIMEOUT_S = 10.0
 
+log = logging.getLogger(__name__)
+
 
 class DaskEngine:
-    """Runs a flow on slices of its input on Dask workers; the result is `run_flow`'s."""
+    """Runs a flow on partitions of a window on Dask workers; the result is the local one's."""
 
     name = "dask"
 
@@ -56,14 +94,19 @@ class DaskEngine:
         client: Client | None = None,
         scheduler_address: str | None = None,
         partitions: int | None = None,
+        partition_rows: int = DEFAULT_ROWS,
     ) -> None:
-        """`partitions`: how many slices to cut a window into (default: one per worker thread)."""
+        """`partitions`: how many to cut a window into (default: `partition_rows` rows each,
+        and for a frame already held here, one slice per worker thread)."""
         if client is not None and scheduler_address is not None:
             raise ValueError("give a Dask client or a scheduler address, not both")
         if partitions is not None and partitions < 1:
             raise ValueError(f"partitions must be at least 1, got {partitions}")
+        if partition_rows < 1:
+            raise ValueError(f"partition_rows must be at least 1, got {partition_rows}")
         self.scheduler_address = scheduler_address
         self.partitions = partitions
+        self.partition_rows = partition_rows
         self._client = client
         self._owns_client = client is None
         self._cluster: LocalCluster | None = None
@@ -123,21 +166,148 @@ class DaskEngine:
         """Run `flow` on slices of `data` on the workers and merge what they give back."""
         data = _partitionable(flow, data)
         client = self.connect()
-        others = {key: value for key, value in context.items() if key != "model"}
-        payload = (flow, others, tuple(keep), dict(baselines) if baselines else None)
-        job = PartitionJob(
-            key=uuid.uuid4().hex,
-            code=ProjectCode.of_flow(flow),
-            payload=cloudpickle.dumps(payload),
-        )
-        job_future = client.scatter(job, broadcast=True, hash=False)
-        model = self._ship_model(client, context["model"]) if "model" in context else None
+        payload = JobPayload(flow, _without_model(context), tuple(keep), _plain(baselines))
+        shipped = self._ship(client, payload, context)
         slices = _slices(data, self.partitions or sum(client.nthreads().values()))
         rows = client.scatter(slices, hash=False)
-        keys = [f"shipml-{flow.name}-{job.key[:8]}-{i}" for i in range(len(slices))]
-        tasks = client.map(run_partition, rows, job=job_future, model=model, key=keys)
+        keys = [f"{shipped.name}-{i}" for i in range(len(slices))]
+        tasks = client.map(run_partition, rows, job=shipped.job, model=shipped.model, key=keys)
         outcomes = client.gather(tasks)
         return merge_partitions(flow, outcomes, policies, on_step)
+
+    def score_window(self, job: WindowJob) -> ScoredWindow:
+        """Score a window where its partitions are read; only small results come back."""
+        _check_flow(job.flow, has_rows=job.source is not None)
+        assert job.source is not None  # refused by the check otherwise
+        client = self.connect()
+        plan = plan_partitions(
+            job.source, job.window, rows=self.partition_rows, count=self.partitions
+        )
+        target = None
+        if isinstance(job.sink, ParquetSink):  # the workers write the parts; else it comes here
+            target = parts_target(
+                job.sink, job.pipeline, job.window, job.run_id, job.output_columns
+            )
+        monitoring = job.baselines.monitoring if job.baselines else None
+        payload = JobPayload(
+            job.flow,
+            _without_model(job.context),
+            KEPT,
+            job.validation_baselines,
+            monitoring,
+            target,
+        )
+        try:
+            shipped = self._ship(client, payload, job.context)
+            outcomes, version, offsets = self._run_window(client, shipped, job, plan)
+            result = merge_partitions(job.flow, outcomes, job.policies, job.on_step, offsets)
+        except BaseException:
+            if target is not None:
+                discard_parts(target)
+            raise
+        profile = None
+        if monitoring is not None:
+            profile = merge_profile_parts([o.profile for o in outcomes if o.profile is not None])
+        rows_out = sum(o.rows_out for o in outcomes)
+        commit = self._committer(client, job, target, outcomes)
+        return ScoredWindow(result, profile, rows_out, version or result.data_version, commit)
+
+    def _run_window(
+        self, client: Client, shipped: _Shipped, job: WindowJob, plan: PartitionPlan | None
+    ) -> tuple[list[PartitionOutcome], str | None, list[int] | None]:
+        """The partitions' outcomes, the data version, and where each partition's rows start.
+
+        Partitions whose read disagrees with a whole read's column types are run again with
+        the whole read's types; when the cuts cannot be trusted (a quoted value across one),
+        the window is read here and sent in slices (numbered as in the window already).
+        Partitions without a row in the window are left out (they ran no step).
+        """
+        if plan is not None:
+            parts = list(plan.partitions)
+            outcomes = self._map(client, shipped, parts)
+            review = review_reads(plan, [_read_of(o) for o in outcomes])
+            for position, casts in review.casts.items():
+                [outcomes[position]] = self._map(
+                    client, shipped, [parts[position]], position, casts
+                )
+            if review.whole is None:
+                version = data_version(plan, [_read_of(o) for o in outcomes])
+                ran = [o for o in outcomes if not o.skipped]
+                if not ran:  # no row in the window: the flow runs once on none, as locally
+                    ran = self._map(client, shipped, parts[:1], run_empty=True)
+                starts = itertools.accumulate([o.result.rows_in for o in ran], initial=0)
+                return ran, version, list(starts)[:-1]
+            log.warning(
+                "window %s is read whole, then sent in slices: %s", job.window, review.whole
+            )
+        frame, whole_version = read_window(job)
+        assert frame is not None  # the window has a source
+        slices = _slices(frame, max(1, -(-len(frame) // self.partition_rows)))
+        outcomes = self._map(client, shipped, client.scatter(slices, hash=False), run_empty=True)
+        return outcomes, whole_version, None
+
+    def _map(
+        self,
+        client: Client,
+        shipped: _Shipped,
+        inputs: Sequence[Any],
+        first: int = 0,
+        casts: Mapping[str, str] | None = None,
+        *,
+        run_empty: bool = False,
+    ) -> list[PartitionOutcome]:
+        """Run window partitions `first`, `first + 1`, ... on the workers; their outcomes."""
+        positions = list(range(first, first + len(inputs)))
+        attempt = uuid.uuid4().hex[:6]
+        tasks = client.map(
+            run_window_partition,
+            positions,
+            list(inputs),
+            job=shipped.job,
+            model=shipped.model,
+            casts=dict(casts) if casts else None,
+            run_empty=run_empty,
+            key=[f"{shipped.name}-{position}-{attempt}" for position in positions],
+        )
+        return list(client.gather(tasks))
+
+    def _committer(
+        self,
+        client: Client,
+        job: WindowJob,
+        target: PartsTarget | None,
+        outcomes: Sequence[PartitionOutcome],
+    ) -> Callable[[], str]:
+        """What commits the output: the parts moved into place, or the frames written."""
+        if target is None:
+            output = concat_frames([o.result.output for o in outcomes])
+
+            def write() -> str:
+                rows = output.assign(**job.output_columns)
+                window, run_id = job.window, job.run_id
+                return job.sink.write(rows, pipeline=job.pipeline, window=window, run_id=run_id)
+
+            return write
+        written = [o.written for o in outcomes if o.written is not None]
+
+        def commit() -> str:
+            differ, schema = parts_to_align(written)
+            if differ:  # rewritten where they are, by the workers
+                client.gather(client.map(align_part, differ, schema=schema, pure=False))
+            return commit_parts(target, written)
+
+        return commit
+
+    def _ship(self, client: Client, payload: JobPayload, context: Mapping[str, Any]) -> _Shipped:
+        """The job on every worker, and the model (scattered once while it stays the same)."""
+        job = PartitionJob(
+            key=uuid.uuid4().hex,
+            code=ProjectCode.of_flow(payload.flow),
+            payload=cloudpickle.dumps(payload),
+        )
+        future = client.scatter(job, broadcast=True, hash=False)
+        model = self._ship_model(client, context["model"]) if "model" in context else None
+        return _Shipped(f"shipml-{payload.flow.name}-{job.key[:8]}", future, model)
 
     def _ship_model(self, client: Client, model: Any) -> Future[ModelBlob]:
         """The model on every worker: scattered once, reused while it stays the same model."""
@@ -149,9 +319,39 @@ class DaskEngine:
         return future
 
 
+@dataclass(frozen=True)
+class _Shipped:
+    """A job on the workers: the name its tasks start with, the job and the model."""
+
+    name: str
+    job: Future[PartitionJob]
+    model: Future[ModelBlob] | None
+
+
+def _read_of(outcome: PartitionOutcome) -> PartitionRead:
+    if outcome.read is None:
+        raise RuntimeError("a window partition came back without what its read found")
+    return outcome.read
+
+
+def _without_model(context: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in context.items() if key != "model"}
+
+
+def _plain(baselines: Mapping[str, Baseline] | None) -> dict[str, Baseline] | None:
+    return dict(baselines) if baselines else None
+
+
 def _partitionable(flow: Flow, data: pd.DataFrame | None) -> pd.DataFrame:
     """The rows to cut into slices; a clear error for flows the engine cannot partition."""
-    if data is None or flow.steps[0].data_parameter is None:
+    _check_flow(flow, has_rows=data is not None)
+    assert data is not None  # refused by the check otherwise
+    return data
+
+
+def _check_flow(flow: Flow, *, has_rows: bool) -> None:
+    """Refuse flows that start with an ingest step or output a model, in one line."""
+    if not has_rows or flow.steps[0].data_parameter is None:
         raise ValueError(
             f"the Dask engine partitions a window's input rows; flow {flow.name!r} starts "
             "with an ingest step (run it with the local engine)"
@@ -160,7 +360,6 @@ def _partitionable(flow: Flow, data: pd.DataFrame | None) -> pd.DataFrame:
         raise ValueError(
             f"the Dask engine runs flows that output rows; flow {flow.name!r} outputs a model"
         )
-    return data
 
 
 def _slices(data: pd.DataFrame, partitions: int) -> list[pd.DataFrame]:
