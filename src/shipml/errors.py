@@ -17,6 +17,8 @@ ShipmlError
 │   ├── ScaffoldError           `shipml init` cannot write the project
 │   ├── UnreadableNotebook      a file that is not a notebook of Python cells
 │   ├── NotebookRunUnavailable  `notebook check --run` cannot start a kernel
+│   ├── OutputUnusable          `notebook convert --out` cannot receive the project
+│   ├── NotConvertible          a notebook that cannot be converted, cell by cell (exit 1)
 │   ├── ServingError            the server cannot start
 │   ├── TrainingError           training cannot start or be evaluated
 │   ├── RegistryError           the model registry, or a model version or alias in it
@@ -49,8 +51,10 @@ Errors that Python code may reasonably catch by their built-in meaning keep that
 
 from __future__ import annotations
 
+import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -126,6 +130,38 @@ class UnreadableNotebook(UsageError):
 
 class NotebookRunUnavailable(UsageError):
     """`--run` cannot start: the optional packages or the kernel are missing."""
+
+
+class OutputUnusable(UsageError):
+    """The output directory cannot receive the project; the message says why."""
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A reason why a notebook cell cannot be converted, at a line of that cell when known.
+
+    `kind` is the name `shipml notebook check` gives the same problem (a FindingKind value).
+    """
+
+    cell: int
+    line: int | None
+    reason: str
+    kind: str = "not_convertible"
+
+    def __str__(self) -> str:
+        where = f"cell {self.cell}" + (f" line {self.line}" if self.line else "")
+        return f"{where}: {self.kind}: {self.reason}"
+
+
+class NotConvertible(UsageError):
+    """The notebook cannot be converted; `blockers` say why, cell by cell (exit 1: the CLI
+    lists them; the notebook, not its file, needs changing)."""
+
+    exit_code = 1
+
+    def __init__(self, blockers: Sequence[Blocker]) -> None:
+        self.blockers = list(blockers)
+        super().__init__("; ".join(str(b) for b in self.blockers))
 
 
 class ServingError(UsageError):
@@ -286,3 +322,14 @@ class ApiError(ShipmlError):
         self.message = message
         self.details = dict(details or {})
         self.headers = dict(headers or {})
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def without_password(uri: str) -> str:
+    """`uri` (or any text) with the password of each user:password@ part masked."""
+    return re.sub(r"(//[^/:@]+):[^/@]*@", r"\1:***@", uri)

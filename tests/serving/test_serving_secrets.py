@@ -1,8 +1,9 @@
 """No secret reaches a log line: the API key, the webhook URL, the databases' passwords.
 
 A whole `shipml serve` session is read line by line: requests with the key (in the header
-as it should be, in the query string as it should not), a training run beside it, an
-online window whose alert goes to a webhook that fails every delivery.
+as it should be, in the query string as it should not), a training run and a verbose batch
+run beside it (a hot window whose alert fails at the webhook), an online window whose alert
+goes to the same failing webhook.
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ import logging
 import os
 import subprocess
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 from _server import free_port, process, shipml_command, wait_until_ready
 from _webhook import SECRET_PATH, failing_webhook
 from sqlalchemy import URL
 
 from _postgres import make_postgres_database
-from _projects import write_project
+from _projects import WINDOW_START, write_project
 from shipml.alerting.sinks import AlertNotice, WebhookSink
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -58,6 +61,15 @@ def test_a_serve_session_and_its_failing_webhook_log_no_secret(
             env={**os.environ, **environment},
         )
         assert trained.returncode == 0, trained.stderr[-3000:]
+        hot_window = hot_batch_window(directory)
+        batch = subprocess.run(
+            shipml_command("-v", "run", "--project", str(directory), *hot_window),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, **environment},
+        )
+        assert "alert webhook failed" in batch.stderr, batch.stderr[-3000:]
         port, log = free_port(), tmp_path / "serve.log"
         url = f"http://127.0.0.1:{port}"
         serve = shipml_command("serve", "--project", str(directory), "--port", str(port))
@@ -82,15 +94,26 @@ def test_a_serve_session_and_its_failing_webhook_log_no_secret(
                 assert time.monotonic() < deadline, log.read_text()[-3000:]
                 time.sleep(0.2)
 
-    lines = log.read_text().splitlines() + (trained.stdout + trained.stderr).splitlines()
+    ran = trained.stdout + trained.stderr + batch.stdout + batch.stderr
+    lines = log.read_text().splitlines() + ran.splitlines()
     assert [a.status_code for a in answers] == [200, 401, 401, 200, 200, 200, 200, 200]
-    assert webhook.posts == 4, "one delivery and three retries"
+    # each alert (the batch window's drift and shift, the online window's): 1 + 3 retries
+    assert webhook.posts >= 8 and webhook.posts % 4 == 0, webhook.posts
     for secret in (KEY, SECRET_PATH, "SECRETTOKEN123", PASSWORD):
         assert not [line for line in lines if secret in line], secret
     text = "\n".join(lines)
     assert "POST /predict?api_key=*** HTTP/1.1" in text
     assert "GET /ready?token=***&*** HTTP/1.1" in text
     assert f"HTTP Request: POST http://127.0.0.1:{webhook.server_address[1]}/***" in text
+
+
+def hot_batch_window(directory: Path) -> list[str]:
+    """A window of input far hotter than training's (it raises alerts); its CLI bounds."""
+    start = WINDOW_START + timedelta(minutes=30)
+    readings = pd.read_csv(directory / "data" / f"readings_{WINDOW_START:%Y%m%dT%H%M}.csv")
+    readings["temperature_c"] += 80.0
+    readings.to_csv(directory / "data" / f"readings_{start:%Y%m%dT%H%M}.csv", index=False)
+    return ["--start", start.isoformat(), "--end", (start + timedelta(minutes=15)).isoformat()]
 
 
 def test_a_failing_webhook_logs_no_secret_even_at_debug(caplog: pytest.LogCaptureFixture) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +86,26 @@ def test_promoting_a_version_that_does_not_exist_is_refused(tracker: Tracker) ->
     )
     with pytest.raises(RegistryError, match="has no version 7"):
         tracker.promote("7")
+
+
+def test_a_registry_whose_database_fails_is_named_not_taken_for_a_missing_alias(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    x, y = features(0)
+    tracker.log_training(
+        model=LogisticRegression().fit(x, y),
+        params={},
+        metrics={},
+        tags={},
+        input_example=x.head(3),
+    )
+    with sqlite3.connect(tmp_path / "mlflow.db") as database:  # it answers, then fails
+        database.execute("DROP TABLE registered_model_aliases")
+        database.execute("DROP TABLE model_versions")
+
+    for asking in (tracker.resolve, lambda: tracker.promote("1"), tracker.versions):
+        with pytest.raises(RegistryError) as failed:
+            asking()
+        message = str(failed.value)
+        assert message.startswith(f"registry at sqlite:///{tmp_path / 'mlflow.db'} failed: ")
+        assert "no such table" in message and "\n" not in message

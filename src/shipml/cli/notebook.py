@@ -84,9 +84,9 @@ def convert(
     ] = True,
 ) -> None:
     """Turn a notebook into a shipml project: steps, contracts, data, tests and CONVERSION.md."""
+    from shipml.errors import NotConvertible
     from shipml.notebooks import conversion_summary
     from shipml.notebooks.convert import convert_notebook
-    from shipml.notebooks.errors import NotConvertible
 
     try:
         conversion = convert_notebook(notebook, out, name=name, timeout=timeout, verify=verify)

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from shipml.contracts.dates import DateFormat
-from shipml.errors import UnusableInput
+from shipml.errors import UnusableInput, first_line
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -326,14 +326,14 @@ def _read_parquet(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
     try:
         metadata = pq.ParquetFile(path).metadata
     except (pa.ArrowException, OSError) as error:
-        problem = _first_line(error)
+        problem = first_line(error)
         raise UnusableInput(f"{path} is not a readable Parquet file: {problem}") from None
     _check_size(path, _parquet_data_size(metadata), max_bytes, "holds about")
     _check_unique_names(path, list(metadata.schema.to_arrow_schema().names))
     try:
         return pd.read_parquet(path, engine="pyarrow")
     except (pa.ArrowException, OSError, ValueError) as error:
-        raise UnusableInput(f"{path} could not be read as Parquet: {_first_line(error)}") from None
+        raise UnusableInput(f"{path} could not be read as Parquet: {first_line(error)}") from None
 
 
 def _parquet_data_size(metadata: pq.FileMetaData) -> int:
@@ -415,11 +415,6 @@ def _kind_of(delimiter: str) -> str:
 
 def _delimiter_name(delimiter: str) -> str:
     return "tab" if delimiter == "\t" else delimiter
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _human(size: int) -> str:

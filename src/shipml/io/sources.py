@@ -34,7 +34,14 @@ from shipml._settings import (
 )
 from shipml.contracts import parse_datetimes
 from shipml.contracts.reading import PARQUET_SUFFIXES, read_table
-from shipml.errors import EmptyInput, IncompleteInput, MissingInput, SourceError, UnusableInput
+from shipml.errors import (
+    EmptyInput,
+    IncompleteInput,
+    MissingInput,
+    SourceError,
+    UnusableInput,
+    first_line,
+)
 from shipml.fingerprints import frame_version
 from shipml.io._templates import FIELDS, PathTemplate, check_time_format, placeholder_fields
 from shipml.versioning.lineage import file_version
@@ -365,9 +372,7 @@ def _parquet_schema(file: Path) -> pa.Schema:
     try:
         return pq.read_schema(file)
     except (pa.ArrowException, OSError) as error:
-        raise UnusableInput(
-            f"{file} is not a readable Parquet file: {_first_line(error)}"
-        ) from None
+        raise UnusableInput(f"{file} is not a readable Parquet file: {first_line(error)}") from None
 
 
 def _read_parquet_between(
@@ -381,7 +386,7 @@ def _read_parquet_between(
     try:
         return pd.read_parquet(file, engine="pyarrow", filters=filters)
     except (pa.ArrowException, OSError) as error:
-        raise UnusableInput(f"{file} could not be read as Parquet: {_first_line(error)}") from None
+        raise UnusableInput(f"{file} could not be read as Parquet: {first_line(error)}") from None
 
 
 def _parquet_null_count(file: Path, column: str) -> int:
@@ -442,10 +447,4 @@ def _database_problem(error: BaseException) -> str:
     """The database's own message, without the statement dumps pandas and SQLAlchemy add."""
     if isinstance(error, pd.errors.DatabaseError) and error.__cause__ is not None:
         error = error.__cause__  # pandas wraps SQLAlchemy's error
-    return _first_line(getattr(error, "orig", None) or error)
-
-
-def _first_line(error: BaseException) -> str:
-    """The first line of an error's message."""
-    message = str(error).strip()
-    return message.splitlines()[0] if message else type(error).__name__
+    return first_line(getattr(error, "orig", None) or error)

@@ -11,6 +11,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from shipml.errors import (
+        Blocker,
+        NotConvertible,
+        NotebookRunUnavailable,
+        OutputUnusable,
+        UnreadableNotebook,
+    )
     from shipml.notebooks.check import (
         Finding,
         FindingKind,
@@ -24,13 +31,6 @@ if TYPE_CHECKING:
     from shipml.notebooks.convert import Conversion, Verification, convert_notebook
     from shipml.notebooks.convert.conversion_report import conversion_summary
     from shipml.notebooks.defaults import CHECK_CELL_TIMEOUT, CONVERT_TIMEOUT, DEFAULT_KERNEL
-    from shipml.notebooks.errors import (
-        Blocker,
-        NotConvertible,
-        NotebookRunUnavailable,
-        OutputUnusable,
-        UnreadableNotebook,
-    )
 
 _WHERE = {
     "Finding": "check",
@@ -44,11 +44,11 @@ _WHERE = {
     "Conversion": "convert",
     "Verification": "convert",
     "convert_notebook": "convert",
-    "Blocker": "errors",
-    "NotConvertible": "errors",
-    "NotebookRunUnavailable": "errors",
-    "OutputUnusable": "errors",
-    "UnreadableNotebook": "errors",
+    "Blocker": "shipml.errors",
+    "NotConvertible": "shipml.errors",
+    "NotebookRunUnavailable": "shipml.errors",
+    "OutputUnusable": "shipml.errors",
+    "UnreadableNotebook": "shipml.errors",
     "CHECK_CELL_TIMEOUT": "defaults",
     "CONVERT_TIMEOUT": "defaults",
     "DEFAULT_KERNEL": "defaults",
@@ -82,6 +82,10 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"shipml.notebooks.{_WHERE[name]}"), name)
+    value = getattr(importlib.import_module(_module(_WHERE[name])), name)
     globals()[name] = value
     return value
+
+
+def _module(where: str) -> str:
+    return where if where.startswith("shipml.") else f"shipml.notebooks.{where}"

@@ -32,7 +32,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from shipml.alerting.state import raise_window_alerts
-from shipml.errors import ServingError
+from shipml.errors import RegistryError, ServingError, first_line, without_password
 from shipml.monitoring import WindowEvaluation
 from shipml.pipeline import Pipeline
 from shipml.project.online import online_window_outcome
@@ -51,13 +51,11 @@ from shipml.serving.model import (
     ModelSlot,
     Probe,
     ServedModel,
-    first_line,
     in_thread,
     load_model,
     prediction_buckets,
     prediction_column,
     unreachable,
-    without_password,
 )
 from shipml.serving.monitor import OnEvaluated, OnlineMonitor
 from shipml.serving.routes import Parts, add_routes, served_paths
@@ -389,6 +387,9 @@ class Watch:
         where = without_password(self.tracker.tracking_uri)
         try:
             info = await self._resolve()
+        except RegistryError as error:  # its message names the registry, or the missing alias
+            self.health.down(REGISTRY, first_line(error))
+            return
         except Exception as error:
             cause = without_password(first_line(error))
             self.health.down(REGISTRY, f"registry at {where} failed: {cause}")

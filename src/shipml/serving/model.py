@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import socket
 import threading
 from collections.abc import Callable
@@ -24,7 +23,13 @@ import annotated_types
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from shipml.errors import ProbeTimeout, RegistryError, ServingError
+from shipml.errors import (
+    ProbeTimeout,
+    RegistryError,
+    ServingError,
+    first_line,
+    without_password,
+)
 from shipml.monitoring import MonitoringBaseline, NumericColumnProfile
 from shipml.project.baselines import ModelBaselines
 from shipml.project.project import Project
@@ -289,14 +294,3 @@ class Probe(Generic[T]):
         if not done:
             raise ProbeTimeout(f"no answer within {self._timeout:g} s")
         return waiting.result()
-
-
-def first_line(error: BaseException) -> str:
-    """The first line of an error's message (or its type when it has none)."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-def without_password(uri: str) -> str:
-    """`uri` (or any text) with the password of each user:password@ part masked."""
-    return re.sub(r"(//[^/:@]+):[^/@]*@", r"\1:***@", uri)

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from shipml.errors import first_line
 from shipml.monitoring import (
     END_TO_END,
     LatencyProfile,
@@ -43,7 +44,6 @@ from shipml.monitoring import (
 )
 from shipml.pipeline import StepTiming
 from shipml.project.history import EVALUATION, WINDOW
-from shipml.serving.model import first_line
 from shipml.store import RunStore
 from shipml.versioning.tracking import ModelRef
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from shipml.errors import RegistryError
+from shipml.errors import RegistryError, first_line, without_password
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -32,6 +32,9 @@ THRESHOLD_TAG = f"{TAG_PREFIX}threshold"
 POSITIVE_LABEL_TAG = f"{TAG_PREFIX}positive_label"  # JSON: true, 1 or "malignant"
 CLASSES_TAG = f"{TAG_PREFIX}classes"  # JSON list
 DEFAULT_THRESHOLD = 0.5
+# MLflow's error codes for a model, version or alias that is not there (anything else the
+# registry raises means the registry itself failed, e.g. its database).
+_NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,13 @@ class Tracker:
 
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
+    def _raise_if_failing(self, error: Exception) -> None:
+        """A `RegistryError` naming the registry when `error` is not MLflow's "not found"."""
+        if getattr(error, "error_code", None) in _NOT_FOUND:
+            return
+        where = without_password(self.tracking_uri)
+        raise RegistryError(f"registry at {where} failed: {first_line(error)}") from error
+
     def _experiment_id(self, client: MlflowClient) -> str:
         found = client.get_experiment_by_name(self.experiment)
         if found is not None:
@@ -194,6 +204,7 @@ class Tracker:
         try:
             client.get_model_version(self.model_name, str(version))
         except Exception as error:
+            self._raise_if_failing(error)
             raise RegistryError(f"model {self.model_name!r} has no version {version}") from error
         client.set_registered_model_alias(self.model_name, alias, str(version))
         return ModelRef(self.model_name, str(version), alias)
@@ -205,6 +216,7 @@ class Tracker:
             found = client.search_model_versions(f"name = '{self.model_name}'")
             aliases = client.get_registered_model(self.model_name).aliases if found else {}
         except Exception as error:
+            self._raise_if_failing(error)
             raise RegistryError(f"cannot list versions of {self.model_name!r}: {error}") from error
         infos = [_version_info(v, _aliases_of(aliases, v.version)) for v in found]
         return sorted(infos, key=lambda i: int(i.ref.version), reverse=True)
@@ -215,6 +227,7 @@ class Tracker:
         try:
             found = client.get_model_version_by_alias(self.model_name, alias)
         except Exception as error:
+            self._raise_if_failing(error)
             raise RegistryError(
                 f"no version of model {self.model_name!r} has alias {alias!r} "
                 f"(train one with `shipml train`, then `shipml promote VERSION`): {error}"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from shipml.errors import Blocker
 from shipml.notebooks.check.analysis import CellFlow
 from shipml.notebooks.check.findings import Finding, FindingKind
 from shipml.notebooks.check.statements import Statement
-from shipml.notebooks.errors import Blocker
 
 # Findings that make kept code impossible to run as a step: names it cannot have, functions
 # whose result depends on globals, paths that exist on one machine, names of a star import.

@@ -11,10 +11,10 @@ from __future__ import annotations
 import ast
 from typing import NoReturn
 
+from shipml.errors import Blocker, NotConvertible
 from shipml.notebooks.check.findings import FindingKind
 from shipml.notebooks.check.roles import ModelFit, Scoring
 from shipml.notebooks.check.statements import Statement
-from shipml.notebooks.errors import Blocker, NotConvertible
 
 
 def kept_model(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 
+from shipml.errors import NotConvertible
 from shipml.notebooks.check.analysis import CellFlow
 from shipml.notebooks.check.cells import Notebook
 from shipml.notebooks.check.findings import Finding, FindingKind, FindingMaker
@@ -18,7 +19,6 @@ from shipml.notebooks.check.plan import Plan, plan_notebook
 from shipml.notebooks.check.sections import group_cells
 from shipml.notebooks.check.statements import calls_in, method_name
 from shipml.notebooks.check.trace import trace_uses
-from shipml.notebooks.errors import NotConvertible
 
 FILE_WRITERS = frozenset(
     {

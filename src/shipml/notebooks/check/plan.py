@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
 
+from shipml.errors import Blocker, NotConvertible
 from shipml.notebooks.check.analysis import CellFlow, analyse_notebook
 from shipml.notebooks.check.blockers import kept_code_blockers, syntax_blockers
 from shipml.notebooks.check.cells import Notebook
@@ -41,7 +42,6 @@ from shipml.notebooks.check.slicing import ModuleCode, slice_statements
 from shipml.notebooks.check.source_rules import source_findings
 from shipml.notebooks.check.statements import Statement, statements_of
 from shipml.notebooks.check.trace import ALWAYS_DEFINED
-from shipml.notebooks.errors import Blocker, NotConvertible
 
 # Names the generated steps module binds itself; the notebook's kept code must leave them free.
 GENERATED_NAMES = frozenset(

@@ -15,6 +15,7 @@ import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from shipml.errors import Blocker
 from shipml.notebooks.convert.rewrite import (
     Edit,
     Snippet,
@@ -23,7 +24,6 @@ from shipml.notebooks.convert.rewrite import (
     replace,
     source_of,
 )
-from shipml.notebooks.errors import Blocker
 
 _MAX_ROUNDS = 20
 _PRESENT = frozenset({"notna", "notnull"})

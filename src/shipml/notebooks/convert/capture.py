@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shipml.errors import Blocker
 from shipml.notebooks.check.sandbox import sandbox_copy
-from shipml.notebooks.errors import Blocker
 
 _WORKER = Path(__file__).with_name("_capture_worker.py")
 # Run the worker by path, so that the notebook's directory (not shipml's) is first on sys.path
@@ -65,7 +65,8 @@ class Captured:
 
 
 class ExecutionFailed(Exception):
-    """The notebook did not run through; `blocker` names the cell."""
+    """The notebook did not run through; `blocker` names the cell (convert turns it into
+    NotConvertible, so it never reaches the user)."""
 
     def __init__(self, blocker: Blocker) -> None:
         super().__init__(str(blocker))

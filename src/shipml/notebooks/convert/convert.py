@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipml.errors import ScaffoldError
+from shipml.errors import Blocker, NotConvertible, OutputUnusable, ScaffoldError
 from shipml.notebooks.check.analysis import analyse_notebook
 from shipml.notebooks.check.cells import Notebook, read_notebook
 from shipml.notebooks.check.findings import FindingKind
@@ -31,7 +31,6 @@ from shipml.notebooks.convert.instrument import capture_request, plain_request
 from shipml.notebooks.convert.project_spec import Design
 from shipml.notebooks.convert.project_writer import write_project
 from shipml.notebooks.defaults import CONVERT_TIMEOUT
-from shipml.notebooks.errors import Blocker, NotConvertible, OutputUnusable
 from shipml.scaffold import check_new_project
 
 TESTS_TIMEOUT = 600.0

@@ -6,13 +6,13 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from shipml.errors import Blocker, NotConvertible
 from shipml.notebooks.check.plan import GENERATED_NAMES, Plan
 from shipml.notebooks.check.statements import Statement
 from shipml.notebooks.convert.adaptations import Change
 from shipml.notebooks.convert.capture import Captured
 from shipml.notebooks.convert.instrument import where
 from shipml.notebooks.convert.rewrite import Snippet, source_of
-from shipml.notebooks.errors import Blocker, NotConvertible
 
 X_NAME, Y_NAME, INDEX_NAME = "X_prepared", "y_prepared", "rows_kept"
 

@@ -11,12 +11,12 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from shipml.errors import Blocker
 from shipml.notebooks.check.plan import Plan
 from shipml.notebooks.check.slicing import ModuleCode, import_source
 from shipml.notebooks.check.statements import Statement, free_names
 from shipml.notebooks.convert.adaptations import Change, keeping_row_index, without_label_filters
 from shipml.notebooks.convert.rewrite import Snippet, source_of
-from shipml.notebooks.errors import Blocker
 
 RESERVED_STEP_NAMES = frozenset({"train", "predict", "prepare"})
 
