@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,10 +31,13 @@ def load(
     seconds: float | None = None,
     requests: int | None = None,
     headers: dict[str, str] | None = None,
+    until: threading.Event | None = None,
 ) -> Load:
-    """Post `payload` from `clients` concurrent clients until `seconds` or `requests` run out."""
+    """Post `payload` from `clients` concurrent clients until `seconds` or `requests` run out
+    (or `until` is set)."""
     assert seconds is not None or requests is not None
-    return asyncio.run(_load(base_url, payload, clients, seconds, requests, headers or {}))
+    stop = until or threading.Event()
+    return asyncio.run(_load(base_url, payload, clients, seconds, requests, headers or {}, stop))
 
 
 async def _load(
@@ -43,6 +47,7 @@ async def _load(
     seconds: float | None,
     requests: int | None,
     headers: dict[str, str],
+    stop: threading.Event,
 ) -> Load:
     seen = Load()
     stop_at = time.monotonic() + seconds if seconds is not None else float("inf")
@@ -51,7 +56,7 @@ async def _load(
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
 
         async def one_client() -> None:
-            while time.monotonic() < stop_at and budget[0] != 0:
+            while time.monotonic() < stop_at and budget[0] != 0 and not stop.is_set():
                 budget[0] -= 1
                 seen.sent += 1
                 started = time.perf_counter()

@@ -33,19 +33,33 @@ def _wait_for(url: str, status: int, timeout: float = 30) -> httpx.Response:
     raise AssertionError(f"/ready did not answer {status} within {timeout} s")
 
 
+def serves(url: str, version: str, *, within: float) -> None:
+    """Wait until /model names `version`."""
+    deadline = time.monotonic() + within
+    while httpx.get(f"{url}/model").json()["version"] != version:
+        assert time.monotonic() < deadline, f"version {version} not served within {within} s"
+        time.sleep(0.2)
+
+
 def test_a_new_champion_is_served_without_a_failed_request(
     registry: Registry, record: dict[str, object]
 ) -> None:
     first, second = registry.versions
     project = registry.project(alias_to=first)
     seen: list[Load] = []
+    reloaded = threading.Event()
     with running(create_app(project)) as url:
         clients = threading.Thread(
-            target=lambda: seen.append(load(url, [record, record], clients=8, seconds=8))
+            target=lambda: seen.append(
+                load(url, [record, record], clients=8, seconds=180, until=reloaded)
+            )
         )
         clients.start()
         time.sleep(2)
         project.tracker.promote(second)
+        serves(url, second, within=120)  # a loaded machine takes its time to load the model
+        time.sleep(2)  # answers of the new version
+        reloaded.set()
         clients.join()
         model = httpx.get(f"{url}/model").json()
         metrics = httpx.get(f"{url}/metrics").text
