@@ -95,13 +95,20 @@ def estimate(summary: ConfidenceSummary) -> dict[EstimatedMetric, float | None]:
 
 
 def estimate_chunks(
-    calibrated: np.ndarray, predicted_positive: np.ndarray, chunk_size: int
+    calibrated: np.ndarray,
+    predicted_positive: np.ndarray,
+    chunk_size: int,
+    bins: np.ndarray | None = None,
 ) -> dict[EstimatedMetric, np.ndarray]:
-    """Every metric on each complete consecutive chunk of `chunk_size` rows, vectorized."""
+    """Every metric on each complete consecutive chunk of `chunk_size` rows, vectorized.
+
+    `bins` are the rows' `bin_index`, when known already.
+    """
     p = cut_chunks(np.asarray(calibrated, dtype=np.float64), chunk_size)
     labelled = cut_chunks(np.asarray(predicted_positive, dtype=bool), chunk_size)
     n_chunks = p.shape[0]
-    index = (bin_index(p) + BINS * np.arange(n_chunks)[:, None]).ravel()
+    binned = bin_index(p) if bins is None else cut_chunks(bins, chunk_size)
+    index = (binned + BINS * np.arange(n_chunks)[:, None]).ravel()
     counts = np.bincount(index, minlength=n_chunks * BINS).reshape(n_chunks, BINS)
     sums = np.bincount(index, weights=p.ravel(), minlength=n_chunks * BINS)
     positive = labelled.sum(axis=1).astype(np.float64)
@@ -148,6 +155,7 @@ class PerformanceReference(BaseModel):
     rows: int  # holdout rows before thinning
     calibrated: str  # per-row calibrated probabilities, float32 little-endian, base64
     labelled_positive: str  # per-row 0/1 labels of the model, packed bits, base64
+    bins: str = ""  # per-row bin of the calibrated probability, uint16 little-endian, base64
 
     @classmethod
     def from_holdout(
@@ -181,6 +189,7 @@ class PerformanceReference(BaseModel):
             update={
                 "calibrated": _encode(calibrated[keep].astype("<f4").tobytes()),
                 "labelled_positive": _encode(np.packbits(labelled[keep]).tobytes()),
+                "bins": _encode(bin_index(calibrated[keep]).astype("<u2").tobytes()),
             }
         )
 
@@ -219,7 +228,9 @@ class PerformanceReference(BaseModel):
         """Every metric on each holdout chunk of `rows` rows (kept for the next window)."""
         cached = self._chunks.get(rows)
         if cached is None:
-            cached = self._chunks[rows] = estimate_chunks(*self.holdout(), rows)
+            calibrated, labelled = self.holdout()
+            bins = np.frombuffer(base64.b64decode(self.bins), dtype="<u2") if self.bins else None
+            cached = self._chunks[rows] = estimate_chunks(calibrated, labelled, rows, bins)
         return cached
 
     @cached_property
