@@ -1,21 +1,26 @@
 """Estimated performance end to end: calibrated at training, estimated per batch window,
-recorded with the window, alerted through the alert store when it falls."""
+recorded with the window, alerted through the alert store when it falls, shown by
+`shipml monitor status` and the HTML report."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from _task_projects import WINDOW, WINDOW_START, write_task_project
+from shipml.cli import app
 from shipml.monitoring import ESTIMATED_METRICS, ESTIMATED_PERFORMANCE
 from shipml.project import (
     ModelBaselines,
     Project,
     estimated_performance,
     load_windows,
+    render_report,
     run_window,
     train,
 )
@@ -89,3 +94,14 @@ def test_each_window_records_its_estimates_and_a_fall_alerts(trained: Path) -> N
         estimates[quiet.start]["accuracy"].value
     )
     assert np.isfinite(by_window[(quiet.start, "f1")].baseline_std or np.nan)
+
+    status = CliRunner().invoke(app, ["monitor", "status", "--project", str(trained), "--json"])
+    shown = json.loads(status.stdout)["performance"]
+    assert {(r["kind"], r["metric"]) for r in shown} == {
+        ("estimated", m) for m in ESTIMATED_METRICS
+    }
+    assert any(r["alert"] and r["metric"] == "roc_auc" for r in shown)
+    text = CliRunner().invoke(app, ["monitor", "status", "--project", str(trained)])
+    assert "estimated performance, CBPE" in text.stdout
+    page = render_report(project.name, None, windows, alerts)
+    assert '<section id="estimated"><h2>Estimated performance (CBPE)</h2>' in page
