@@ -216,7 +216,8 @@ class PerformanceReference(BaseModel):
     def summarize(self, predictions: pd.DataFrame) -> ConfidenceSummary:
         """The confidence summary of (a part of) a window's predictions (rows with nulls
         in the probability are not estimated on)."""
-        present = predictions[predictions[self.probability].notna()]
+        known = predictions[self.probability].notna()
+        present = predictions if known.all() else predictions[known]
         calibrated = self.calibrate(self._probabilities(present))
         return ConfidenceSummary.of(calibrated, self.labelled_positive_of(present))
 
