@@ -39,6 +39,14 @@ def test_a_near_perfect_ranking_needs_none() -> None:
     assert fit_calibration(scores, truth) is None
 
 
+def test_a_holdout_too_small_to_split_is_left_uncalibrated() -> None:
+    scores = np.array([0.2, 0.8, 0.4, 0.6, 0.3, 0.7, 0.5, 0.1, 0.9, 0.35])
+    truth = np.array([1, 0, 0, 1, 1, 0, 0, 1, 0, 1])  # a 10% part is one row
+
+    assert not needs_calibration(scores, truth)
+    assert not needs_calibration(scores[:3], np.array([1, 0, 0]))  # one positive
+
+
 def test_the_stored_map_is_scikit_learns_isotonic_regression() -> None:
     rng = np.random.default_rng(1)
     signal, truth = _labels(rng, 5_000)

@@ -8,15 +8,17 @@ holdout's probabilities of the positive class are checked against its labels:
 near-perfect ranking (ROC AUC > 0.999) needs none; otherwise ten stratified 90/10 splits
 (seed 42) each fit an isotonic regression on the 90% and calibrate the 10%; the ten 10%
 parts pooled, calibration is needed when their expected calibration error (ECE, 10 bins of
-equal counts by rank) is lower after than before. When needed, `IsotonicCalibration.fit`
-fits scikit-learn's `IsotonicRegression` (`out_of_bounds="clip"`) on the whole holdout;
-only its knots are kept, and `apply` is the same piecewise-linear interpolation
-(`np.interp`), so no scikit-learn object is stored.
+equal counts by rank) is lower after than before. A holdout too small to split so (a class
+with a single row, a 10% part under 2 rows) is left uncalibrated, where NannyML fails.
+When needed, `IsotonicCalibration.fit` fits scikit-learn's `IsotonicRegression`
+(`out_of_bounds="clip"`) on the whole holdout; only its knots are kept, and `apply` is the
+same piecewise-linear interpolation (`np.interp`), so no scikit-learn object is stored.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from functools import cached_property
 from typing import Any
 
@@ -75,7 +77,7 @@ def needs_calibration(probabilities: np.ndarray, positive: np.ndarray) -> bool:
     from sklearn.model_selection import StratifiedShuffleSplit
 
     scores, truth = _checked(probabilities, positive)
-    if len(np.unique(truth)) == 1 or roc_auc_score(truth, scores) > _NEAR_PERFECT_AUC:
+    if not _splittable(truth) or roc_auc_score(truth, scores) > _NEAR_PERFECT_AUC:
         return False
     splits = StratifiedShuffleSplit(
         n_splits=_SPLITS, test_size=_TEST_SHARE, random_state=_SPLIT_SEED
@@ -89,6 +91,13 @@ def needs_calibration(probabilities: np.ndarray, positive: np.ndarray) -> bool:
     before = expected_calibration_error(scores[pooled], truth[pooled])
     after = expected_calibration_error(np.concatenate(calibrated), truth[pooled])
     return bool(before > after)
+
+
+def _splittable(truth: np.ndarray) -> bool:
+    """Whether every split can hold both classes in both parts (scikit-learn's condition)."""
+    test_rows = math.ceil(_TEST_SHARE * len(truth))
+    smallest_class = int(np.bincount(truth, minlength=2).min())
+    return smallest_class >= 2 and 2 <= test_rows <= len(truth) - 2
 
 
 def fit_calibration(probabilities: np.ndarray, positive: np.ndarray) -> IsotonicCalibration | None:
