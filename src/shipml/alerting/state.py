@@ -23,7 +23,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from shipml.alerting.sinks import AlertNotice, AlertSink
-from shipml.monitoring.alerts import PREDICTION_SHIFT, CandidateAlert
+from shipml.monitoring.alerts import ESTIMATED_PERFORMANCE, PREDICTION_SHIFT, CandidateAlert
 from shipml.monitoring.latency import PERCENTILES
 from shipml.monitoring.window import WindowEvaluation
 from shipml.store import AlertOutcome, AlertRecord, RunStore
@@ -97,6 +97,11 @@ def checks_of(evaluation: WindowEvaluation) -> set[CheckKey]:
         if result.value is not None
     }
     checks.update((PREDICTION_SHIFT, subject) for subject in evaluation.shift_subjects)
+    checks.update(
+        (ESTIMATED_PERFORMANCE, result.metric)
+        for result in evaluation.performance
+        if result.baseline_std is not None
+    )
     for step, summary in evaluation.latency.items():
         if summary.count > 0:
             checks.update((f"latency.{percentile}", step) for percentile in PERCENTILES)

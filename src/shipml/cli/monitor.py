@@ -75,6 +75,7 @@ def status(
         console.print(_windows_table(project.name, windows))
         console.print(_drift_table(latest))
         console.print(_shift_table(_latest_shift(windows)))
+        console.print(_estimates_table(windows))
         console.print(_latency_table(_latest_latency(windows)))
     console.print(_failed_table(failed))
     console.print(_alerts_table(open_alerts))
@@ -243,6 +244,28 @@ def _shift_table(shift: ShiftResult | None) -> Table:
     return table
 
 
+def _estimates_table(windows: list[MonitoredWindow]) -> Table:
+    """The CBPE estimates of the latest window that has them (binary models)."""
+    from shipml.project.estimates import estimated_records
+
+    table = Table(title="estimated performance, CBPE (latest window with estimates)")
+    for column in ("metric", "estimate", "baseline", "bound", "judged", "alert"):
+        table.add_column(column)
+    latest = next((w for w in reversed(windows) if w.evaluation.performance), None)
+    for record in estimated_records([latest] if latest is not None else []):
+        table.add_row(
+            record.metric,
+            _number(record.value),
+            ""
+            if record.baseline_mean is None
+            else f"{record.baseline_mean:.4g} ± {record.baseline_std or 0:.3g}",
+            _number(record.bound),
+            record.judged,
+            "[bold red]yes" if record.alert else "no",
+        )
+    return table
+
+
 def _latency_table(latency: dict[str, LatencySummary]) -> Table:
     table = Table(title="latency (latest window with timings), ms")
     for column in ("step", "count", "p50", "p95", "p99", "max"):
@@ -280,6 +303,8 @@ def _status_json(
     failed: list[FailedWindow],
     open_alerts: list[AlertRecord],
 ) -> dict[str, Any]:
+    from shipml.project.estimates import estimated_records
+
     latest = windows[-1] if windows else None
     return {
         "pipeline": pipeline,
@@ -288,6 +313,7 @@ def _status_json(
         "latest_drift": [_dump(r) for r in latest.evaluation.drift] if latest else [],
         "latest_shift": _dump(_latest_shift(windows)),
         "latest_latency": {k: _dump(v) for k, v in _latest_latency(windows).items()},
+        "performance": [record.to_json() for record in estimated_records(windows)],
         "open_alerts": [dataclasses.asdict(alert) for alert in open_alerts],
     }
 

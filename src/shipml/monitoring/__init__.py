@@ -1,4 +1,5 @@
-"""Monitoring math: mergeable profiles, drift metrics, the prediction-shift rule, latencies.
+"""Monitoring math: mergeable profiles, drift metrics, the prediction-shift rule, latencies,
+estimated performance (CBPE).
 
 Pure computation on pandas/numpy/scipy (no store, HTTP or HTML here); every object is a
 Pydantic model that round-trips through JSON exactly, so the run store can keep it as JSON.
@@ -6,16 +7,25 @@ Pydantic model that round-trips through JSON exactly, so the run store can keep 
 
 from shipml.errors import MonitoringError
 from shipml.monitoring.alerts import (
+    ESTIMATED_PERFORMANCE,
     PREDICTION_SHIFT,
     CandidateAlert,
     Severity,
     class_mix_alerts,
     drift_alerts,
+    estimate_alerts,
     latency_alerts,
     shift_alerts,
 )
 from shipml.monitoring.baseline import MonitoringBaseline
+from shipml.monitoring.calibration import (
+    IsotonicCalibration,
+    expected_calibration_error,
+    fit_calibration,
+    needs_calibration,
+)
 from shipml.monitoring.class_shift import ClassMixResult, ClassReference, alpha_of, class_shift
+from shipml.monitoring.confidence import ConfidenceSummary
 from shipml.monitoring.drift import (
     DEFAULT_THRESHOLDS,
     DRIFT_METHODS,
@@ -26,6 +36,15 @@ from shipml.monitoring.drift import (
     DriftMethodSpec,
     DriftResult,
     detect_drift,
+)
+from shipml.monitoring.estimation import (
+    ESTIMATED_METRICS,
+    EstimatedMetric,
+    EstimateResult,
+    PerformanceReference,
+    estimate,
+    estimate_chunks,
+    estimate_window,
 )
 from shipml.monitoring.latency import (
     DEFAULT_BOUNDS,
@@ -69,6 +88,8 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "DRIFT_METHODS",
     "END_TO_END",
+    "ESTIMATED_METRICS",
+    "ESTIMATED_PERFORMANCE",
     "MIN_CHUNKS",
     "NULL_RATE",
     "PERCENTILES",
@@ -79,10 +100,14 @@ __all__ = [
     "ClassMixResult",
     "ClassReference",
     "ColumnDriftRule",
+    "ConfidenceSummary",
     "DriftConfig",
     "DriftMethod",
     "DriftMethodSpec",
     "DriftResult",
+    "EstimateResult",
+    "EstimatedMetric",
+    "IsotonicCalibration",
     "LatencyHistogram",
     "LatencyProfile",
     "LatencySummary",
@@ -92,6 +117,7 @@ __all__ = [
     "MonitoringError",
     "NumericColumnProfile",
     "NumericColumnSpec",
+    "PerformanceReference",
     "PredictionReference",
     "Profile",
     "ProfileSpec",
@@ -105,10 +131,17 @@ __all__ = [
     "class_shift",
     "detect_drift",
     "drift_alerts",
+    "estimate",
+    "estimate_alerts",
+    "estimate_chunks",
+    "estimate_window",
     "evaluate_shift",
     "evaluate_window",
+    "expected_calibration_error",
+    "fit_calibration",
     "latency_alerts",
     "merge",
+    "needs_calibration",
     "prediction_shift",
     "prediction_shifts",
     "profile",

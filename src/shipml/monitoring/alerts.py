@@ -16,11 +16,13 @@ from pydantic import BaseModel, ConfigDict
 from shipml.errors import MonitoringError
 from shipml.monitoring.class_shift import ClassMixResult
 from shipml.monitoring.drift import DriftResult
+from shipml.monitoring.estimation import EstimateResult
 from shipml.monitoring.latency import PERCENTILES, LatencySummary
 from shipml.monitoring.shift import ShiftResult
 
 Severity = Literal["info", "warning", "critical"]
 PREDICTION_SHIFT = "prediction_shift"
+ESTIMATED_PERFORMANCE = "estimated_performance"
 
 
 class CandidateAlert(BaseModel):
@@ -86,6 +88,37 @@ def shift_alerts(result: ShiftResult, severity: Severity = "critical") -> list[C
             message=message,
         )
     ]
+
+
+def estimate_alerts(
+    results: Iterable[EstimateResult], severity: Severity = "warning"
+) -> list[CandidateAlert]:
+    """An alert per metric whose CBPE estimate fell more than k sigma below its baseline.
+
+    A warning by default: it is an estimate, until labels confirm it.
+    """
+    alerts = []
+    for result in results:
+        bound = result.bound
+        if not result.dropped or result.value is None or bound is None:
+            continue
+        z = "undefined (constant baseline)" if result.z is None else f"{result.z:+.2f}"
+        message = (
+            f"estimated {result.metric} (CBPE) is {result.value:.4g}, below {bound:.4g} = "
+            f"baseline {result.baseline_mean:.4g} - {result.k:g} x {result.baseline_std:.3g} "
+            f"(z = {z}, {result.rows} rows, {result.method})"
+        )
+        alerts.append(
+            CandidateAlert(
+                rule=ESTIMATED_PERFORMANCE,
+                column=result.metric,
+                value=result.value,
+                threshold=bound,
+                severity=severity,
+                message=message,
+            )
+        )
+    return alerts
 
 
 def class_mix_alerts(

@@ -4,8 +4,10 @@ Computed at training time and stored with the model version (as JSON): the profi
 the training features, joined with the profile of the holdout predictions, plus the
 holdout's per-row prediction values for the prediction-shift rule (a `PredictionReference`
 for a probability, a value or a positive rate; a `ClassReference` for the predicted class
-of a multiclass model). Its spec (edges and categories) is the profile's own, so every
-window is profiled on exactly those bins; a class column's categories are every class.
+of a multiclass model), and for a binary model with probabilities the calibration and
+holdout values of estimated performance (a `PerformanceReference`, CBPE). Its spec (edges
+and categories) is the profile's own, so every window is profiled on exactly those bins; a
+class column's categories are every class.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shipml.errors import MonitoringError
 from shipml.monitoring.class_shift import ClassReference
+from shipml.monitoring.estimation import PerformanceReference
 from shipml.monitoring.profiles import CategoricalColumnProfile, Profile, profile
 from shipml.monitoring.shift import (
     DEFAULT_MAX_VALUES,
@@ -42,6 +45,7 @@ class MonitoringBaseline(BaseModel):
 
     profile: Profile
     predictions: Reference
+    performance: PerformanceReference | None = None  # binary with probabilities: CBPE
 
     @model_validator(mode="after")
     def _check_prediction_column(self) -> MonitoringBaseline:

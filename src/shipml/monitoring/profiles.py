@@ -1,9 +1,11 @@
 """`Profile`: a mergeable summary of a frame on the edges and categories of a `ProfileSpec`.
 
 Per column: rows, nulls, and either a histogram plus moments (numeric) or category
-counts plus an "other" bucket (categorical). Each column profile carries its own edges or
-categories, so a stored profile is self-describing and a merge can check that both sides
-were binned the same way. Counts merge exactly (sums); moments merge with Chan's update.
+counts plus an "other" bucket (categorical); for a binary model with a performance
+reference, a summary of its calibrated probabilities (`confidence`, for CBPE). Each column
+profile carries its own edges or categories, so a stored profile is self-describing and a
+merge can check that both sides were binned the same way. Counts merge exactly (sums);
+moments merge with Chan's update.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shipml.errors import MonitoringError
 from shipml.monitoring._columns import category_counts, numeric_values
+from shipml.monitoring.confidence import ConfidenceSummary
 from shipml.monitoring.moments import Moments
 from shipml.monitoring.spec import CategoricalColumnSpec, NumericColumnSpec, ProfileSpec
 
@@ -110,6 +113,8 @@ class Profile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     columns: dict[str, ColumnProfile]
+    # A binary model's calibrated probabilities, for estimated performance (CBPE).
+    confidence: ConfidenceSummary | None = None
 
     @property
     def spec(self) -> ProfileSpec:
@@ -134,14 +139,20 @@ class Profile(BaseModel):
             name: _merge_columns(name, column, other.columns[name])
             for name, column in self.columns.items()
         }
-        return Profile(columns=merged)
+        confidence = None
+        if self.confidence is not None and other.confidence is not None:
+            confidence = self.confidence.merge(other.confidence)
+        return Profile(columns=merged, confidence=confidence)
 
     def join(self, other: Profile) -> Profile:
         """Put together profiles of disjoint columns (e.g. features and predictions)."""
         shared = sorted(set(self.columns) & set(other.columns))
         if shared:
             raise MonitoringError(f"cannot join profiles that both have columns {shared}")
-        return Profile(columns={**self.columns, **other.columns})
+        if self.confidence is not None and other.confidence is not None:
+            raise MonitoringError("cannot join profiles that both summarise confidence")
+        confidence = self.confidence or other.confidence
+        return Profile(columns={**self.columns, **other.columns}, confidence=confidence)
 
 
 def profile(df: pd.DataFrame, spec: ProfileSpec) -> Profile:

@@ -103,7 +103,7 @@ class PredictionReference(BaseModel):
             raise MonitoringError("holdout predictions need a name: the prediction column's")
         column = str(predictions.name)
         per_row = _per_row_values(predictions, column, statistic, positive_label)
-        thinned = _thin(per_row, max_values)
+        thinned = thin_values(per_row, max_values)
         offset = float(per_row.mean())
         return cls(
             column=column,
@@ -133,12 +133,17 @@ class PredictionReference(BaseModel):
 
 def chunk_statistics(values: np.ndarray, chunk_size: int, measure: ShiftMeasure) -> np.ndarray:
     """The mean (or the std, ddof=0) of each complete chunk of `chunk_size` values."""
+    chunks = cut_chunks(values, chunk_size)
+    statistics: np.ndarray = chunks.std(axis=1) if measure == "std" else chunks.mean(axis=1)
+    return statistics
+
+
+def cut_chunks(values: np.ndarray, chunk_size: int) -> np.ndarray:
+    """Holdout values in order as complete consecutive chunks: one row per chunk (a view)."""
     if chunk_size < 1:
         raise MonitoringError(f"chunk size must be positive, got {chunk_size}")
     n_chunks = len(values) // chunk_size
-    chunks = values[: n_chunks * chunk_size].reshape(n_chunks, chunk_size)
-    statistics: np.ndarray = chunks.std(axis=1) if measure == "std" else chunks.mean(axis=1)
-    return statistics
+    return values[: n_chunks * chunk_size].reshape(n_chunks, chunk_size)
 
 
 class ShiftResult(BaseModel):
@@ -325,7 +330,8 @@ def _per_row_values(
     return values
 
 
-def _thin(values: np.ndarray, max_values: int) -> np.ndarray:
+def thin_values(values: np.ndarray, max_values: int) -> np.ndarray:
+    """At most `max_values` evenly spaced values, in order (all of them when fewer)."""
     if max_values < 1:
         raise MonitoringError(f"max_values must be positive, got {max_values}")
     if len(values) <= max_values:

@@ -11,15 +11,26 @@ from shipml.monitoring.alerts import (
     CandidateAlert,
     class_mix_alerts,
     drift_alerts,
+    estimate_alerts,
     latency_alerts,
     shift_alerts,
 )
 from shipml.monitoring.baseline import MonitoringBaseline
 from shipml.monitoring.class_shift import ClassMixResult, ClassReference, class_shift
 from shipml.monitoring.drift import DriftConfig, DriftResult, detect_drift
+from shipml.monitoring.estimation import (
+    ESTIMATED_METRICS,
+    EstimatedMetric,
+    EstimateResult,
+    estimate_window,
+)
 from shipml.monitoring.latency import END_TO_END, LatencyProfile, LatencySummary
 from shipml.monitoring.profiles import Profile
 from shipml.monitoring.shift import DEFAULT_K, MIN_CHUNKS, ShiftResult, prediction_shifts
+
+
+def _alerted_estimates() -> list[EstimatedMetric]:
+    return ["roc_auc", "f1", "accuracy"]
 
 
 class MonitoringConfig(DriftConfig):
@@ -36,6 +47,9 @@ class MonitoringConfig(DriftConfig):
     # An online window in which more than this fraction of the records were rejected (422)
     # failed: it raises `window_failed`, like a batch window whose contract is broken.
     max_rejected_fraction: float = Field(default=0.5, ge=0, le=1)
+    # Estimated performance (CBPE, binary models with probabilities): the metrics whose
+    # fall of more than k_sigma below the baseline chunks alerts. All five are estimated.
+    estimate_alerts_on: list[EstimatedMetric] = Field(default_factory=_alerted_estimates)
 
     @property
     def latency_budgets_seconds(self) -> dict[str, float]:
@@ -54,6 +68,7 @@ class WindowEvaluation(BaseModel):
     alerts: list[CandidateAlert]
     shifts: list[ShiftResult] = Field(default_factory=list)  # every prediction-shift check
     class_mix: ClassMixResult | None = None  # multiclass: the test of the predicted-class mix
+    performance: list[EstimateResult] = Field(default_factory=list)  # CBPE estimates (binary)
 
     @property
     def shift_subjects(self) -> set[str]:
@@ -99,9 +114,12 @@ def evaluate_window(
     ]
     mix, shifts = _shifts(baseline, window, config)
     summaries = latency.summaries() if latency is not None else {}
+    performance = _estimates(baseline, window, config)
+    alerted = set(config.estimate_alerts_on)
     alerts = [
         *(alert for result in shifts for alert in shift_alerts(result)),
         *(class_mix_alerts(mix, shifts) if mix is not None else []),
+        *estimate_alerts(r for r in performance if r.metric in alerted),
         *drift_alerts(drift),
         *latency_alerts(summaries, config.latency_budgets_seconds, config.latency_percentile),
     ]
@@ -112,6 +130,7 @@ def evaluate_window(
         alerts=alerts,
         shifts=shifts,
         class_mix=mix,
+        performance=performance,
         drift_windows=drift_windows,
         drift_rows=profile_rows(judged),
     )
@@ -148,6 +167,18 @@ def _shifts(
     if isinstance(reference, ClassReference):
         return class_shift(reference, window, k=k, min_chunks=min_chunks)
     return None, prediction_shifts(reference, window, k=k, min_chunks=min_chunks)
+
+
+def _estimates(
+    baseline: MonitoringBaseline, window: Profile, config: MonitoringConfig
+) -> list[EstimateResult]:
+    """CBPE estimates of the window, when the model has a performance reference."""
+    reference, summary = baseline.performance, window.confidence
+    if reference is None or summary is None:
+        return []
+    return estimate_window(
+        reference, summary, config.k_sigma, config.min_chunks, metrics=ESTIMATED_METRICS
+    )
 
 
 def _headline(shifts: list[ShiftResult]) -> ShiftResult | None:

@@ -4,13 +4,18 @@
 evaluates and registers a model; `run_window(project, window)` is the one batch-window
 function every orchestrator calls (the embedded scheduler, Airflow, `shipml run`), on the
 local engine or on Dask. Observation of a window, its monitoring history, failed windows
-(batch and online), the HTML report and the Prometheus export live here too, beside the
-jobs that produce them.
+(batch and online), estimated performance per window, the HTML report and the Prometheus
+export live here too, beside the jobs that produce them.
 """
 
 from shipml.project.baselines import ModelBaselines
 from shipml.project.batch import WindowOutcome, run_window
 from shipml.project.engines import Engine, LocalEngine, engine_by_name
+from shipml.project.estimates import (
+    PerformanceRecord,
+    estimated_performance,
+    estimated_records,
+)
 from shipml.project.failures import FailedWindow, failed_windows, failure_reason
 from shipml.project.history import (
     EVALUATION,
@@ -39,10 +44,13 @@ __all__ = [
     "ModelBaselines",
     "MonitoredWindow",
     "MonitoringMetrics",
+    "PerformanceRecord",
     "Project",
     "TrainingOutcome",
     "WindowOutcome",
     "engine_by_name",
+    "estimated_performance",
+    "estimated_records",
     "failed_windows",
     "failure_reason",
     "load_baseline",

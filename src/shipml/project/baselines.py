@@ -12,6 +12,10 @@ What prediction shift watches, by task:
   probability, the share of rows predicted positive);
 - multiclass: each class's predicted share, and the mix of predicted classes;
 - regression: the mean and the standard deviation of the predicted values.
+
+A binary model with the probability of its positive class also gets estimated performance
+(CBPE): its calibration, fitted on the holdout when needed, and the holdout's calibrated
+probabilities for the chunk baseline, so that a window is estimated without refitting.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from shipml.contracts import Baseline
-from shipml.monitoring import MonitoringBaseline
+from shipml.monitoring import MonitoringBaseline, PerformanceReference
 from shipml.pipeline.pipeline import Flow
 from shipml.project.outputs import PredictionLayout
 from shipml.project.targets import Target
@@ -61,9 +65,36 @@ class ModelBaselines:
 
 
 def monitoring_baseline(
+    features: pd.DataFrame,
+    outputs: pd.DataFrame,
+    target: Target,
+    layout: PredictionLayout,
+    truth: pd.Series | None = None,
+    threshold: float | None = None,
+) -> MonitoringBaseline:
+    """The monitoring baseline of `target`'s task from the fitted features and holdout outputs.
+
+    With the holdout's `truth` (in the order of `outputs`), a binary model with probabilities
+    also gets its estimated-performance reference (calibrated on the holdout when needed).
+    """
+    baseline = _prediction_baseline(features, outputs, target, layout)
+    probability = layout.probability_of(target.positive) if target.task == "binary" else None
+    if probability is None or truth is None:
+        return baseline
+    performance = PerformanceReference.from_holdout(
+        outputs,
+        target.is_positive(truth),
+        probability,
+        label=layout.label,
+        positive_label=target.positive,
+        threshold=0.5 if threshold is None else threshold,  # training's default threshold
+    )
+    return baseline.model_copy(update={"performance": performance})
+
+
+def _prediction_baseline(
     features: pd.DataFrame, outputs: pd.DataFrame, target: Target, layout: PredictionLayout
 ) -> MonitoringBaseline:
-    """The monitoring baseline of `target`'s task from the fitted features and holdout outputs."""
     if target.task == "regression":
         assert layout.label is not None
         return MonitoringBaseline.from_training(features, outputs, layout.label, watch_std=True)

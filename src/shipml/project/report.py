@@ -37,6 +37,7 @@ from plotly.offline import get_plotlyjs
 from shipml.errors import MonitoringError
 from shipml.monitoring.baseline import MonitoringBaseline
 from shipml.monitoring.drift import NULL_RATE, DriftResult
+from shipml.monitoring.estimation import ESTIMATED_METRICS
 from shipml.monitoring.latency import END_TO_END
 from shipml.monitoring.profiles import (
     CategoricalColumnProfile,
@@ -99,6 +100,9 @@ def render_report(
         ("latency", "Latency", _LATENCY_NOTE, _latency_figure(windows, times)),
         ("alerts", "Alerts", _ALERTS_NOTE, _alerts_figure(alerts)),
     ]
+    if any(window.evaluation.performance for window in windows):
+        estimated = _estimates_figure(windows, times)
+        charts.insert(2, ("estimated", "Estimated performance (CBPE)", _ESTIMATES_NOTE, estimated))
     for chart_id, _, _, figure in charts:
         if chart_id != "predictions":
             _on_window_time(figure, span, failed)
@@ -127,6 +131,11 @@ _DRIFT_NOTE = (
 _SHIFT_NOTE = (
     "z-score of the window's prediction statistic against the baseline chunks of the "
     "window's size; the dashed lines are +/- k. Red markers are windows that shifted."
+)
+_ESTIMATES_NOTE = (
+    "Each line is a metric estimated from the window's calibrated probabilities, before any "
+    "label (confidence-based performance estimation). Red markers are estimates that fell "
+    "more than k sigma below the holdout chunks of the window's size."
 )
 _PREDICTIONS_NOTE = (
     "Share of predictions per baseline bin: the training holdout, all windows shown "
@@ -300,6 +309,31 @@ def _shift_figure(windows: Sequence[MonitoredWindow], times: np.ndarray) -> go.F
     else:
         _note(figure, "no window had predictions to compare with the baseline")
     return _styled(figure, 300, xaxis={"type": "date"}, yaxis={"title": {"text": "z"}})
+
+
+def _estimates_figure(windows: Sequence[MonitoredWindow], times: np.ndarray) -> go.Figure:
+    figure = go.Figure()
+    for metric in ESTIMATED_METRICS:
+        found = [
+            next((r for r in window.evaluation.performance if r.metric == metric), None)
+            for window in windows
+        ]
+        values = np.asarray(
+            [np.nan if r is None or r.value is None else r.value for r in found], dtype=np.float32
+        )
+        dropped = np.asarray([r is not None and r.dropped for r in found])
+        figure.add_trace(go.Scatter(x=times, y=values, mode="lines", name=metric))
+        if dropped.any():
+            figure.add_trace(
+                go.Scatter(
+                    x=times[dropped],
+                    y=values[dropped],
+                    mode="markers",
+                    name=f"{metric} fell",
+                    marker={"color": _SEVERITY_COLOURS["critical"], "size": 7},
+                )
+            )
+    return _styled(figure, 300, xaxis={"type": "date"}, yaxis={"title": {"text": "estimate"}})
 
 
 # Prediction distribution

@@ -93,7 +93,9 @@ def train(
         outputs = predictions[predictions.columns.difference(features.columns)]
         baselines = ModelBaselines(
             inputs=Baseline.from_frame(fit_rows.drop(columns=[target.column])),
-            monitoring=monitoring_baseline(features, outputs, target, layout),
+            monitoring=monitoring_baseline(
+                features, outputs, target, layout, truth, holdout.threshold
+            ),
         )
         model = project.tracker.log_training(
             model=result.output,

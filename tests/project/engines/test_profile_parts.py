@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-from shipml.monitoring import MonitoringBaseline, NumericColumnProfile
+from shipml.monitoring import MonitoringBaseline, NumericColumnProfile, PerformanceReference
 from shipml.project.engines._profiles import exact_sum, merge_profile_parts, profile_part
 from shipml.project.observe import FEATURES, PREDICTIONS
 
@@ -78,3 +78,22 @@ def test_a_mean_is_the_exact_sum_rounded_once() -> None:
 )
 def test_exact_sums_have_no_rounding(values: np.ndarray) -> None:
     assert exact_sum(values) == sum(map(Fraction, values.tolist()), Fraction(0))
+
+
+def test_the_confidence_summary_of_parts_is_the_whole_windows() -> None:
+    kept = kept_frames()
+    truth = kept[FEATURES]["diagnosis"] == "malignant"
+    performance = PerformanceReference.from_holdout(kept[PREDICTIONS], truth, "probability")
+    reference = baseline(kept).model_copy(update={"performance": performance})
+    parts = [
+        profile_part(reference, {name: frame.iloc[a:b] for name, frame in kept.items()})
+        for a, b in itertools.pairwise([0, 100, 350, len(kept[FEATURES])])
+    ]
+
+    whole = merge_profile_parts([profile_part(reference, kept)]).confidence
+    merged = merge_profile_parts(parts).confidence
+
+    assert whole is not None and merged is not None
+    assert (merged.rows, merged.counts) == (whole.rows, whole.counts)
+    assert merged.predicted_positive == whole.predicted_positive
+    assert merged.mass == pytest.approx(whole.mass, rel=1e-12)

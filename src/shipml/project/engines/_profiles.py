@@ -43,6 +43,9 @@ def profile_part(baseline: MonitoringBaseline, kept: Mapping[str, pd.DataFrame])
     frame = pd.concat([features, predictions[extra]], axis=1)
     columns = [name for name in baseline.spec.columns if name in frame.columns]
     profiled = profile(frame[columns], baseline.spec.select(columns))
+    if baseline.performance is not None:
+        confidence = baseline.performance.summarize(predictions)
+        profiled = profiled.model_copy(update={"confidence": confidence})
     sums = {
         name: _column_sum(frame[name])
         for name, column in profiled.columns.items()
@@ -63,7 +66,7 @@ def merge_profile_parts(parts: Sequence[ProfilePart]) -> Profile:
             mean = float(total / column.moments.count)  # Fraction -> float rounds correctly
             moments = column.moments.model_copy(update={"mean": mean})
             columns[name] = column.model_copy(update={"moments": moments})
-    return Profile(columns=columns)
+    return merged.model_copy(update={"columns": columns})
 
 
 def exact_sum(values: np.ndarray) -> Fraction:
