@@ -20,6 +20,7 @@ from shipml.project.history import (
     load_windows,
     save_window,
 )
+from shipml.project.labels import LabelIngest, ingest_labels, ingest_range
 from shipml.project.observe import FEATURES, PREDICTIONS
 from shipml.project.online import online_window_outcome
 from shipml.project.project import HOME, Project
@@ -35,6 +36,7 @@ __all__ = [
     "WINDOW",
     "Engine",
     "FailedWindow",
+    "LabelIngest",
     "LocalEngine",
     "ModelBaselines",
     "MonitoredWindow",
@@ -45,6 +47,8 @@ __all__ = [
     "engine_by_name",
     "failed_windows",
     "failure_reason",
+    "ingest_labels",
+    "ingest_range",
     "load_baseline",
     "load_windows",
     "online_window_outcome",
