@@ -42,7 +42,13 @@ from shipml.monitoring.performance import (
     checked_metrics,
     performance_alerts,
 )
-from shipml.project.performance import PERFORMANCE, REALIZED, judge_window
+from shipml.project.performance import (
+    PERFORMANCE,
+    REALIZED,
+    Baseline,
+    judge_window,
+    reference_baseline,
+)
 from shipml.project.predictions import (
     META_COLUMNS,
     MODEL_VERSION,
@@ -300,6 +306,7 @@ def _judge(
     keys = settings.labels.key_columns
     records = []
     references: dict[str | None, PerformanceReference | None] = {}
+    baselines: dict[tuple[str, int], Baseline] = {}
     for logged in windows:
         frame = frames[logged.path]
         if frame.empty:
@@ -315,6 +322,14 @@ def _judge(
         window = Window(
             frame[WINDOW_START].iloc[0].to_pydatetime(), frame[WINDOW_END].iloc[0].to_pydatetime()
         )
+        labels = len(truth)
+        baseline = None
+        if labels >= settings.labels.min_labels:
+            if (version, labels) not in baselines:
+                baselines[version, labels] = reference_baseline(
+                    reference, labels, settings.monitoring.min_chunks
+                )
+            baseline = baselines[version, labels]
         record = judge_window(
             reference,
             truth.reset_index(drop=True),
@@ -328,6 +343,7 @@ def _judge(
             min_labels=settings.labels.min_labels,
             k=settings.monitoring.k_sigma,
             min_chunks=settings.monitoring.min_chunks,
+            baseline=baseline,
         )
         _store(project, record, logged)
         records.append(record)

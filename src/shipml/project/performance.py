@@ -10,7 +10,7 @@ the model version (a "baseline" profile named "performance" in the run store).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ from shipml.project.targets import Target
 from shipml.project.task_metrics import score_holdout
 from shipml.windows import Window
 
+Baseline = tuple[dict[str, np.ndarray], Literal["chunks", "bootstrap"]]
 TRUTH = "truth"
 PERFORMANCE = "performance"  # the baseline profile's name, and the kind of window records
 REALIZED = "realized"
@@ -84,19 +85,23 @@ def judge_window(
     k: float = DEFAULT_K,
     min_chunks: int = MIN_CHUNKS,
     kind: PerformanceKind = "realized",
+    baseline: Baseline | None = None,
 ) -> PerformanceRecord:
-    """The window's metrics on its labelled rows, judged against holdout chunks of their count."""
+    """The window's metrics on its labelled rows, judged against holdout chunks of their count.
+
+    `baseline` is `reference_baseline(reference, n labels, min_chunks)` when the caller
+    already has it (windows with as many labels share it).
+    """
     labels = len(truth)
     metrics = realized_metrics(reference, truth, predictions) if labels else {}
     reason = not_judged_reason(labels, min_labels)
     results = []
     if reason is None:
-        judged = [m for m in JUDGED[reference.task] if m in metrics]
-        chunks, method = baseline_chunks(
-            reference.size, labels, _chunk_metrics(reference, judged), min_chunks
-        )
+        chunks, method = baseline or reference_baseline(reference, labels, min_chunks)
         results = [
-            judge_metric(m, metrics[m], chunks[m], labels, method, k) for m in judged if m in chunks
+            judge_metric(m, metrics[m], chunks[m], labels, method, k)
+            for m in JUDGED[reference.task]
+            if m in metrics and m in chunks
         ]
     return PerformanceRecord(
         kind=kind,
@@ -111,6 +116,14 @@ def judge_window(
         judged=reason is None,
         reason=reason,
     )
+
+
+def reference_baseline(
+    reference: PerformanceReference, labels: int, min_chunks: int = MIN_CHUNKS
+) -> Baseline:
+    """The judged metrics on holdout chunks of `labels` rows, and how the chunks were cut."""
+    judged = list(JUDGED[reference.task])
+    return baseline_chunks(reference.size, labels, _chunk_metrics(reference, judged), min_chunks)
 
 
 def _chunk_metrics(reference: PerformanceReference, names: list[str]) -> Any:
