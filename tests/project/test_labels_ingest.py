@@ -131,3 +131,19 @@ def test_the_cli_reports_the_counts(scored: tuple[Path, TaskData, pd.DataFrame])
     assert found["labels_read"] == 50
     total = found["matched"] + found["duplicates"] + found["unmatched"] + found["invalid"]
     assert total == 50
+
+
+def test_monitor_status_shows_realized_performance_per_window(
+    scored: tuple[Path, TaskData, pd.DataFrame],
+) -> None:
+    directory, data, output = scored
+    _labels(data, output).to_csv(directory / "data" / "labels.csv", index=False)
+    ingest_labels(Project.load(directory), WINDOW_START, LATER + 2 * WINDOW)
+
+    status = shipml("monitor", "status", "--project", str(directory))
+
+    (record,) = [r for r in status["performance"] if r["kind"] == "realized"]
+    assert record["window"] == WINDOW_START.strftime("%Y%m%dT%H%MZ")
+    assert record["labels"] == 40 and record["judged"]
+    text = CliRunner().invoke(app, ["monitor", "status", "--project", str(directory)]).output
+    assert "model performance per window" in text and "roc_auc" in text

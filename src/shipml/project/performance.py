@@ -29,6 +29,7 @@ from shipml.monitoring.shift import DEFAULT_K, MIN_CHUNKS
 from shipml.project.outputs import PredictionLayout
 from shipml.project.targets import Target
 from shipml.project.task_metrics import score_holdout
+from shipml.store import RunStore
 from shipml.windows import Window
 
 Baseline = tuple[dict[str, np.ndarray], Literal["chunks", "bootstrap"]]
@@ -151,3 +152,21 @@ def _task(reference: PerformanceReference) -> tuple[Target, PredictionLayout]:
 def _plain(values: pd.Series) -> list[Any]:
     """Python values JSON can hold (numpy scalars and booleans made plain)."""
     return [v.item() if hasattr(v, "item") else v for v in values.tolist()]
+
+
+ESTIMATED = "estimated"
+RECORD_NAMES = (REALIZED, f"{REALIZED}.online", ESTIMATED, f"{ESTIMATED}.online")
+
+
+def load_performance(store: RunStore, pipeline: str, last: int = 100) -> list[PerformanceRecord]:
+    """The newest record of each (kind, window), realized and estimated, oldest window first.
+
+    Estimated records (CBPE) are stored the same way, under the profile name "estimated".
+    """
+    latest: dict[tuple[str, str, str], PerformanceRecord] = {}
+    for name in RECORD_NAMES:
+        for found in store.profiles(pipeline, PERFORMANCE, name, limit=last):
+            record = PerformanceRecord.model_validate(found.payload)
+            latest[(name, record.kind, record.window)] = record
+    ordered = sorted(latest.values(), key=lambda r: (r.window_start, r.kind))
+    return ordered[-last * 2 :]
