@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         LatencySummary,
         MonitoringBaseline,
         PerformanceRecord,
+        PerformanceResult,
         ShiftResult,
         WindowEvaluation,
     )
@@ -171,7 +172,7 @@ def performance_table(records: list[PerformanceRecord]) -> Table:
         if record.judged:
             worse = [r.metric for r in record.degraded]
             verdict = f"[red]degraded: {', '.join(worse)}[/]" if worse else "ok"
-        results = record.results or [None]
+        results: list[PerformanceResult | None] = [*record.results] or [None]
         for result in results:
             name = result.metric if result else ", ".join(sorted(record.metrics)[:2])
             value = _number(result.value) if result else ""

@@ -23,6 +23,7 @@ from shipml.project.history import (
 from shipml.project.labels import LabelIngest, ingest_labels, ingest_range
 from shipml.project.observe import FEATURES, PREDICTIONS
 from shipml.project.online import online_window_outcome
+from shipml.project.performance import load_performance
 from shipml.project.project import HOME, Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.project.report import render_report
@@ -50,6 +51,7 @@ __all__ = [
     "ingest_labels",
     "ingest_range",
     "load_baseline",
+    "load_performance",
     "load_windows",
     "online_window_outcome",
     "register_monitoring_metrics",

@@ -60,6 +60,7 @@ from shipml.project.predictions import (
     write_atomically,
 )
 from shipml.project.project import Project
+from shipml.project.prometheus import publish_performance_metrics
 from shipml.windows import Window
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ def ingest_labels(
         notes=notes,
         **ingest,
     )
+    _publish(project, records, result.counts)
     project.store.record_label_ingest(
         project.name,
         start,
@@ -167,6 +169,21 @@ def ingest_range(
             f"--start {begin.isoformat()} is not before --end {finish.isoformat()}"
         )
     return begin, finish
+
+
+def _publish(project: Project, records: list[PerformanceRecord], counts: dict[str, int]) -> None:
+    """The performance gauges, when a Prometheus textfile or Pushgateway is configured."""
+    settings = project.settings.monitoring
+    if settings.prometheus_textfile is None and settings.pushgateway_url is None:
+        return
+    textfile = settings.prometheus_textfile
+    publish_performance_metrics(
+        project.name,
+        records,
+        {"read" if name == "labels_read" else name: count for name, count in counts.items()},
+        textfile=project.root / textfile if textfile is not None else None,
+        gateway_url=settings.pushgateway_url,
+    )
 
 
 def _label_column(project: Project) -> str:
