@@ -147,3 +147,21 @@ def test_monitor_status_shows_realized_performance_per_window(
     assert record["labels"] == 40 and record["judged"]
     text = CliRunner().invoke(app, ["monitor", "status", "--project", str(directory)]).output
     assert "model performance per window" in text and "roc_auc" in text
+
+
+def test_the_report_shows_performance_per_window(
+    scored: tuple[Path, TaskData, pd.DataFrame], tmp_path: Path
+) -> None:
+    directory, data, output = scored
+    _labels(data, output).to_csv(directory / "data" / "labels.csv", index=False)
+    ingest_labels(Project.load(directory), WINDOW_START, LATER + 2 * WINDOW)
+    page = tmp_path / "report.html"
+
+    outcome = CliRunner().invoke(
+        app, ["monitor", "report", "--project", str(directory), "--out", str(page)]
+    )
+
+    assert outcome.exit_code == 0, outcome.output
+    html = page.read_text()
+    assert 'id="performance"' in html and 'id="performance-windows"' in html
+    assert "roc_auc" in html and "realized" in html

@@ -100,6 +100,7 @@ def report(
     """Write one self-contained HTML report (works offline) of the recent windows."""
     from shipml.errors import MonitoringError
     from shipml.project.failures import failed_windows
+    from shipml.project.performance import load_performance
     from shipml.project.report import render_report
 
     project = open_project(project_dir)
@@ -110,7 +111,14 @@ def report(
     failed = failed_windows(project.store, project.name, since=since, limit=last)
     alerts = _alerts_since(project, windows, failed)
     try:
-        page = render_report(project.name, baseline, windows, alerts, failed=failed)
+        page = render_report(
+            project.name,
+            baseline,
+            windows,
+            alerts,
+            failed=failed,
+            performance=load_performance(project.store, project.name, last),
+        )
     except MonitoringError as error:  # nothing to report on is a failed report, not bad input
         fail(str(error), EXIT_FAILED)
     out.write_text(page, encoding="utf-8")
