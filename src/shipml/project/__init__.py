@@ -20,7 +20,7 @@ from shipml.project.history import (
     load_windows,
     save_window,
 )
-from shipml.project.labels import LabelIngest, ingest_labels, ingest_range
+from shipml.project.labels import LabelIngest, ingest_due, ingest_labels, ingest_range
 from shipml.project.observe import FEATURES, PREDICTIONS
 from shipml.project.online import online_window_outcome
 from shipml.project.performance import load_performance
@@ -48,6 +48,7 @@ __all__ = [
     "engine_by_name",
     "failed_windows",
     "failure_reason",
+    "ingest_due",
     "ingest_labels",
     "ingest_range",
     "load_baseline",

@@ -171,6 +171,18 @@ def ingest_range(
     return begin, finish
 
 
+def ingest_due(project: Project, until: datetime) -> LabelIngest | None:
+    """What the scheduler runs after its windows: the labels from where the last ingest
+    stopped (or `retention` ago) until `until`; None without a label source or a new range."""
+    if project.settings.labels.label_source() is None:
+        return None
+    previous = project.store.label_ingests(project.name, limit=1)
+    start = previous[0].range_end if previous else until - project.settings.labels.retention
+    if start >= until:
+        return None
+    return ingest_labels(project, start, until)
+
+
 def _publish(project: Project, records: list[PerformanceRecord], counts: dict[str, int]) -> None:
     """The performance gauges, when a Prometheus textfile or Pushgateway is configured."""
     settings = project.settings.monitoring
