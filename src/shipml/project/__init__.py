@@ -9,7 +9,7 @@ jobs that produce them.
 """
 
 from shipml.project.baselines import ModelBaselines
-from shipml.project.batch import WindowOutcome, run_window
+from shipml.project.batch import WindowOutcome, labels_configured, run_window
 from shipml.project.engines import Engine, LocalEngine, engine_by_name
 from shipml.project.failures import FailedWindow, failed_windows, failure_reason
 from shipml.project.history import (
@@ -24,6 +24,7 @@ from shipml.project.labels import LabelIngest, ingest_due, ingest_labels, ingest
 from shipml.project.observe import FEATURES, PREDICTIONS
 from shipml.project.online import online_window_outcome
 from shipml.project.performance import load_performance
+from shipml.project.predictions import online_log_writer
 from shipml.project.project import HOME, Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.project.report import render_report
@@ -51,9 +52,11 @@ __all__ = [
     "ingest_due",
     "ingest_labels",
     "ingest_range",
+    "labels_configured",
     "load_baseline",
     "load_performance",
     "load_windows",
+    "online_log_writer",
     "online_window_outcome",
     "register_monitoring_metrics",
     "render_report",

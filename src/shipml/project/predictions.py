@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -37,7 +37,7 @@ RUN_ID = "_run_id"
 REQUEST_ID = "_request_id"
 META_COLUMNS = (WINDOW_START, WINDOW_END, MODEL_VERSION, RUN_ID, REQUEST_ID)
 _LOG_DIR = Path(".shipml") / "predictions"
-_LABELS_DIR = Path(".shipml") / "labels"
+_SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -167,3 +167,47 @@ def iter_frames(windows: Sequence[LoggedWindow]) -> Iterator[tuple[LoggedWindow,
     """Each logged window with its predictions."""
     for logged in windows:
         yield logged, logged.read()
+
+
+def online_frame(
+    answered: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], settings: LabelsSettings
+) -> pd.DataFrame:
+    """An online window's answered rows with their request ids (and generated ids,
+    '<request id>-<row>', when no key is configured)."""
+    frames = []
+    for request_id, rows in answered:
+        frame = pd.DataFrame(list(rows))
+        frame[REQUEST_ID] = request_id
+        if settings.generated_key:
+            frame[PREDICTION_ID] = [f"{request_id}-{i}" for i in range(len(frame))]
+        frames.append(frame)
+    together = pd.concat(frames, ignore_index=True)
+    missing = [c for c in settings.key_columns if c not in together.columns]
+    if missing:
+        raise LabelsError(
+            f"[labels] key column {', '.join(map(repr, missing))} is not in the online output; "
+            "add it to the output contract, or change the key"
+        )
+    return together
+
+
+def online_log_writer(
+    root: Path, pipeline: str, settings: LabelsSettings
+) -> Callable[[Any, datetime, datetime, str, Any], None]:
+    """What the online monitor calls once per stored window: write its answered predictions."""
+
+    def write(model: Any, start: datetime, end: datetime, run_id: str, answered: Any) -> None:
+        frame = online_frame(answered, settings)
+        for column in frame.columns:  # times as the batch log keeps them
+            if column in settings.key and frame[column].dtype == object:
+                parsed = pd.to_datetime(frame[column], utc=True, errors="coerce", format="ISO8601")
+                if parsed.notna().all():
+                    frame[column] = parsed
+        name = f"{start:%Y%m%dT%H%M%S%fZ}-v{model.version}"
+        window = Window(start.replace(microsecond=0), end.replace(microsecond=0) + _SECOND)
+        write_window_log(
+            root, pipeline, "online", name, frame, window=window,
+            model_version=str(model.version), run_id=run_id,
+        )  # fmt: skip
+
+    return write
