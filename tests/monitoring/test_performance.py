@@ -129,3 +129,13 @@ def test_lower_is_better_metrics_degrade_upwards() -> None:
     assert not judge_metric("rmse", 0.5, chunks, 100, "chunks").degraded
     assert judge_metric("r2", 0.5, chunks, 100, "chunks").degraded
     assert not judge_metric("r2", 1.5, chunks, 100, "chunks").degraded
+
+
+def test_the_chunks_judged_metrics_are_the_training_metrics(reference: object) -> None:
+    from shipml.project.performance import judged_metrics
+    from shipml.project.task_metrics import score_holdout
+
+    truth, predictions = _draw(np.random.default_rng(4), 500)
+    everything = score_holdout(TARGET, LAYOUT, truth, predictions, 0.5).metrics
+    judged = judged_metrics(TARGET, LAYOUT, truth, predictions, 0.5)
+    assert judged == {name: everything[name] for name in JUDGED["binary"]}

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn import metrics as sk
 
 from shipml.monitoring.performance import (
     DEFAULT_MAX_ROWS,
@@ -135,12 +136,53 @@ def _chunk_metrics(reference: PerformanceReference, names: list[str]) -> Any:
 
     def metrics_of(rows: np.ndarray) -> Mapping[str, float]:
         chunk = frame.iloc[rows].reset_index(drop=True)
-        found = score_holdout(
-            target, layout, truth.iloc[rows].reset_index(drop=True), chunk, reference.threshold
-        ).metrics
+        actual = truth.iloc[rows].reset_index(drop=True)
+        found = judged_metrics(target, layout, actual, chunk, reference.threshold)
         return {name: found[name] for name in names if name in found}
 
     return metrics_of
+
+
+def judged_metrics(
+    target: Target,
+    layout: PredictionLayout,
+    truth: pd.Series,
+    predictions: pd.DataFrame,
+    threshold: float | None,
+) -> dict[str, float]:
+    """Only the judged metrics (`JUDGED`), as `task_metrics` defines them, for the chunks
+    (the holdout is cut into dozens: computing every metric for each would be slow)."""
+    if target.task == "regression":
+        assert layout.label is not None
+        actual, predicted = truth.to_numpy(float), predictions[layout.label].to_numpy(float)
+        return {
+            "rmse": float(sk.root_mean_squared_error(actual, predicted)),
+            "mae": float(sk.mean_absolute_error(actual, predicted)),
+        }
+    if target.task == "multiclass":
+        classes = list(target.classes)
+        assert layout.label is not None
+        actual = np.asarray(target.as_classes(truth).tolist())
+        predicted = np.asarray(target.as_classes(predictions[layout.label]).tolist())
+        return {
+            "accuracy": float(sk.accuracy_score(actual, predicted)),
+            "f1_macro": float(
+                sk.f1_score(actual, predicted, labels=classes, average="macro", zero_division=0)
+            ),
+        }
+    positive = target.is_positive(truth)
+    column = layout.probability_of(target.positive)
+    probability = predictions[column].to_numpy(float) if column else None
+    found: dict[str, float] = {}
+    if probability is not None and positive.any() and not positive.all():
+        found["roc_auc"] = float(sk.roc_auc_score(positive, probability))
+    if layout.label is not None:
+        decided = target.is_positive(predictions[layout.label])
+    else:
+        assert probability is not None and threshold is not None
+        decided = probability >= threshold
+    found["f1"] = float(sk.f1_score(positive, decided, zero_division=0))
+    return found
 
 
 def _task(reference: PerformanceReference) -> tuple[Target, PredictionLayout]:
