@@ -165,3 +165,24 @@ def test_the_report_shows_performance_per_window(
     html = page.read_text()
     assert 'id="performance"' in html and 'id="performance-windows"' in html
     assert "roc_auc" in html and "realized" in html
+
+
+def test_labels_that_arrive_later_join_the_same_window(
+    scored: tuple[Path, TaskData, pd.DataFrame],
+) -> None:
+    directory, data, output = scored
+    truth = data.frame.set_index("id")[data.label]
+    late = output["id"].to_numpy()[42:50]
+    labels = pd.DataFrame({"id": late, data.label: truth.loc[late].to_numpy()})
+    labels.assign(labelled_at=(LATER + WINDOW).isoformat()).to_csv(
+        directory / "data" / "labels.csv", index=False
+    )
+
+    found = ingest_labels(
+        Project.load(directory), WINDOW_START, LATER + 2 * WINDOW, now=LATER + timedelta(days=2)
+    )
+
+    assert (found.labels_read, found.matched, found.duplicates) == (8, 8, 0)
+    assert found.overdue == 12  # 60 predictions, 48 labelled
+    (record,) = found.records
+    assert record.labels == 48

@@ -242,13 +242,17 @@ def _join(
     found = rows[KEY].map(lambda key: key in index)
     matched = candidate & found
     unmatched = candidate & ~found
-    joined: dict[LoggedWindow, list[pd.Series]] = {}
-    for _, row in rows[matched].iterrows():
-        for logged in dict.fromkeys(index[row[KEY]]):
-            joined.setdefault(logged, []).append(row)
+    pairs = [
+        (position, logged)
+        for position, key in rows.loc[matched, KEY].items()
+        for logged in dict.fromkeys(index[key])
+    ]
+    positions: dict[LoggedWindow, list[Any]] = {}
+    for position, logged in pairs:
+        positions.setdefault(logged, []).append(position)
     new = {
-        logged: pd.DataFrame(found_rows)[[KEY, LABEL]].assign(**{LABELLED_AT: pd.Timestamp(now)})
-        for logged, found_rows in joined.items()
+        logged: rows.loc[found, [KEY, LABEL]].assign(**{LABELLED_AT: pd.Timestamp(now)})
+        for logged, found in positions.items()
     }
     reasons = pd.Series(None, index=rows.index, dtype="object")
     reasons[invalid] = "invalid: a null key or label"
