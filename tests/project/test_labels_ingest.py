@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from _task_projects import WINDOW, WINDOW_START, TaskData, write_task_project
 from shipml.cli import app
-from shipml.project.labels import ingest_labels
+from shipml.project.labels import ingest_due, ingest_labels
 from shipml.project.predictions import logged_windows
 from shipml.project.project import Project
 
@@ -186,3 +186,16 @@ def test_labels_that_arrive_later_join_the_same_window(
     assert found.overdue == 12  # 60 predictions, 48 labelled
     (record,) = found.records
     assert record.labels == 48
+
+
+def test_the_scheduler_ingests_from_where_the_last_ingest_stopped(
+    scored: tuple[Path, TaskData, pd.DataFrame],
+) -> None:
+    directory, _, _ = scored
+    project = Project.load(directory)
+    stopped = project.store.label_ingests(project.name, limit=1)[0].range_end
+
+    found = ingest_due(project, stopped + WINDOW)
+
+    assert found is not None and (found.start, found.end) == (stopped, stopped + WINDOW)
+    assert ingest_due(project, stopped + WINDOW) is None  # nothing new to read
