@@ -130,6 +130,14 @@ def demo(
     write_report(out=directory / "report.html", project_dir=directory, last=len(results))
     elapsed = time.perf_counter() - started
     missed = [r for r in results if not r.caught]
+    flagged = [r for r in results if r.degraded and not r.scenario.by_labels]
+    if flagged:  # said, not hidden: judged on the labels, the clean windows are not all quiet
+        times = ", ".join(f"{r.window.start:%H:%M}" for r in flagged)
+        console.print(
+            f"[yellow]note:[/] realized performance also flagged {len(flagged)} window(s) "
+            f"without an injected fault ({times}): a window's failures come from a few "
+            "machines, so its ROC AUC varies more than a normal k-sigma rule assumes"
+        )
     console.print(f"project: {directory}  ({elapsed:.0f} s)")
     if missed:
         titles = ", ".join(r.scenario.title for r in missed)
@@ -137,7 +145,7 @@ def demo(
     console.print(
         "[bold green]✓ every injected fault was reported in its window (the one only labels "
         "show, once its labels arrived); each failed window raised exactly one alert; clean "
-        "windows stayed quiet"
+        "windows raised nothing when scored"
     )
 
 
