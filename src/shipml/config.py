@@ -369,7 +369,12 @@ class Settings(BaseSettings):
                 "output": self.output.resolved(home),
                 "tracking": self.tracking.resolved(home),
                 "store": self.store.resolved(home),
-                "labels": self.labels.resolved(home),
+                # only a [labels] table that is there counts as set: it turns the prediction log on
+                **(
+                    {"labels": self.labels.resolved(home)}
+                    if "labels" in self.model_fields_set
+                    else {}
+                ),
             }
         )
         copy._project_dir = home

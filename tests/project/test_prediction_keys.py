@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from _projects import SETTINGS, write_project
 from shipml.errors import LabelsError
 from shipml.io import LabelsSettings
+from shipml.project.batch import labels_configured
 from shipml.project.predictions import generated_ids, keyed_predictions
+from shipml.project.project import Project
 from shipml.windows import Window
 
 WINDOW = Window(datetime(2026, 3, 2, 8, tzinfo=UTC), datetime(2026, 3, 2, 8, 15, tzinfo=UTC))
@@ -38,3 +42,13 @@ def test_label_settings_read_durations_and_refuse_repeated_key_columns() -> None
     assert settings.label_delay == timedelta(hours=2) and settings.key_columns == ["a", "b"]
     with pytest.raises(ValueError, match="distinct"):
         LabelsSettings(key=["a", "a"])
+
+
+def test_predictions_are_logged_only_when_shipml_toml_has_a_labels_table(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert not labels_configured(Project.load(write_project(plain)))
+    keyed = tmp_path / "keyed"
+    keyed.mkdir()
+    project = Project.load(write_project(keyed, settings=SETTINGS + '\n[labels]\nkey = ["id"]\n'))
+    assert labels_configured(project) and project.settings.labels.key == ["id"]
