@@ -6,7 +6,7 @@ and an analysis of 1,000,000 rows in 100 windows of 10,000; in the last 20 windo
 hesitates (its logit halves), so its confidence moves. Columns: y_pred_proba, y_pred
 (probability >= 0.5), y_true. Metrics: ROC AUC, F1, accuracy, precision, recall.
 
-- shipml: `PerformanceReference.from_holdout` (NannyML's calibration check, isotonic
+- shipml: `EstimationReference.from_holdout` (NannyML's calibration check, isotonic
   calibration, the holdout kept for the chunk baseline), then per window its
   `ConfidenceSummary` and `estimate_window` (the five estimates and the k-sigma rule on holdout
   chunks of the window's size). Realized performance per window: the labels branch owns it in
@@ -133,10 +133,10 @@ def realized_window(window: pd.DataFrame) -> dict[str, float]:
 
 def run_shipml(reference: pd.DataFrame, analysis: pd.DataFrame) -> dict[str, Any]:
     """Fit on the reference, estimate and judge every window, then the realized metrics."""
-    from shipml.monitoring import PerformanceReference, estimate_window
+    from shipml.monitoring import EstimationReference, estimate_window
 
     started = time.perf_counter()
-    fitted = PerformanceReference.from_holdout(
+    fitted = EstimationReference.from_holdout(
         reference, reference["y_true"].to_numpy(), "y_pred_proba", label="y_pred", positive_label=1
     )
     estimated: dict[str, list[float | None]] = {metric: [] for metric in METRICS}
@@ -162,19 +162,19 @@ def run_shipml(reference: pd.DataFrame, analysis: pd.DataFrame) -> dict[str, Any
 
 def window_shipml(stored: str, window: pd.DataFrame) -> float:
     """One new window from the stored reference: load it, chunk baseline, summary, verdicts."""
-    from shipml.monitoring import PerformanceReference, estimate_window
+    from shipml.monitoring import EstimationReference, estimate_window
 
     started = time.perf_counter()
-    reference = PerformanceReference.model_validate_json(stored)
+    reference = EstimationReference.model_validate_json(stored)
     estimate_window(reference, reference.summarize(window))
     return time.perf_counter() - started
 
 
 def warm_window_shipml(stored: str, window: pd.DataFrame) -> float:
     """One more window of the same size in a process that has the reference loaded."""
-    from shipml.monitoring import PerformanceReference, estimate_window
+    from shipml.monitoring import EstimationReference, estimate_window
 
-    reference = PerformanceReference.model_validate_json(stored)
+    reference = EstimationReference.model_validate_json(stored)
     estimate_window(reference, reference.summarize(window))  # loads and caches the chunks
     started = time.perf_counter()
     estimate_window(reference, reference.summarize(window))

@@ -49,11 +49,16 @@ def test_the_demo_reports_every_fault_and_nothing_on_clean_windows_under_load(
     assert "each failed window raised exactly one alert" in " ".join(outcome.output.split())
     store = Project.load(tmp_path).store
     runs = store.runs(kind="batch", limit=100)
-    assert sorted(r.status for r in runs) == ["failed"] * 3 + ["succeeded"] * 7
+    assert sorted(r.status for r in runs) == ["failed"] * 3 + ["succeeded"] * 9
     failed_alerts = [a for a in store.alerts(pipeline="sensors") if a.rule == "window_failed"]
     assert len(failed_alerts) == 3 and {a.occurrences for a in failed_alerts} == {1}
     assert {a.status for a in failed_alerts} == {"closed"}  # each closed by the next window
     assert not [a for a in store.alerts(pipeline="sensors") if a.rule.startswith("latency")]
+    assert "labels arrived" in outcome.output
+    realized = [
+        r for r in store.alerts(pipeline="sensors") if r.rule == "performance.realized"
+    ]  # the window whose failures stopped following the sensors, once its labels came in
+    assert LIVE_START + 8 * INTERVAL in {a.window_start for a in realized}
     report = (tmp_path / "report.html").read_text()
     assert "<html" in report and "cdn." not in report
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from prometheus_client import CollectorRegistry
 
-from shipml.project.prometheus import register_monitoring_metrics
+from shipml.project.prometheus import PerformanceMetrics, register_monitoring_metrics
 from shipml.serving.metrics import ServingMetrics
 from shipml.serving.routes import ENDPOINTS
 
@@ -22,6 +22,7 @@ def exported_series() -> set[str]:
     """The series names shipml exposes: monitoring gauges and the service's metrics."""
     monitoring = CollectorRegistry()
     register_monitoring_metrics(monitoring, "toy")
+    PerformanceMetrics(monitoring, "toy")
     service = ServingMetrics(endpoints=ENDPOINTS, columns=["temperature_c"]).registry
     names: set[str] = set()
     for registry in (monitoring, service):

@@ -53,6 +53,7 @@ from shipml._settings import (
 from shipml.alerting.sinks import AlertsSettings
 from shipml.contracts import Policy
 from shipml.errors import ConfigError
+from shipml.io.labels import LabelsSettings
 from shipml.io.sinks import ParquetSink, SinkSettings
 from shipml.io.sources import FileSource, SourceSettings, SqlSource
 from shipml.monitoring import MonitoringConfig
@@ -293,6 +294,7 @@ class Settings(BaseSettings):
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
+    labels: LabelsSettings = Field(default_factory=LabelsSettings)
 
     _project_dir: Path | None = PrivateAttr(default=None)
 
@@ -351,6 +353,9 @@ class Settings(BaseSettings):
         for section, key in _URL_FIELDS:
             if data[section] is not None and data[section].get(key) is not None:
                 data[section][key] = _without_password(data[section][key])
+        label_source = data["labels"].get("source") or {}
+        if label_source.get("url") is not None:
+            label_source["url"] = _without_password(label_source["url"])
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -364,6 +369,12 @@ class Settings(BaseSettings):
                 "output": self.output.resolved(home),
                 "tracking": self.tracking.resolved(home),
                 "store": self.store.resolved(home),
+                # only a [labels] table that is there counts as set: it turns the prediction log on
+                **(
+                    {"labels": self.labels.resolved(home)}
+                    if "labels" in self.model_fields_set
+                    else {}
+                ),
             }
         )
         copy._project_dir = home

@@ -23,6 +23,7 @@ ShipmlError
 │   ├── TrainingError           training cannot start or be evaluated
 │   ├── RegistryError           the model registry, or a model version or alias in it
 │   ├── MonitoringError         input the monitoring math cannot use
+│   ├── LabelsError             labels or prediction keys that cannot be joined
 │   └── StoreError              the run store
 │       ├── StoreUnavailable    the database cannot be reached or opened
 │       ├── RunNotFound         no run with that id
@@ -178,6 +179,10 @@ class RegistryError(UsageError):
 
 class MonitoringError(UsageError, ValueError):
     """Input the monitoring math cannot use; the message is one line naming the problem."""
+
+
+class LabelsError(UsageError):
+    """Labels, or the keys of stored predictions, that cannot be joined."""
 
 
 class StoreError(UsageError):

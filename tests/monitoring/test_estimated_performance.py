@@ -11,7 +11,7 @@ from sklearn import metrics
 from shipml.monitoring import (
     ESTIMATED_METRICS,
     ConfidenceSummary,
-    PerformanceReference,
+    EstimationReference,
     estimate,
     estimate_alerts,
     estimate_chunks,
@@ -37,9 +37,9 @@ def _draw(
     return _sigmoid(confidence * signal), truth
 
 
-def _reference(rng: np.random.Generator) -> PerformanceReference:
+def _reference(rng: np.random.Generator) -> EstimationReference:
     raw, truth = _draw(rng, HOLDOUT_ROWS)
-    return PerformanceReference.from_holdout(pd.DataFrame({"p": raw}), truth, "p", threshold=0.5)
+    return EstimationReference.from_holdout(pd.DataFrame({"p": raw}), truth, "p", threshold=0.5)
 
 
 def _sklearn_expected(p: np.ndarray, labelled: np.ndarray) -> dict[str, float]:
@@ -206,7 +206,7 @@ def test_the_reference_round_trips_through_json() -> None:
     rng = np.random.default_rng(10)
     reference = _reference(rng)
 
-    again = PerformanceReference.model_validate_json(reference.model_dump_json())
+    again = EstimationReference.model_validate_json(reference.model_dump_json())
 
     assert np.array_equal(again.holdout()[0], reference.holdout()[0])
     assert np.array_equal(again.holdout()[1], reference.holdout()[1])

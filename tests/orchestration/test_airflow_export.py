@@ -113,3 +113,33 @@ def test_the_dag_file_is_clean_python(tmp_path: Path, split: bool) -> None:
     ]
 
     assert [c.returncode for c in checks] == [0, 0], [c.stdout for c in checks]
+
+
+LABELS = """
+[labels]
+key = ["id"]
+
+[labels.source]
+kind = "files"
+path = "labels.csv"
+time_column = "ts"
+"""
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_with_a_label_source_the_dag_ingests_labels_after_the_window(
+    tmp_path: Path, split: bool
+) -> None:
+    project = Project.load(write_project(tmp_path, settings=SETTINGS + LABELS))
+
+    source = render_dag(project, split=split)
+
+    compile(source, "shipml_toy.py", "exec")
+    assert "def labels_ingest(**context: object)" in source
+    assert "found = ingest_due(project, window.end)" in source
+    assert (
+        ">> publish() >> labels_ingest()" if split else "batch_window() >> labels_ingest()"
+    ) in (source)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert "labels_ingest" not in render_dag(Project.load(write_project(plain)))

@@ -96,7 +96,7 @@ def test_each_window_records_its_estimates_and_a_fall_alerts(trained: Path) -> N
     assert np.isfinite(by_window[(quiet.start, "f1")].baseline_std or np.nan)
 
     status = CliRunner().invoke(app, ["monitor", "status", "--project", str(trained), "--json"])
-    shown = json.loads(status.stdout)["performance"]
+    shown = json.loads(status.stdout)["estimated"]
     assert {(r["kind"], r["metric"]) for r in shown} == {
         ("estimated", m) for m in ESTIMATED_METRICS
     }

@@ -123,6 +123,25 @@ class FailureRateShift(Fault):
         return dataclasses.replace(regime, failure_probability=shifted)
 
 
+@dataclass(frozen=True)
+class RelationChanged(Fault):
+    """Failures no longer follow the sensors: the labels of a window are shuffled among its
+    readings (seeded). The readings, their distribution and the failure rate stay the same,
+    so the model's predictions barely move; only the labels that arrive later show it."""
+
+    column: str = "failure_within_1h"
+    seed: int = 0
+
+    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame with its label column permuted (unchanged when it has no labels)."""
+        if self.column not in frame.columns:
+            return frame
+        shuffled = frame.copy()
+        order = np.random.default_rng(self.seed).permutation(len(frame))
+        shuffled[self.column] = frame[self.column].to_numpy()[order]
+        return shuffled
+
+
 def _require_column(frame: pd.DataFrame, column: str, fault: Fault) -> None:
     if column not in frame.columns:
         raise ValueError(f"{fault}: the frame has no column {column!r}")

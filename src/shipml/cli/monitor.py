@@ -26,6 +26,8 @@ if TYPE_CHECKING:
         DriftResult,
         LatencySummary,
         MonitoringBaseline,
+        PerformanceRecord,
+        PerformanceResult,
         ShiftResult,
         WindowEvaluation,
     )
@@ -58,15 +60,19 @@ def status(
     ] = DEFAULT_STATUS_WINDOWS,
     json_output: JsonFlag = False,
 ) -> None:
-    """Latest windows, drift per column, prediction shift, latency and open alerts."""
+    """Latest windows, drift per column, prediction shift, latency, performance, open alerts."""
     from shipml.project.failures import failed_windows
+    from shipml.project.performance import load_performance
 
     project = open_project(project_dir)
     _, windows = _monitored(project, last)
+    performance = load_performance(project.store, project.name, last)
     failed = failed_windows(project.store, project.name, limit=last)
     open_alerts = project.store.alerts(status="open", pipeline=project.name, limit=_MAX_ALERTS)
     if json_output:
-        print_json(_status_json(project.name, windows, failed, open_alerts))
+        found = _status_json(project.name, windows, failed, open_alerts)
+        found["performance"] = [record.model_dump(mode="json") for record in performance]
+        print_json(found)
         return
     if not windows:
         console.print(f"no monitored windows of {project.name} yet (run `shipml run` first)")
@@ -77,6 +83,8 @@ def status(
         console.print(_shift_table(_latest_shift(windows)))
         console.print(_estimates_table(windows))
         console.print(_latency_table(_latest_latency(windows)))
+    if performance:
+        console.print(performance_table(performance))
     console.print(_failed_table(failed))
     console.print(_alerts_table(open_alerts))
 
@@ -93,6 +101,7 @@ def report(
     """Write one self-contained HTML report (works offline) of the recent windows."""
     from shipml.errors import MonitoringError
     from shipml.project.failures import failed_windows
+    from shipml.project.performance import load_performance
     from shipml.project.report import render_report
 
     project = open_project(project_dir)
@@ -103,7 +112,14 @@ def report(
     failed = failed_windows(project.store, project.name, since=since, limit=last)
     alerts = _alerts_since(project, windows, failed)
     try:
-        page = render_report(project.name, baseline, windows, alerts, failed=failed)
+        page = render_report(
+            project.name,
+            baseline,
+            windows,
+            alerts,
+            failed=failed,
+            performance=load_performance(project.store, project.name, last),
+        )
     except MonitoringError as error:  # nothing to report on is a failed report, not bad input
         fail(str(error), EXIT_FAILED)
     out.write_text(page, encoding="utf-8")
@@ -153,6 +169,34 @@ def _latest_latency(windows: list[MonitoredWindow]) -> dict[str, LatencySummary]
 
 def _rows(window: MonitoredWindow) -> int:
     return max((column.rows for column in window.profile.columns.values()), default=0)
+
+
+def performance_table(records: list[PerformanceRecord]) -> Table:
+    """Performance per window: realized (from labels) and estimated, judged metrics, verdict."""
+    table = Table(title="model performance per window (realized from labels; estimated)")
+    for column in ("window", "kind", "model", "labels", "metric", "value", "baseline", "verdict"):
+        table.add_column(column)
+    for record in reversed(records):
+        verdict = record.reason or "not judged"
+        if record.judged:
+            worse = [r.metric for r in record.degraded]
+            verdict = f"[red]degraded: {', '.join(worse)}[/]" if worse else "ok"
+        results: list[PerformanceResult | None] = [*record.results] or [None]
+        for result in results:
+            name = result.metric if result else ", ".join(sorted(record.metrics)[:2])
+            value = _number(result.value) if result else ""
+            baseline = f"{result.baseline_mean:.4g} ± {result.baseline_std:.2g}" if result else ""
+            table.add_row(
+                record.window,
+                record.kind,
+                record.model_version or "-",
+                str(record.labels),
+                name,
+                value,
+                baseline,
+                verdict,
+            )
+    return table
 
 
 def _windows_table(pipeline: str, windows: list[MonitoredWindow]) -> Table:
@@ -313,7 +357,7 @@ def _status_json(
         "latest_drift": [_dump(r) for r in latest.evaluation.drift] if latest else [],
         "latest_shift": _dump(_latest_shift(windows)),
         "latest_latency": {k: _dump(v) for k, v in _latest_latency(windows).items()},
-        "performance": [record.to_json() for record in estimated_records(windows)],
+        "estimated": [record.to_json() for record in estimated_records(windows)],
         "open_alerts": [dataclasses.asdict(alert) for alert in open_alerts],
     }
 

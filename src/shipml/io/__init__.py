@@ -9,6 +9,7 @@ A window too big for one process is read in partitions where it is processed
 written in parts committed whole (`parts`); the Dask engine does both on its workers.
 """
 
+from shipml.io.labels import PREDICTION_ID, LabelsSettings
 from shipml.io.partitions import (
     DEFAULT_ROWS,
     Partition,
@@ -34,7 +35,9 @@ from shipml.io.sources import FileSource, Source, SourceData, SourceSettings, Sq
 
 __all__ = [
     "DEFAULT_ROWS",
+    "PREDICTION_ID",
     "FileSource",
+    "LabelsSettings",
     "ParquetSink",
     "Partition",
     "PartitionPlan",

@@ -5,7 +5,7 @@ the training features, joined with the profile of the holdout predictions, plus 
 holdout's per-row prediction values for the prediction-shift rule (a `PredictionReference`
 for a probability, a value or a positive rate; a `ClassReference` for the predicted class
 of a multiclass model), and for a binary model with probabilities the calibration and
-holdout values of estimated performance (a `PerformanceReference`, CBPE). Its spec (edges
+holdout values of estimated performance (a `EstimationReference`, CBPE). Its spec (edges
 and categories) is the profile's own, so every window is profiled on exactly those bins; a
 class column's categories are every class.
 """
@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shipml.errors import MonitoringError
 from shipml.monitoring.class_shift import ClassReference
-from shipml.monitoring.estimation import PerformanceReference
+from shipml.monitoring.estimation import EstimationReference
 from shipml.monitoring.profiles import CategoricalColumnProfile, Profile, profile
 from shipml.monitoring.shift import (
     DEFAULT_MAX_VALUES,
@@ -45,7 +45,7 @@ class MonitoringBaseline(BaseModel):
 
     profile: Profile
     predictions: Reference
-    performance: PerformanceReference | None = None  # binary with probabilities: CBPE
+    performance: EstimationReference | None = None  # binary with probabilities: CBPE
 
     @model_validator(mode="after")
     def _check_prediction_column(self) -> MonitoringBaseline:

@@ -137,7 +137,7 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-class PerformanceReference(BaseModel):
+class EstimationReference(BaseModel):
     """What CBPE needs of a binary model's holdout, stored with the model version.
 
     The calibration (None when the holdout's probabilities need none), how a row's label is
@@ -168,7 +168,7 @@ class PerformanceReference(BaseModel):
         positive_label: object = None,
         threshold: float = 0.5,
         max_values: int = DEFAULT_MAX_VALUES,
-    ) -> PerformanceReference:
+    ) -> EstimationReference:
         """Calibrate on the holdout's predictions and truth (0/1, per row) when needed."""
         reference = cls(
             probability=probability,
@@ -288,7 +288,7 @@ class EstimateResult(BaseModel):
 
 
 def estimate_window(
-    reference: PerformanceReference,
+    reference: EstimationReference,
     summary: ConfidenceSummary,
     k: float = DEFAULT_K,
     min_chunks: int = MIN_CHUNKS,
@@ -329,7 +329,7 @@ def _judged(
     rows: int,
     k: float,
     min_chunks: int,
-    reference: PerformanceReference,
+    reference: EstimationReference,
 ) -> EstimateResult:
     if value is None:
         return EstimateResult(

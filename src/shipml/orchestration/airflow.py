@@ -35,6 +35,22 @@ class ExportedDag:
     split: bool
 
 
+# With a [labels] source, a task after the window joins the labels that arrived since.
+_LABELS_TASK = """
+    @task(retries=0)
+    def labels_ingest(**context: object) -> dict[str, int] | None:
+        \"\"\"Join the labels that arrived since the last ingest to the logged predictions.\"\"\"
+        from shipml import Project
+        from shipml.orchestration.airflow_runtime import window_of_run
+        from shipml.project import ingest_due
+
+        project = Project.load(PROJECT_DIR)
+        window = window_of_run(project, context, SCHEDULE)
+        found = ingest_due(project, window.end)
+        return None if found is None else found.counts
+"""
+
+
 def dag_id_of(project: Project) -> str:
     """The DAG's id: `shipml_<project name>`, with characters Airflow refuses replaced by '_'."""
     return "shipml_" + _NOT_IN_DAG_ID.sub("_", project.name)
@@ -50,6 +66,7 @@ def render_dag(project: Project, *, split: bool = False, start: datetime | None 
     cadence = schedule.cadence()
     start_date = _start_date(cadence, start)
     template = "dag_split.py.tmpl" if split else "dag.py.tmpl"
+    labels = project.settings.labels.label_source() is not None
     text = files("shipml.orchestration").joinpath("templates", template).read_text()
     dag_id = dag_id_of(project)
     timetable_class, timetable = _timetable(cadence)
@@ -66,6 +83,8 @@ def render_dag(project: Project, *, split: bool = False, start: datetime | None 
         start_date_literal=_literal(start_date.isoformat()),
         retries=schedule.missing_input_retries,
         retry_delay_seconds=int(schedule.missing_input_backoff.total_seconds()),
+        labels_task=_LABELS_TASK if labels else "",
+        labels_after=" >> labels_ingest()" if labels else "",
     )
 
 

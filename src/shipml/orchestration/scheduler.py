@@ -33,6 +33,7 @@ from shipml.orchestration.attempts import alert_missing_input, run_scheduled_win
 from shipml.orchestration.due import DueWindows, due_windows
 from shipml.orchestration.locks import PipelineLock
 from shipml.project.batch import WindowOutcome
+from shipml.project.labels import ingest_due
 from shipml.project.project import Project
 from shipml.store import StoreError
 from shipml.windows import Cadence, latest_complete_window
@@ -135,7 +136,29 @@ class WindowScheduler:
         past = [o for o in outcomes if o.past]
         findings = [finding for o in past for finding in o.held]
         notify_backfill(self.project.name, findings, len(past), self.project.alert_sinks)
+        if not self._stop.is_set():
+            self._ingest_labels(latest.end)
         return outcomes
+
+    def _ingest_labels(self, until: datetime) -> None:
+        """Join the labels that arrived since the last ingest; a failure waits for the next tick."""
+        try:
+            found = ingest_due(self.project, until)
+        except Exception:
+            log.exception(
+                "labels ingest of %s failed; the next tick tries again", self.project.name
+            )
+            return
+        if found is not None:
+            log.info(
+                "labels: %d read, %d matched, %d unmatched, %d duplicates, %d invalid, %d overdue",
+                found.labels_read,
+                found.matched,
+                found.unmatched,
+                found.duplicates,
+                found.invalid,
+                found.overdue,
+            )
 
 
 def trigger_of(cadence: Cadence) -> BaseTrigger:

@@ -9,10 +9,10 @@ export live here too, beside the jobs that produce them.
 """
 
 from shipml.project.baselines import ModelBaselines
-from shipml.project.batch import WindowOutcome, run_window
+from shipml.project.batch import WindowOutcome, labels_configured, run_window
 from shipml.project.engines import Engine, LocalEngine, engine_by_name
 from shipml.project.estimates import (
-    PerformanceRecord,
+    EstimateRecord,
     estimated_performance,
     estimated_records,
 )
@@ -25,8 +25,11 @@ from shipml.project.history import (
     load_windows,
     save_window,
 )
+from shipml.project.labels import LabelIngest, ingest_due, ingest_labels, ingest_range
 from shipml.project.observe import FEATURES, PREDICTIONS
 from shipml.project.online import online_window_outcome
+from shipml.project.performance import load_performance
+from shipml.project.predictions import online_log_writer
 from shipml.project.project import HOME, Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.project.report import render_report
@@ -39,12 +42,13 @@ __all__ = [
     "PREDICTIONS",
     "WINDOW",
     "Engine",
+    "EstimateRecord",
     "FailedWindow",
+    "LabelIngest",
     "LocalEngine",
     "ModelBaselines",
     "MonitoredWindow",
     "MonitoringMetrics",
-    "PerformanceRecord",
     "Project",
     "TrainingOutcome",
     "WindowOutcome",
@@ -53,8 +57,14 @@ __all__ = [
     "estimated_records",
     "failed_windows",
     "failure_reason",
+    "ingest_due",
+    "ingest_labels",
+    "ingest_range",
+    "labels_configured",
     "load_baseline",
+    "load_performance",
     "load_windows",
+    "online_log_writer",
     "online_window_outcome",
     "register_monitoring_metrics",
     "render_report",

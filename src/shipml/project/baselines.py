@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from shipml.contracts import Baseline
-from shipml.monitoring import MonitoringBaseline, PerformanceReference
+from shipml.monitoring import EstimationReference, MonitoringBaseline
 from shipml.pipeline.pipeline import Flow
 from shipml.project.outputs import PredictionLayout
 from shipml.project.targets import Target
@@ -81,7 +81,7 @@ def monitoring_baseline(
     probability = layout.probability_of(target.positive) if target.task == "binary" else None
     if probability is None or truth is None:
         return baseline
-    performance = PerformanceReference.from_holdout(
+    performance = EstimationReference.from_holdout(
         outputs,
         target.is_positive(truth),
         probability,

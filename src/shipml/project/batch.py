@@ -21,6 +21,8 @@ import logging
 from dataclasses import dataclass
 from typing import Literal, cast
 
+import pandas as pd
+
 from shipml.alerting.windows import (
     WINDOW_FAILED,
     HeldFinding,
@@ -30,12 +32,14 @@ from shipml.alerting.windows import (
     raise_failure,
 )
 from shipml.errors import CriticalAlert, MissingInput, WindowFailed
+from shipml.io.labels import PREDICTION_ID
 from shipml.pipeline.runner import FlowResult, StepObserver
 from shipml.project._records import record_failure, record_flow
 from shipml.project.baselines import ModelBaselines
 from shipml.project.engines import Engine, LocalEngine, WindowJob, score_window
 from shipml.project.failures import failure_reason
-from shipml.project.observe import observe_window
+from shipml.project.observe import FEATURES, PREDICTIONS, observe_window
+from shipml.project.predictions import keyed_predictions, write_window_log
 from shipml.project.project import Project
 from shipml.store import EngineKind, RunRecord, RunStore
 from shipml.versioning.tracking import LoadedModel
@@ -109,6 +113,8 @@ def run_window(
         trigger=trigger,
     )
     result = FlowResult()
+    labels = project.settings.labels
+    logging_on = labels_configured(project)
     try:
         job = WindowJob(
             project.pipeline.batch,
@@ -121,6 +127,7 @@ def run_window(
             policies=project.policies(),
             baselines=baselines,
             output_columns={MODEL_VERSION_COLUMN: model.ref.version},
+            prediction_id=PREDICTION_ID if logging_on and labels.generated_key else None,
             on_step=on_step,
         )
         scored = score_window(engine, job)
@@ -135,7 +142,19 @@ def run_window(
             past=past,
             rerun=earlier is not None,
         )
+        keyed = _keyed(project, window, result) if logging_on else None
         location = scored.commit()
+        if keyed is not None:
+            write_window_log(
+                project.root,
+                project.name,
+                "batch",
+                window.key,
+                keyed,
+                window=window,
+                model_version=model.ref.version,
+                run_id=run_id,
+            )
     except Exception as error:
         result, message = record_failure(store, run_id, error, result)
         outcome = _failed(window, run_id, result, message, model.ref.version, error, past)
@@ -175,6 +194,24 @@ def run_window(
     if outcome.critical and project.settings.monitoring.fail_on_critical:
         raise CriticalAlert(outcome)
     return outcome
+
+
+def labels_configured(project: Project) -> bool:
+    """Whether shipml.toml has a `[labels]` table: predictions are then logged with their key."""
+    return "labels" in project.settings.model_fields_set
+
+
+def _keyed(project: Project, window: Window, result: FlowResult) -> pd.DataFrame | None:
+    """The window's predictions with their key, for the prediction log (None: not at hand).
+
+    The Dask engine keeps the predictions on its workers; its windows are not logged yet.
+    """
+    predictions = result.kept.get(PREDICTIONS)
+    if predictions is None:
+        log.warning("window %s: predictions not logged (the engine does not return them)", window)
+        return None
+    features = result.kept.get(FEATURES)
+    return keyed_predictions(predictions, features, project.settings.labels, window)
 
 
 def _close_abandoned(store: RunStore, earlier: RunRecord) -> None:

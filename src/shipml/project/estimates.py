@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class PerformanceRecord:
+class EstimateRecord:
     """One metric of one window: its value, its baseline and whether it alerted."""
 
     kind: Literal["estimated", "realized"]
@@ -54,7 +54,7 @@ class PerformanceRecord:
         }
 
 
-def estimated_records(windows: Iterable[MonitoredWindow]) -> list[PerformanceRecord]:
+def estimated_records(windows: Iterable[MonitoredWindow]) -> list[EstimateRecord]:
     """The CBPE estimates of `windows`, in their order (windows without any give none)."""
     return [
         _record(window, result) for window in windows for result in window.evaluation.performance
@@ -63,13 +63,13 @@ def estimated_records(windows: Iterable[MonitoredWindow]) -> list[PerformanceRec
 
 def estimated_performance(
     store: RunStore, pipeline: str, *, last: int | None = None
-) -> list[PerformanceRecord]:
+) -> list[EstimateRecord]:
     """The CBPE estimates of the pipeline's newest `last` batch windows, oldest first."""
     return estimated_records(load_windows(store, pipeline, last=last, kinds=("batch",)))
 
 
-def _record(window: MonitoredWindow, result: EstimateResult) -> PerformanceRecord:
-    return PerformanceRecord(
+def _record(window: MonitoredWindow, result: EstimateResult) -> EstimateRecord:
+    return EstimateRecord(
         kind="estimated",
         window_start=window.start,
         window_end=window.end,

@@ -13,6 +13,16 @@ Gauges (every one labelled with `pipeline`):
 | `shipml_window_latency_seconds`                   | step, quantile   | p50/p95/p99 of the window |
 | `shipml_monitoring_last_window_timestamp_seconds` |                  | end of the last window    |
 | `shipml_alerts_open`                              | rule, severity   | open alerts               |
+| `shipml_model_performance`                        | kind, metric     | last judged window's value|
+| `shipml_model_performance_baseline`               | kind, metric     | its holdout-chunk mean    |
+| `shipml_model_performance_zscore`                 | kind, metric     | z against the chunks      |
+| `shipml_model_performance_labels`                 | kind             | labels it was judged on   |
+| `shipml_labels_ingested`                          | outcome          | the last ingest's counts  |
+
+Performance `kind` is "realized" (from labels, `shipml labels ingest`) or "estimated"; a
+metric is degraded when z < -k (z > k for RMSE, MAE, log loss, Brier). `shipml labels
+ingest` writes them (`publish_performance_metrics`) to `<textfile stem>_performance.prom`
+beside the batch textfile, or pushes them as job `shipml_labels`.
 
 A drift check drifted when score > threshold (for `null_rate`, |score| > threshold). A check
 with fewer than `drift_min_rows` values, even over the recent windows merged, is "not
@@ -39,12 +49,14 @@ from prometheus_client import push_to_gateway as _push_to_gateway
 
 from shipml.errors import MonitoringError
 from shipml.monitoring.latency import PERCENTILES
+from shipml.monitoring.performance import PerformanceRecord
 from shipml.monitoring.window import WindowEvaluation
 
 if TYPE_CHECKING:
     from shipml.store import AlertRecord
 
 PUSH_JOB = "shipml_batch"
+LABELS_JOB = "shipml_labels"
 TEXTFILE_SUFFIX = ".prom"
 
 logger = logging.getLogger(__name__)
@@ -156,6 +168,99 @@ class MonitoringMetrics:
         for (rule, severity), count in counts.items():
             self._alerts_open.labels(self.pipeline, rule, severity).set(count)
         self._alert_keys = set(counts)
+
+
+class PerformanceMetrics:
+    """The model-performance gauges of one pipeline on one registry."""
+
+    def __init__(self, registry: CollectorRegistry, pipeline: str) -> None:
+        self.pipeline = pipeline
+        metric = ["pipeline", "kind", "metric"]
+        self._value = Gauge(
+            "shipml_model_performance",
+            "A judged metric of the last window with enough labels (realized) or estimated",
+            metric,
+            registry=registry,
+        )
+        self._baseline = Gauge(
+            "shipml_model_performance_baseline",
+            "The metric's mean over holdout chunks of the window's size",
+            metric,
+            registry=registry,
+        )
+        self._z = Gauge(
+            "shipml_model_performance_zscore",
+            "z of the window's metric against the holdout chunks (NaN: constant baseline)",
+            metric,
+            registry=registry,
+        )
+        self._labels = Gauge(
+            "shipml_model_performance_labels",
+            "Labelled predictions the last judged window's realized metrics were computed on",
+            ["pipeline", "kind"],
+            registry=registry,
+        )
+        self._ingested = Gauge(
+            "shipml_labels_ingested",
+            "The last label ingest's counts: read, matched, unmatched, duplicates, invalid, "
+            "overdue (predictions unlabelled after label_delay)",
+            ["pipeline", "outcome"],
+            registry=registry,
+        )
+
+    def update(self, records: Iterable[PerformanceRecord]) -> None:
+        """Show the last judged window of each kind."""
+        latest: dict[str, PerformanceRecord] = {}
+        for record in records:
+            if record.judged:
+                latest[record.kind] = record
+        for gauge in (self._value, self._baseline, self._z):
+            gauge.clear()
+        self._labels.clear()
+        for kind, record in latest.items():
+            self._labels.labels(self.pipeline, kind).set(record.labels)
+            for result in record.results:
+                labels = (self.pipeline, kind, result.metric)
+                self._value.labels(*labels).set(result.value)
+                self._baseline.labels(*labels).set(result.baseline_mean)
+                self._z.labels(*labels).set(math.nan if result.z is None else result.z)
+
+    def set_ingest(self, counts: dict[str, int]) -> None:
+        """Show the last ingest's counts."""
+        for outcome, count in counts.items():
+            self._ingested.labels(self.pipeline, outcome).set(count)
+
+
+def publish_performance_metrics(
+    pipeline: str,
+    records: Iterable[PerformanceRecord],
+    counts: dict[str, int],
+    *,
+    textfile: Path | None = None,
+    gateway_url: str | None = None,
+) -> bool:
+    """Write `<textfile stem>_performance.prom` and/or push (job `shipml_labels`); log failures."""
+    registry = CollectorRegistry()
+    metrics = PerformanceMetrics(registry, pipeline)
+    metrics.update(records)
+    metrics.set_ingest(counts)
+    succeeded = True
+    if textfile is not None:
+        target = textfile.with_name(f"{textfile.stem}_performance{TEXTFILE_SUFFIX}")
+        try:
+            write_to_textfile(str(target), registry)
+        except OSError as error:
+            logger.warning("performance metrics of %s not written: %s", pipeline, error)
+            succeeded = False
+    if gateway_url is not None:
+        try:
+            _push_to_gateway(
+                gateway_url, job=LABELS_JOB, registry=registry, grouping_key={"pipeline": pipeline}
+            )
+        except OSError as error:
+            logger.warning("performance metrics of %s not pushed: %s", pipeline, error)
+            succeeded = False
+    return succeeded
 
 
 def register_monitoring_metrics(registry: CollectorRegistry, pipeline: str) -> MonitoringMetrics:

@@ -39,6 +39,7 @@ from shipml.monitoring.baseline import MonitoringBaseline
 from shipml.monitoring.drift import NULL_RATE, DriftResult
 from shipml.monitoring.estimation import ESTIMATED_METRICS
 from shipml.monitoring.latency import END_TO_END
+from shipml.monitoring.performance import PerformanceRecord
 from shipml.monitoring.profiles import (
     CategoricalColumnProfile,
     NumericColumnProfile,
@@ -78,10 +79,13 @@ def render_report(
     *,
     failed: Sequence[FailedWindow] = (),
     generated_at: datetime | None = None,
+    performance: Sequence[PerformanceRecord] = (),
 ) -> str:
     """The report as one HTML document (windows oldest first; alerts of the same period).
 
     `failed` are the windows of the period whose latest run failed (they have no profile).
+    `performance` are the windows' performance records, realized and estimated (oldest
+    first): a chart and a table when there are any.
     """
     if not windows and not failed:
         raise MonitoringError(f"no monitored windows of {pipeline!r} to report on")
@@ -103,6 +107,16 @@ def render_report(
     if any(window.evaluation.performance for window in windows):
         estimated = _estimates_figure(windows, times)
         charts.insert(2, ("estimated", "Estimated performance (CBPE)", _ESTIMATES_NOTE, estimated))
+    if performance:
+        charts.insert(
+            2,
+            (
+                "performance",
+                "Model performance",
+                _PERFORMANCE_NOTE,
+                _performance_figure(performance),
+            ),
+        )
     for chart_id, _, _, figure in charts:
         if chart_id != "predictions":
             _on_window_time(figure, span, failed)
@@ -111,6 +125,7 @@ def render_report(
             _summary(pipeline, baseline, windows, alerts, failed, now),
             *(_chart_section(*chart) for chart in charts),
             _failed_table(failed),
+            _performance_table(performance) if performance else "",
             _latest_drift_table(windows[-1]) if windows else "",
             _open_alerts_table(alerts),
         ]
@@ -144,6 +159,12 @@ _PREDICTIONS_NOTE = (
 _LATENCY_NOTE = (
     "Percentiles per window, in milliseconds, of the end-to-end latency (of the busiest "
     "step when no end-to-end latency was recorded)."
+)
+_PERFORMANCE_NOTE = (
+    "Each judged metric per window over window time: realized from the labels joined to the "
+    "window's predictions (solid), estimated before labels (dashed), and the metric's mean "
+    "over holdout chunks of the window's size (dotted). Red markers are degraded windows "
+    "(more than k sigma worse than the chunks)."
 )
 _ALERTS_NOTE = (
     "Each line is one alert in window time: from the first window that raised it to the "
@@ -334,6 +355,63 @@ def _estimates_figure(windows: Sequence[MonitoredWindow], times: np.ndarray) -> 
                 )
             )
     return _styled(figure, 300, xaxis={"type": "date"}, yaxis={"title": {"text": "estimate"}})
+
+
+# Model performance
+
+
+def _performance_figure(records: Sequence[PerformanceRecord]) -> go.Figure:
+    series: dict[tuple[str, str], list[tuple[datetime, float, float, bool]]] = {}
+    for record in records:
+        for result in record.results:
+            point = (record.window_start, result.value, result.baseline_mean, result.degraded)
+            series.setdefault((record.kind, result.metric), []).append(point)
+    figure = go.Figure()
+    for (kind, metric), points in sorted(series.items()):
+        times = [p[0] for p in points]
+        dash = "solid" if kind == "realized" else "dash"
+        figure.add_trace(
+            go.Scatter(x=times, y=[p[1] for p in points], name=f"{kind} {metric}",
+                       mode="lines+markers", line={"dash": dash})
+        )  # fmt: skip
+        if kind == "realized":
+            figure.add_trace(
+                go.Scatter(x=times, y=[p[2] for p in points], name=f"baseline {metric}",
+                           mode="lines", line={"dash": "dot", "width": 1})
+            )  # fmt: skip
+        bad = [p for p in points if p[3]]
+        if bad:
+            figure.add_trace(
+                go.Scatter(x=[p[0] for p in bad], y=[p[1] for p in bad], mode="markers",
+                           name=f"degraded {metric}",
+                           marker={"color": _SEVERITY_COLOURS["critical"], "size": 9})
+            )  # fmt: skip
+    if not series:
+        _note(figure, "no window has enough labels to be judged yet")
+    return _styled(figure, 320, xaxis={"type": "date"})
+
+
+def _performance_table(records: Sequence[PerformanceRecord]) -> str:
+    header = ("window", "kind", "model", "labels", "metrics", "verdict")
+    rows = []
+    for record in reversed(records):
+        verdict = record.reason or "not judged"
+        if record.judged:
+            worse = [r.metric for r in record.degraded]
+            verdict = f"degraded: {', '.join(worse)}" if worse else "ok"
+        shown = ", ".join(
+            f"{r.metric} {r.value:.4g} (baseline {r.baseline_mean:.4g}, z {_z_text(r.z)})"
+            for r in record.results
+        ) or ", ".join(f"{name} {value:.4g}" for name, value in sorted(record.metrics.items())[:3])
+        rows.append(
+            [_when(record.window_start), record.kind, record.model_version or "-",
+             str(record.labels), shown, verdict]
+        )  # fmt: skip
+    return _table_section("performance-windows", "Performance per window", header, rows)
+
+
+def _z_text(z: float | None) -> str:
+    return "undefined" if z is None else f"{z:+.2f}"
 
 
 # Prediction distribution

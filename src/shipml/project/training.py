@@ -26,6 +26,7 @@ from shipml.pipeline.runner import FlowResult, StepObserver, run_flow
 from shipml.project._records import record_failure, record_flow
 from shipml.project.baselines import ModelBaselines, monitoring_baseline, task_tags
 from shipml.project.outputs import PredictionLayout, check_values, read_layout
+from shipml.project.performance import PERFORMANCE, performance_reference
 from shipml.project.project import Project
 from shipml.project.targets import Target, read_target
 from shipml.project.task_metrics import Scores, score_holdout
@@ -120,6 +121,17 @@ def train(
         kind="baseline",
         name="baseline",
         payload=baselines.monitoring.model_dump(mode="json"),
+        run_id=run_id,
+        model_name=model.name,
+        model_version=model.version,
+    )
+    store.save_profile(
+        pipeline=project.name,
+        kind="baseline",
+        name=PERFORMANCE,
+        payload=performance_reference(
+            target, layout, truth, predictions, holdout.threshold
+        ).model_dump(mode="json"),
         run_id=run_id,
         model_name=model.name,
         model_version=model.version,

@@ -35,7 +35,9 @@ from shipml.alerting.state import raise_window_alerts
 from shipml.errors import RegistryError, ServingError, first_line, without_password
 from shipml.monitoring import WindowEvaluation
 from shipml.pipeline import Pipeline
+from shipml.project.batch import labels_configured
 from shipml.project.online import online_window_outcome
+from shipml.project.predictions import online_log_writer
 from shipml.project.project import Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.serving.docs import (
@@ -134,6 +136,11 @@ def _assemble(
         rules=project.settings.monitoring,
         on_evaluated=_alerting(project, gauges),
         on_stored=online_window_outcome(project),
+        log_predictions=(
+            online_log_writer(project.root, project.name, project.settings.labels)
+            if labels_configured(project)
+            else None
+        ),
     )
     service = PredictionService(Scorer(project.pipeline), slot, metrics, monitor, column)
     assert online.input is not None

@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 InScoringThread = Callable[[Callable[[], None]], Awaitable[None]]
 OnEvaluated = Callable[[str, datetime, WindowEvaluation], None]
 OnStored = Callable[[str, datetime, str | None], None]  # run id, start, why it failed
+Answered = list[tuple[str, list[dict[str, Any]]]]  # (request id, output rows) per request
+# Writes an online window's answered predictions to the prediction log: (model, start, end,
+# run id, answered); called in the flushing thread, once per window.
+LogPredictions = Callable[[ModelRef, datetime, datetime, str, Answered], None]
 
 KIND: Literal["online"] = "online"
 PROFILE = WINDOW
@@ -78,6 +82,7 @@ class _Window:
     rows_out: int = 0
     run_id: str | None = None
     saved: set[str] = field(default_factory=set)
+    answered: Answered = field(default_factory=list)  # for the prediction log
 
     def add_rows(self, rows: pd.DataFrame) -> None:
         self.frames.append(rows)
@@ -137,8 +142,10 @@ class OnlineMonitor:
         rules: MonitoringConfig | None = None,
         on_evaluated: OnEvaluated | None = None,
         on_stored: OnStored | None = None,
+        log_predictions: LogPredictions | None = None,
     ) -> None:
         self._store = store
+        self._log_predictions = log_predictions
         self._rules = rules or MonitoringConfig()
         self._on_evaluated = on_evaluated
         self._on_stored = on_stored
@@ -178,6 +185,22 @@ class OnlineMonitor:
                 window.rows_out += len(scored)
                 if window.baseline is not None and len(scored):
                     window.add_rows(_together(scored_features, scored))
+
+    @property
+    def logs_predictions(self) -> bool:
+        """Whether answered predictions are kept for the prediction log (`[labels]`)."""
+        return self._log_predictions is not None
+
+    def record_answers(self, model: ModelRef, answered: Answered) -> None:
+        """Keep a batch's answered rows with their request ids, for the prediction log.
+
+        Only references are kept here (called by the scoring thread after answering); the
+        frame is built and written by the flush, once per window.
+        """
+        if self._log_predictions is None or not answered:
+            return
+        with self._lock:
+            self._window(model).answered.extend(answered)
 
     def record_request(self, model: ModelRef, seconds: float) -> None:
         """Add a request's end-to-end latency (called on the event loop; takes no lock)."""
@@ -270,6 +293,10 @@ class OnlineMonitor:
                 **versions,
             )
             window.saved.add(name)
+        if "log" not in window.saved and self._log_predictions is not None and window.answered:
+            assert window.end is not None
+            self._log_predictions(model, window.start, window.end, window.run_id, window.answered)
+            window.saved.add("log")
         failure = _failure(window, self._rules.max_rejected_fraction)
         if "run" not in window.saved:
             store.finish_run(

@@ -383,6 +383,13 @@ class PredictionService:
             records=records,
             rejected_records=rejected,
         )
+        if self._monitor.logs_predictions:
+            answered = [
+                (item.request_id, outcome.rows)
+                for item, outcome in zip(batch, result.outcomes, strict=True)
+                if isinstance(outcome, Scored)
+            ]
+            self._monitor.record_answers(model.ref, answered)
 
     def _observe_predictions(self, frames: Sequence[pd.DataFrame]) -> None:
         if self._prediction_column is None:

@@ -131,6 +131,25 @@ class UndeliveredRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LabelIngestRecord:
+    """One `shipml labels ingest` and its exact counts (see `shipml.project.labels`)."""
+
+    id: int
+    pipeline: str
+    ingested_at: datetime
+    range_start: datetime
+    range_end: datetime
+    labels_read: int
+    matched: int
+    unmatched: int
+    duplicates: int
+    invalid: int
+    overdue: int
+    predictions: int
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class AlertOutcome:
     """The result of raising an alert: the alert and whether it was newly opened."""
 

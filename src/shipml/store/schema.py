@@ -186,6 +186,27 @@ class UndeliveredNotice(Base):
     kept_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class LabelIngest(Base):
+    """One `shipml labels ingest`: the range it read and its exact counts."""
+
+    __tablename__ = "label_ingests"
+    __table_args__ = (Index("ix_label_ingests_pipeline_ingested_at", "pipeline", "ingested_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pipeline: Mapped[str] = mapped_column(String(200))
+    ingested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    range_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    range_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    labels_read: Mapped[int] = mapped_column(BigInteger)
+    matched: Mapped[int] = mapped_column(BigInteger)
+    unmatched: Mapped[int] = mapped_column(BigInteger)
+    duplicates: Mapped[int] = mapped_column(BigInteger)
+    invalid: Mapped[int] = mapped_column(BigInteger)
+    overdue: Mapped[int] = mapped_column(BigInteger)
+    predictions: Mapped[int] = mapped_column(BigInteger)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 # At most one open alert per (pipeline, rule, column). NULL never equals NULL in a
 # unique index, hence COALESCE so that column-less rules are deduplicated too.
 Index(

@@ -16,7 +16,7 @@ from sqlalchemy import URL, Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shipml.store import _alerts, _notices, _profiles, _quarantine, _runs
+from shipml.store import _alerts, _labels, _notices, _profiles, _quarantine, _runs
 from shipml.store._convert import to_record
 from shipml.store._engine import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -32,6 +32,7 @@ from shipml.store.records import (
     AlertRecord,
     EngineKind,
     FinalStatus,
+    LabelIngestRecord,
     ProfileRecord,
     RunDetail,
     RunKind,
@@ -478,6 +479,27 @@ class RunStore:
         """How many notifications of `pipeline` wait to be sent again."""
         with self._reading() as session:
             return _notices.count(session, pipeline)
+
+    def record_label_ingest(
+        self,
+        pipeline: str,
+        range_start: datetime,
+        range_end: datetime,
+        counts: Mapping[str, int],
+        details: Mapping[str, Any],
+    ) -> LabelIngestRecord:
+        """Keep one label ingest's exact counts (`_labels.COUNTS`) and details."""
+        with self._writing() as session:
+            ingest = _labels.record(session, pipeline, range_start, range_end, counts, details)
+            session.flush()
+            return to_record(LabelIngestRecord, ingest)
+
+    def label_ingests(self, pipeline: str, limit: int = 20) -> list[LabelIngestRecord]:
+        """The newest label ingests of `pipeline`, newest first."""
+        with self._reading() as session:
+            return [
+                to_record(LabelIngestRecord, i) for i in _labels.latest(session, pipeline, limit)
+            ]
 
     # Sessions
 

@@ -26,6 +26,7 @@ from shipml.project.baselines import ModelBaselines
 from shipml.project.engines._profiles import merge_profile_parts, profile_part
 from shipml.project.engines.local import Engine
 from shipml.project.observe import FEATURES, PREDICTIONS
+from shipml.project.predictions import generated_ids
 from shipml.windows import Window
 
 KEPT = (FEATURES, PREDICTIONS)  # the frames monitoring profiles
@@ -45,6 +46,7 @@ class WindowJob:
     policies: Policies
     baselines: ModelBaselines | None = None
     output_columns: Mapping[str, Any] = field(default_factory=dict)  # added to every row
+    prediction_id: str | None = None  # add generated prediction ids in this column
     on_step: StepObserver | None = None
 
     @property
@@ -93,6 +95,8 @@ def score_window(engine: Engine, job: WindowJob) -> ScoredWindow:
     if job.baselines is not None:
         profile = merge_profile_parts([profile_part(job.baselines.monitoring, result.kept)])
     output: pd.DataFrame = result.output.assign(**job.output_columns)
+    if job.prediction_id is not None:
+        output[job.prediction_id] = generated_ids(job.window, output.index)
 
     def commit() -> str:
         return job.sink.write(output, pipeline=job.pipeline, window=job.window, run_id=job.run_id)

@@ -1,0 +1,213 @@
+"""The prediction log: every prediction kept with its key, so that labels can meet it later.
+
+Stored as Parquet by window under `<project>/.shipml/predictions/<pipeline>/`:
+`batch/<window key>.parquet` for a batch window (replaced when the window runs again) and
+`online/<flush start>.parquet` for each flush of an online window's predictions. Why Parquet
+and not the run store: predictions are row-level data, a million a day or more; the run
+store keeps per-window summaries (profiles, counts, alerts) and would grow by one database
+row per prediction, while a window's predictions are written once, read by window range,
+and dropped whole by retention, which is what a columnar file per window is good at.
+
+Each file holds the key columns, the predict step's output columns, and `_window_start`,
+`_window_end`, `_model_version`, `_run_id` (and `_request_id` online). Files are written
+atomically (a temporary file renamed over), so a reader never sees half a window.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from shipml.errors import LabelsError
+from shipml.io.labels import PREDICTION_ID, LabelsSettings
+from shipml.windows import Window
+
+LogKind = Literal["batch", "online"]
+WINDOW_START = "_window_start"
+WINDOW_END = "_window_end"
+MODEL_VERSION = "_model_version"
+RUN_ID = "_run_id"
+REQUEST_ID = "_request_id"
+META_COLUMNS = (WINDOW_START, WINDOW_END, MODEL_VERSION, RUN_ID, REQUEST_ID)
+_LOG_DIR = Path(".shipml") / "predictions"
+_SECOND = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class LoggedWindow:
+    """One file of the prediction log: a batch window or an online flush."""
+
+    kind: LogKind
+    name: str  # the file's stem: the window's key
+    path: Path
+
+    def read(self) -> pd.DataFrame:
+        """The window's logged predictions."""
+        return pd.read_parquet(self.path)
+
+    @property
+    def labels_path(self) -> Path:
+        """Where the labels joined to this window's predictions are kept."""
+        return (
+            self.path.parents[3]
+            / "labels"
+            / self.path.parent.parent.name
+            / self.kind
+            / (self.path.name)
+        )
+
+
+def log_directory(root: Path, pipeline: str) -> Path:
+    """The prediction log of `pipeline` in the project at `root`."""
+    return root / _LOG_DIR / pipeline
+
+
+def generated_ids(window: Window, index: pd.Index) -> pd.Series:
+    """`prediction_id`s for rows of `window` with this index: '<window key>-<index label>'."""
+    return pd.Series([f"{window.key}-{label}" for label in index], index=index, dtype="str")
+
+
+def keyed_predictions(
+    predictions: pd.DataFrame,
+    features: pd.DataFrame | None,
+    settings: LabelsSettings,
+    window: Window,
+) -> pd.DataFrame:
+    """The predict step's output with the key columns: its own, else the features' (by index).
+
+    With no `[labels] key`, a generated `prediction_id` is added.
+    """
+    frame = predictions.copy()
+    if settings.generated_key:
+        frame[PREDICTION_ID] = generated_ids(window, frame.index)
+        return frame
+    missing = [c for c in settings.key if c not in frame.columns]
+    if missing and features is not None:
+        usable = [c for c in missing if c in features.columns]
+        for column in usable:
+            frame[column] = features[column].reindex(frame.index)
+        missing = [c for c in missing if c not in usable]
+    if missing:
+        raise LabelsError(
+            f"[labels] key column {', '.join(map(repr, missing))} is neither in the predict "
+            "step's output nor in its input; add it to the contract, or change the key"
+        )
+    return frame
+
+
+def write_window_log(
+    root: Path,
+    pipeline: str,
+    kind: LogKind,
+    name: str,
+    predictions: pd.DataFrame,
+    *,
+    window: Window,
+    model_version: str,
+    run_id: str | None,
+) -> Path:
+    """Write one window's keyed predictions to the log atomically; returns the file."""
+    frame = predictions.reset_index(drop=True)
+    frame[WINDOW_START] = pd.Timestamp(window.start)
+    frame[WINDOW_END] = pd.Timestamp(window.end)
+    frame[MODEL_VERSION] = str(model_version)
+    frame[RUN_ID] = run_id
+    target = log_directory(root, pipeline) / kind / f"{name}.parquet"
+    write_atomically(frame, target)
+    return target
+
+
+def write_atomically(frame: pd.DataFrame, target: Path) -> None:
+    """Write `frame` as Parquet at `target` through a temporary file renamed over it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", dir=target.parent)
+    os.close(handle)
+    try:
+        frame.to_parquet(temporary, index=False)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def logged_windows(
+    root: Path, pipeline: str, kinds: Sequence[LogKind] = ("batch", "online")
+) -> list[LoggedWindow]:
+    """Every file of the log, batch then online, oldest name first."""
+    found: list[LoggedWindow] = []
+    for kind in kinds:
+        directory = log_directory(root, pipeline) / kind
+        if directory.is_dir():
+            found += [
+                LoggedWindow(kind, path.stem, path) for path in sorted(directory.glob("*.parquet"))
+            ]
+    return found
+
+
+def purge(root: Path, pipeline: str, retention: timedelta, now: datetime | None = None) -> int:
+    """Delete logged windows (and their labels) older than `retention`; the count deleted."""
+    limit = (now or datetime.now(UTC)) - retention
+    deleted = 0
+    for logged in logged_windows(root, pipeline):
+        if datetime.fromtimestamp(logged.path.stat().st_mtime, UTC) < limit:
+            logged.path.unlink(missing_ok=True)
+            logged.labels_path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
+def iter_frames(windows: Sequence[LoggedWindow]) -> Iterator[tuple[LoggedWindow, pd.DataFrame]]:
+    """Each logged window with its predictions."""
+    for logged in windows:
+        yield logged, logged.read()
+
+
+def online_frame(
+    answered: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], settings: LabelsSettings
+) -> pd.DataFrame:
+    """An online window's answered rows with their request ids (and generated ids,
+    '<request id>-<row>', when no key is configured)."""
+    frames = []
+    for request_id, rows in answered:
+        frame = pd.DataFrame(list(rows))
+        frame[REQUEST_ID] = request_id
+        if settings.generated_key:
+            frame[PREDICTION_ID] = [f"{request_id}-{i}" for i in range(len(frame))]
+        frames.append(frame)
+    together = pd.concat(frames, ignore_index=True)
+    missing = [c for c in settings.key_columns if c not in together.columns]
+    if missing:
+        raise LabelsError(
+            f"[labels] key column {', '.join(map(repr, missing))} is not in the online output; "
+            "add it to the output contract, or change the key"
+        )
+    return together
+
+
+def online_log_writer(
+    root: Path, pipeline: str, settings: LabelsSettings
+) -> Callable[[Any, datetime, datetime, str, Any], None]:
+    """What the online monitor calls once per stored window: write its answered predictions."""
+
+    def write(model: Any, start: datetime, end: datetime, run_id: str, answered: Any) -> None:
+        frame = online_frame(answered, settings)
+        for column in frame.columns:  # times as the batch log keeps them
+            if column in settings.key and frame[column].dtype == object:
+                parsed = pd.to_datetime(frame[column], utc=True, errors="coerce", format="ISO8601")
+                if parsed.notna().all():
+                    frame[column] = parsed
+        name = f"{start:%Y%m%dT%H%M%S%fZ}-v{model.version}"
+        window = Window(start.replace(microsecond=0), end.replace(microsecond=0) + _SECOND)
+        write_window_log(
+            root, pipeline, "online", name, frame, window=window,
+            model_version=str(model.version), run_id=run_id,
+        )  # fmt: skip
+
+    return write
