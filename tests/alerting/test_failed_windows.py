@@ -13,6 +13,7 @@ import pytest
 from _failing import notices, run, windows, write_inputs
 from _http_server import Reply, http_server
 from shipml.alerting import BACKFILL_SUMMARY, WINDOW_FAILED
+from shipml.cli._common import console
 from shipml.project.project import Project
 
 
@@ -104,7 +105,8 @@ def test_status_lists_failed_windows_with_their_reason_and_true_counts(
     three = windows(0, 3)
     write_inputs(project, three, broken=[three[1]])
     run(project, three)
-    monkeypatch.setenv("COLUMNS", "250")
+    # whole lines in the tables (the console read $COLUMNS when an earlier test imported it)
+    monkeypatch.setattr(console, "width", 250)
 
     shown = CliRunner().invoke(app, ["monitor", "status", "--project", str(project)])
     as_json = CliRunner().invoke(app, ["monitor", "status", "--project", str(project), "--json"])

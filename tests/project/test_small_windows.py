@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from _failing import run, windows, write_inputs
 from _projects import SETTINGS
 from shipml.cli import app
+from shipml.cli._common import console
 from shipml.project.history import load_windows
 from shipml.project.project import Project
 
@@ -50,7 +51,8 @@ def test_small_windows_are_judged_together_once_they_reach_the_minimum(project: 
 def test_status_report_and_metrics_say_not_checked(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("COLUMNS", "250")  # whole lines in the tables
+    # whole lines in the tables (the console read $COLUMNS when an earlier test imported it)
+    monkeypatch.setattr(console, "width", 250)
     [only] = windows(0, 1)
     write_inputs(project, [only])
     assert run(project, [only]) == 0

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-from shipml.monitoring import MonitoringBaseline, NumericColumnProfile, PerformanceReference
+from shipml.monitoring import EstimationReference, MonitoringBaseline, NumericColumnProfile
 from shipml.project.engines._profiles import exact_sum, merge_profile_parts, profile_part
 from shipml.project.observe import FEATURES, PREDICTIONS
 
@@ -83,7 +83,7 @@ def test_exact_sums_have_no_rounding(values: np.ndarray) -> None:
 def test_the_confidence_summary_of_parts_is_the_whole_windows() -> None:
     kept = kept_frames()
     truth = kept[FEATURES]["diagnosis"] == "malignant"
-    performance = PerformanceReference.from_holdout(kept[PREDICTIONS], truth, "probability")
+    performance = EstimationReference.from_holdout(kept[PREDICTIONS], truth, "probability")
     reference = baseline(kept).model_copy(update={"performance": performance})
     parts = [
         profile_part(reference, {name: frame.iloc[a:b] for name, frame in kept.items()})
