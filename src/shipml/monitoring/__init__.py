@@ -44,6 +44,8 @@ from shipml.monitoring.profiles import (
     merge,
     profile,
 )
+from shipml.monitoring.promotion import GateVerdict, MetricRow, PromotionConfig, judge
+from shipml.monitoring.retraining import RetrainDecision, RetrainingConfig, decide_retraining
 from shipml.monitoring.shift import (
     DEFAULT_K,
     MIN_CHUNKS,
@@ -83,9 +85,11 @@ __all__ = [
     "DriftMethod",
     "DriftMethodSpec",
     "DriftResult",
+    "GateVerdict",
     "LatencyHistogram",
     "LatencyProfile",
     "LatencySummary",
+    "MetricRow",
     "Moments",
     "MonitoringBaseline",
     "MonitoringConfig",
@@ -95,6 +99,9 @@ __all__ = [
     "PredictionReference",
     "Profile",
     "ProfileSpec",
+    "PromotionConfig",
+    "RetrainDecision",
+    "RetrainingConfig",
     "Severity",
     "ShiftMeasure",
     "ShiftResult",
@@ -103,10 +110,12 @@ __all__ = [
     "alpha_of",
     "class_mix_alerts",
     "class_shift",
+    "decide_retraining",
     "detect_drift",
     "drift_alerts",
     "evaluate_shift",
     "evaluate_window",
+    "judge",
     "latency_alerts",
     "merge",
     "prediction_shift",

@@ -11,6 +11,7 @@ jobs that produce them.
 from shipml.project.baselines import ModelBaselines
 from shipml.project.batch import WindowOutcome, run_window
 from shipml.project.engines import Engine, LocalEngine, engine_by_name
+from shipml.project.evaluation import CandidateHoldout, EvaluationData
 from shipml.project.failures import FailedWindow, failed_windows, failure_reason
 from shipml.project.history import (
     EVALUATION,
@@ -24,6 +25,7 @@ from shipml.project.observe import FEATURES, PREDICTIONS
 from shipml.project.online import online_window_outcome
 from shipml.project.project import HOME, Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
+from shipml.project.promotion import AliasMove, evaluate, promote, rollback
 from shipml.project.report import render_report
 from shipml.project.training import TrainingOutcome, train
 
@@ -33,7 +35,10 @@ __all__ = [
     "HOME",
     "PREDICTIONS",
     "WINDOW",
+    "AliasMove",
+    "CandidateHoldout",
     "Engine",
+    "EvaluationData",
     "FailedWindow",
     "LocalEngine",
     "ModelBaselines",
@@ -43,13 +48,16 @@ __all__ = [
     "TrainingOutcome",
     "WindowOutcome",
     "engine_by_name",
+    "evaluate",
     "failed_windows",
     "failure_reason",
     "load_baseline",
     "load_windows",
     "online_window_outcome",
+    "promote",
     "register_monitoring_metrics",
     "render_report",
+    "rollback",
     "run_window",
     "save_window",
     "train",
