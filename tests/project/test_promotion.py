@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from typer.testing import CliRunner
 
 from _postgres import make_postgres_database
+from _projects import WINDOW_START
 from _promotion import TwoVersions, two_versions
 from shipml.cli import app
 from shipml.errors import PromotionRefused, RegistryError
-from shipml.project.promotion import promote, rollback
+from shipml.project import promote, rollback, run_window
+from shipml.windows import Window
+
+WINDOW = Window(WINDOW_START, WINDOW_START + timedelta(minutes=15))
 
 
 @pytest.fixture(
@@ -114,3 +119,17 @@ def test_rollback_refuses_when_no_earlier_version_is_known(versions: TwoVersions
     project.tracker.promote(versions.worse)  # moved outside shipml: not in the history
     code, output = shipml("rollback", "--project", str(versions.directory))
     assert code == 2 and "moved outside shipml" in " ".join(output.split())
+
+
+def test_a_window_run_links_to_the_move_that_set_its_model(versions: TwoVersions) -> None:
+    project = versions.project(champion=versions.worse)
+    move = promote(project, versions.good)  # better than the champion: the gate passes
+
+    outcome = run_window(project, WINDOW, force=True)
+
+    detail = project.store.run(outcome.run_id or "")
+    assert detail.run.model_version == versions.good
+    assert detail.alias_move is not None and detail.alias_move.id == move.record.id
+    assert move.verdict is not None and move.verdict.passed
+    code, output = shipml("lineage", detail.run.id, "--project", str(versions.directory))
+    assert code == 0 and f"move #{move.record.id}" in output
