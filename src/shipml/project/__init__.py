@@ -27,6 +27,7 @@ from shipml.project.project import HOME, Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.project.promotion import AliasMove, evaluate, promote, rollback
 from shipml.project.report import render_report
+from shipml.project.retraining import RETRAINING, RetrainingOutcome, retrain_on_alerts
 from shipml.project.training import TrainingOutcome, train
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "FEATURES",
     "HOME",
     "PREDICTIONS",
+    "RETRAINING",
     "WINDOW",
     "AliasMove",
     "CandidateHoldout",
@@ -45,6 +47,7 @@ __all__ = [
     "MonitoredWindow",
     "MonitoringMetrics",
     "Project",
+    "RetrainingOutcome",
     "TrainingOutcome",
     "WindowOutcome",
     "engine_by_name",
@@ -57,6 +60,7 @@ __all__ = [
     "promote",
     "register_monitoring_metrics",
     "render_report",
+    "retrain_on_alerts",
     "rollback",
     "run_window",
     "save_window",

@@ -277,11 +277,17 @@ class RunStore:
             return _runs.latest_window_statuses(session, pipeline, kind, start, end)
 
     def runs(
-        self, limit: int = 20, pipeline: str | None = None, kind: RunKind | None = None
+        self,
+        limit: int = 20,
+        pipeline: str | None = None,
+        kind: RunKind | None = None,
+        trigger: str | None = None,
     ) -> list[RunRecord]:
-        """The most recent runs, newest first."""
+        """The most recent runs, newest first (optionally only those `trigger` started)."""
         with self._reading() as session:
-            found = _runs.list_runs(session, limit=limit, pipeline=pipeline, kind=kind)
+            found = _runs.list_runs(
+                session, limit=limit, pipeline=pipeline, kind=kind, trigger=trigger
+            )
             return [to_record(RunRecord, run) for run in found]
 
     def run(self, run_id: str) -> RunDetail:
