@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from _postgres import make_postgres_database
 from _projects import WINDOW_START
-from _promotion import TwoVersions, two_versions
+from _promotion import INVERTED, TwoVersions, two_versions
 from shipml.cli import app
 from shipml.errors import PromotionRefused, RegistryError
 from shipml.project import promote, rollback, run_window
@@ -133,3 +133,19 @@ def test_a_window_run_links_to_the_move_that_set_its_model(versions: TwoVersions
     assert move.verdict is not None and move.verdict.passed
     code, output = shipml("lineage", detail.run.id, "--project", str(versions.directory))
     assert code == 0 and f"move #{move.record.id}" in output
+
+
+def test_train_promote_goes_through_the_same_gate(versions: TwoVersions) -> None:
+    project = versions.project(champion=versions.good)
+
+    code, output = shipml(
+        "train", "--data", str(versions.directory / INVERTED), "--promote", "champion",
+        "--project", str(versions.directory), "--json",
+    )  # fmt: skip
+
+    assert code == 1
+    printed = json.loads(output)
+    assert printed["promotion"]["gate"]["passed"] is False
+    assert project.tracker.current("champion") == versions.good
+    [refusal] = project.store.alias_moves(project.tracker.model_name, "champion", limit=1)
+    assert refusal.outcome == "refused" and refusal.to_version == printed["model"]["version"]
