@@ -7,17 +7,20 @@ webhook on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _scheduled import input_file, recent_windows, wait_for
+from _scheduled import SCHEDULED_SETTINGS, input_file, recent_windows, scheduled_copy, wait_for
 
 from _http_server import Recorder, http_server
-from _projects import readings
+from _postgres import make_postgres_database
+from _projects import readings, write_project
 from shipml.orchestration.due import SCHEDULER
 from shipml.orchestration.scheduler import WindowScheduler
-from shipml.project import RETRAINING, Project
+from shipml.project import RETRAINING, Project, train
 from shipml.windows import Window
 
 RETRAINING_SETTINGS = """
@@ -39,12 +42,35 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Recorder:
         yield recorder
 
 
-@pytest.fixture
-def retraining_toy(scheduled_toy: Path) -> Path:
-    """The scheduled toy with a retraining policy on drift, cooling down for an hour."""
-    settings = scheduled_toy / "shipml.toml"
-    settings.write_text(settings.read_text() + RETRAINING_SETTINGS)
-    return scheduled_toy
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def retraining_toy(
+    request: pytest.FixtureRequest, trained_toy: Path, tmp_path: Path
+) -> Iterator[Path]:
+    """The scheduled toy with a retraining policy on drift, cooling down for an hour; its
+    registry and run store in SQLite files, or in PostgreSQL (trained there afresh)."""
+    if request.param == "sqlite":
+        directory = scheduled_copy(trained_toy, tmp_path / "toy")
+        settings = directory / "shipml.toml"
+        settings.write_text(settings.read_text() + RETRAINING_SETTINGS)
+        yield directory
+        return
+    with (
+        make_postgres_database("shipml_retraining_registry") as registry,
+        make_postgres_database("shipml_retraining_store") as store,
+    ):
+        directory = tmp_path / "toy"
+        directory.mkdir()
+        write_project(directory)
+        settings = SCHEDULED_SETTINGS.format(catch_up_max=96, retries=2)
+        (directory / "shipml.toml").write_text(
+            textwrap.dedent(settings).lstrip()
+            + RETRAINING_SETTINGS
+            + f'\n[tracking]\nuri = "{registry.render_as_string(hide_password=False)}"\n'
+            + f'\n[store]\nurl = "{store.render_as_string(hide_password=False)}"\n'
+        )
+        project = Project.load(directory)
+        project.tracker.promote(train(project).model.version)
+        yield directory
 
 
 def write_hot_inputs(project: Path, windows: list[Window]) -> None:
