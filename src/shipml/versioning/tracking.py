@@ -327,7 +327,14 @@ def _log_frame(frame: pd.DataFrame, artifact_path: str) -> None:
     directory, name = os.path.split(artifact_path)
     with tempfile.TemporaryDirectory() as temporary:
         path = Path(temporary) / name
-        frame.to_parquet(path, index=False)
+        try:
+            frame.to_parquet(path, index=False)
+        except (ValueError, TypeError, ImportError) as error:  # e.g. a column of mixed types
+            # Training stands without it; the promotion gate then asks for --force.
+            logging.getLogger(__name__).warning(
+                "the holdout is not kept with the model (%s): %s", artifact_path, error
+            )
+            return
         mlflow.log_artifact(str(path), directory or None)
 
 
