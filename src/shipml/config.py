@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import (
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -56,7 +57,7 @@ from shipml.errors import ConfigError
 from shipml.io.labels import LabelsSettings
 from shipml.io.sinks import ParquetSink, SinkSettings
 from shipml.io.sources import FileSource, SourceSettings, SqlSource
-from shipml.monitoring import MonitoringConfig
+from shipml.monitoring import MonitoringConfig, PromotionConfig, RetrainingConfig
 from shipml.windows import Cadence, Cron, parse_timezone
 
 CONFIG_FILE = "shipml.toml"
@@ -251,6 +252,31 @@ class MonitoringSettings(MonitoringConfig, Section):
     pushgateway_url: str | None = None
 
 
+class PromotionSettings(PromotionConfig, Section):
+    """[promotion]: the gate a model version passes to become champion (`shipml promote`,
+    `shipml train --promote`, retraining): the gated metric, its `max_drop` against the
+    champion on the same rows, and `min_<metric>` floors / `max_<metric>` ceilings.
+    """
+
+    model_config = ConfigDict(extra="allow")  # min_<metric> keys, checked by PromotionConfig
+
+
+class RetrainingSettings(RetrainingConfig, Section):
+    """[retraining]: the scheduler retrains when a window raises one of `on_alerts`, at most
+    once per `cooldown`, on `data` (default [training] data), optionally only its rows of
+    the last `since` by [training] time_column; the gated version gets `alias`.
+    """
+
+    cooldown: Duration = timedelta(days=1)
+    data: DataFile | None = None
+    since: Duration | None = None
+
+    def resolved(self, project_dir: Path) -> RetrainingSettings:
+        """A copy with the data path made absolute against `project_dir`."""
+        data = absolute(project_dir, self.data) if self.data is not None else None
+        return self.model_copy(update={"data": data})
+
+
 class ServingSettings(Section):
     """[serving]: the HTTP server and request limits; the API key only from the environment."""
 
@@ -295,6 +321,8 @@ class Settings(BaseSettings):
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
     labels: LabelsSettings = Field(default_factory=LabelsSettings)
+    promotion: PromotionSettings = Field(default_factory=PromotionSettings)
+    retraining: RetrainingSettings | None = None
 
     _project_dir: Path | None = PrivateAttr(default=None)
 
@@ -375,6 +403,7 @@ class Settings(BaseSettings):
                     if "labels" in self.model_fields_set
                     else {}
                 ),
+                "retraining": self.retraining.resolved(home) if self.retraining else None,
             }
         )
         copy._project_dir = home

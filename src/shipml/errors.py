@@ -42,6 +42,7 @@ ShipmlError
     ├── StagingError            a split window's staged files are missing or do not fit
     ├── StagedStepError         a step that failed in an earlier Airflow task
     ├── ScheduleChanged         the schedule differs from the one a DAG was exported with
+    ├── PromotionRefused        the promotion gate refused a model version (recorded)
     └── ProbeTimeout            a readiness probe did not answer in time
 ApiError (a ShipmlError)        a request answered with an HTTP error, not predictions
 ```
@@ -235,6 +236,17 @@ class WindowFailed(RunFailed):
         self.outcome = outcome
         self.cause = cause
         super().__init__(f"window {outcome.window} failed (run {outcome.run_id}): {outcome.error}")
+
+
+class PromotionRefused(RunFailed):
+    """The promotion gate refused a model version; the refusal is recorded in the run store.
+
+    `move` is the `project.promotion.AliasMove` of the refusal (its record and verdict).
+    """
+
+    def __init__(self, message: str, move: Any = None) -> None:
+        self.move = move
+        super().__init__(message)
 
 
 class CriticalAlert(RunFailed):

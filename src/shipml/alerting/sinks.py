@@ -70,6 +70,7 @@ class AlertNotice(BaseModel):
     run_id: str | None = None
     window_start: datetime | None = None
     opened_at: datetime | None = None
+    details: dict[str, Any] | None = None  # structured facts, e.g. a retraining's comparison
 
     def text(self) -> str:
         """One human-readable line, as a chat message."""

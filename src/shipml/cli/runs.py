@@ -247,6 +247,23 @@ def _full_id(project: Any, prefix: str) -> str:
     return matches[0] if matches else prefix
 
 
+def _move(detail: RunDetail) -> str:
+    """'move #3 (manual, gate passed): v1 -> v2 by ana@host at 2026-12-03 10:00'."""
+    move = detail.alias_move
+    if move is None:
+        return ""
+    gate = (
+        "no gate"
+        if move.gate_passed is None
+        else f"gate {'passed' if move.gate_passed else 'failed'}"
+    )
+    forced = ", forced" if move.forced else ""
+    return (
+        f"move #{move.id} ({move.reason}, {gate}{forced}): v{move.from_version or '-'} -> "
+        f"v{move.to_version} by {move.moved_by} at {move.moved_at:%Y-%m-%d %H:%M:%S}"
+    )
+
+
 def _print_lineage(detail: RunDetail) -> None:
     run = detail.run
     facts = Table(show_header=False, title=f"run {run.id}")
@@ -261,6 +278,7 @@ def _print_lineage(detail: RunDetail) -> None:
         "model": f"{run.model_name} v{run.model_version} ({run.model_alias or '-'})"
         if run.model_name
         else "",
+        "model set by": _move(detail),
         "shipml": run.shipml_version or "",
         "rows in/valid/invalid/quarantined/out": " / ".join(
             str(c)

@@ -81,6 +81,8 @@ from shipml.monitoring.profiles import (
     merge,
     profile,
 )
+from shipml.monitoring.promotion import GateVerdict, MetricRow, PromotionConfig, judge
+from shipml.monitoring.retraining import RetrainDecision, RetrainingConfig, decide_retraining
 from shipml.monitoring.shift import (
     DEFAULT_K,
     MIN_CHUNKS,
@@ -132,10 +134,12 @@ __all__ = [
     "EstimateResult",
     "EstimatedMetric",
     "EstimationReference",
+    "GateVerdict",
     "IsotonicCalibration",
     "LatencyHistogram",
     "LatencyProfile",
     "LatencySummary",
+    "MetricRow",
     "Moments",
     "MonitoringBaseline",
     "MonitoringConfig",
@@ -149,6 +153,9 @@ __all__ = [
     "PredictionReference",
     "Profile",
     "ProfileSpec",
+    "PromotionConfig",
+    "RetrainDecision",
+    "RetrainingConfig",
     "Severity",
     "ShiftMeasure",
     "ShiftResult",
@@ -160,6 +167,7 @@ __all__ = [
     "chunk_indices",
     "class_mix_alerts",
     "class_shift",
+    "decide_retraining",
     "detect_drift",
     "drift_alerts",
     "estimate",
@@ -170,6 +178,7 @@ __all__ = [
     "evaluate_window",
     "expected_calibration_error",
     "fit_calibration",
+    "judge",
     "judge_metric",
     "latency_alerts",
     "merge",

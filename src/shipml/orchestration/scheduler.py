@@ -11,6 +11,8 @@
   per tick tells what they found.
 - Never two runs of one pipeline at once: one job instance, one worker thread, and a
   cross-process lock (see `locks`) so that two schedulers on one project wait for each other.
+- After the windows of a tick, `[retraining]` may retrain on the alerts they raised (once
+  per tick at most, within its cool-down; see `project.retraining`), under the same lock.
 - `stop()` (the CLI calls it on SIGTERM/SIGINT) lets the running window finish, then returns.
 """
 
@@ -32,6 +34,7 @@ from shipml.orchestration.alerting import raise_scheduler_alert
 from shipml.orchestration.attempts import alert_missing_input, run_scheduled_window
 from shipml.orchestration.due import DueWindows, due_windows
 from shipml.orchestration.locks import PipelineLock
+from shipml.project import retrain_on_alerts
 from shipml.project.batch import WindowOutcome
 from shipml.project.labels import ingest_due
 from shipml.project.project import Project
@@ -41,6 +44,7 @@ from shipml.windows import Cadence, latest_complete_window
 log = logging.getLogger(__name__)
 
 CATCH_UP_LIMIT = "catch_up_limit"
+_OPEN_ALERTS = 10_000
 _JOB = "windows"
 
 
@@ -138,6 +142,7 @@ class WindowScheduler:
         notify_backfill(self.project.name, findings, len(past), self.project.alert_sinks)
         if not self._stop.is_set():
             self._ingest_labels(latest.end)
+            self._retrain(outcomes)
         return outcomes
 
     def _ingest_labels(self, until: datetime) -> None:
@@ -159,6 +164,20 @@ class WindowScheduler:
                 found.invalid,
                 found.overdue,
             )
+
+    def _retrain(self, outcomes: list[WindowOutcome]) -> None:
+        """Let the retraining policy act on the alerts this tick's windows raised."""
+        if self.project.settings.retraining is None:
+            return
+        run_ids = {o.run_id for o in outcomes if o.run_id is not None and not o.past}
+        open_alerts = self.project.store.alerts(
+            status="open", pipeline=self.project.name, limit=_OPEN_ALERTS
+        )
+        rules = [alert.rule for alert in open_alerts if alert.run_id in run_ids]
+        try:
+            retrain_on_alerts(self.project, rules)
+        except Exception:  # a retraining that breaks must not stop the windows
+            log.exception("retraining %s failed", self.project.name)
 
 
 def trigger_of(cadence: Cadence) -> BaseTrigger:

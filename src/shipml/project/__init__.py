@@ -16,6 +16,7 @@ from shipml.project.estimates import (
     estimated_performance,
     estimated_records,
 )
+from shipml.project.evaluation import CandidateHoldout, EvaluationData
 from shipml.project.failures import FailedWindow, failed_windows, failure_reason
 from shipml.project.history import (
     EVALUATION,
@@ -32,7 +33,9 @@ from shipml.project.performance import load_performance
 from shipml.project.predictions import online_log_writer
 from shipml.project.project import HOME, Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
+from shipml.project.promotion import AliasMove, evaluate, promote, rollback
 from shipml.project.report import render_report
+from shipml.project.retraining import RETRAINING, RetrainingOutcome, retrain_on_alerts
 from shipml.project.training import TrainingOutcome, train
 
 __all__ = [
@@ -40,9 +43,13 @@ __all__ = [
     "FEATURES",
     "HOME",
     "PREDICTIONS",
+    "RETRAINING",
     "WINDOW",
+    "AliasMove",
+    "CandidateHoldout",
     "Engine",
     "EstimateRecord",
+    "EvaluationData",
     "FailedWindow",
     "LabelIngest",
     "LocalEngine",
@@ -50,11 +57,13 @@ __all__ = [
     "MonitoredWindow",
     "MonitoringMetrics",
     "Project",
+    "RetrainingOutcome",
     "TrainingOutcome",
     "WindowOutcome",
     "engine_by_name",
     "estimated_performance",
     "estimated_records",
+    "evaluate",
     "failed_windows",
     "failure_reason",
     "ingest_due",
@@ -66,8 +75,11 @@ __all__ = [
     "load_windows",
     "online_log_writer",
     "online_window_outcome",
+    "promote",
     "register_monitoring_metrics",
     "render_report",
+    "retrain_on_alerts",
+    "rollback",
     "run_window",
     "save_window",
     "train",

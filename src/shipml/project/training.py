@@ -11,6 +11,7 @@ positive class; metrics by task (`task_metrics`) and the confusion matrix go to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,24 +56,31 @@ class TrainingOutcome:
 
 
 def train(
-    project: Project, *, data: Path | None = None, on_step: StepObserver | None = None
+    project: Project,
+    *,
+    data: Path | None = None,
+    on_step: StepObserver | None = None,
+    since: datetime | None = None,
+    trigger: str | None = None,
 ) -> TrainingOutcome:
     """Train on `[training] data` (or `data`), evaluate, log to MLflow and register a version.
 
-    The target and the prediction contract are checked before any step runs.
+    The target and the prediction contract are checked before any step runs. With `since`,
+    only rows from then on by `[training] time_column` are used. `trigger` says what started
+    the run ("retraining" for the scheduler's retraining policy).
     """
     settings = project.settings.training
     if settings is None:
         raise TrainingError("shipml.toml has no [training] section (data, target)")
     path = data or settings.data
-    frame = read_table(path)
+    frame = _rows_since(read_table(path), settings, since)
     target, layout = _layout(project, read_target(frame, settings), settings)
     data_version = file_version(path)
     fit_rows, holdout_rows = split_holdout(frame, settings.holdout_fraction, settings.time_column)
     notes = [target.describe(), layout.describe(), *_missing_classes(target, fit_rows)]
     store = project.store
     run_id = store.start_run(
-        project.name, "train", lineage=project.lineage(data_version=data_version)
+        project.name, "train", lineage=project.lineage(data_version=data_version), trigger=trigger
     )
     result = FlowResult()
     try:
@@ -111,6 +119,7 @@ def train(
             output_example=predictions.head(5),
             baseline=baselines.to_json(),
             artifacts=_artifacts(scores),
+            holdout=holdout_rows,
         )
     except Exception as error:
         record_failure(store, run_id, error, result)
@@ -210,6 +219,33 @@ def _layout(
             "rows with probability >= threshold"
         )
     return target, layout
+
+
+def prediction_layout(project: Project, target: Target) -> tuple[Target, PredictionLayout]:
+    """The target as predict scores it, and the prediction's columns (as training reads them)."""
+    settings = project.settings.training
+    if settings is None:
+        raise TrainingError("shipml.toml has no [training] section (data, target)")
+    return _layout(project, target, settings)
+
+
+def score_rows(project: Project, model: object, rows: pd.DataFrame, threshold: float) -> FlowResult:
+    """Run the transforms and predict on raw `rows` (target dropped) with `model`."""
+    return _run_scoring(project, model, rows, threshold)
+
+
+def _rows_since(
+    frame: pd.DataFrame, settings: TrainingSettings, since: datetime | None
+) -> pd.DataFrame:
+    """The rows from `since` on by the time column (all rows without `since`)."""
+    if since is None:
+        return frame
+    if settings.time_column is None or settings.time_column not in frame.columns:
+        raise TrainingError(
+            "[retraining] since needs [training] time_column, a column of the training data"
+        )
+    times = pd.to_datetime(frame[settings.time_column], utc=True)
+    return frame.loc[(times >= pd.Timestamp(since)).to_numpy()]
 
 
 def _first_threshold(setting: float | str) -> float:

@@ -1,4 +1,5 @@
-"""The run store: runs, step timings, validation reports, quarantined rows, profiles, alerts.
+"""The run store: runs, step timings, validation reports, quarantined rows, profiles, alerts,
+alias moves.
 
 SQLite file by default (`<project>/.shipml/shipml.db`), PostgreSQL by URL. The schema is
 versioned with Alembic migrations shipped in this package and applied on open.
@@ -9,9 +10,12 @@ from shipml.store._engine import create_store_engine, store_faults
 from shipml.store.records import (
     AlertOutcome,
     AlertRecord,
+    AliasMoveRecord,
     EngineKind,
     LabelIngestRecord,
     Lineage,
+    MoveOutcome,
+    MoveReason,
     ProfileRecord,
     RunDetail,
     RunRecord,
@@ -25,9 +29,12 @@ __all__ = [
     "AlertNotFound",
     "AlertOutcome",
     "AlertRecord",
+    "AliasMoveRecord",
     "EngineKind",
     "LabelIngestRecord",
     "Lineage",
+    "MoveOutcome",
+    "MoveReason",
     "ProfileRecord",
     "RunDetail",
     "RunNotFound",

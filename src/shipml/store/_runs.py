@@ -202,9 +202,18 @@ def latest_window_statuses(
     }
 
 
-def list_runs(session: Session, *, limit: int, pipeline: str | None, kind: str | None) -> list[Run]:
-    """The most recent runs first, optionally of one pipeline and/or kind."""
+def list_runs(
+    session: Session,
+    *,
+    limit: int,
+    pipeline: str | None,
+    kind: str | None,
+    trigger: str | None = None,
+) -> list[Run]:
+    """The most recent runs first, optionally of one pipeline, kind and/or trigger."""
     query = select(Run).order_by(Run.started_at.desc()).limit(check_count(limit, "limit"))
+    if trigger is not None:
+        query = query.where(Run.trigger == trigger)
     if pipeline is not None:
         query = query.where(Run.pipeline == pipeline)
     if kind is not None:

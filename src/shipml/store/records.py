@@ -12,6 +12,8 @@ FinalStatus = Literal["succeeded", "failed", "skipped"]
 EngineKind = Literal["local", "dask"]
 Severity = Literal["info", "warning", "critical"]
 AlertStatus = Literal["open", "closed"]
+MoveOutcome = Literal["moved", "refused"]
+MoveReason = Literal["manual", "rollback", "retraining"]
 
 
 class Lineage(TypedDict, total=False):
@@ -166,6 +168,7 @@ class RunDetail:
     validations: tuple[ValidationRecord, ...]
     quarantined_rows: int
     alerts: tuple[AlertRecord, ...]
+    alias_move: AliasMoveRecord | None = None  # the move that had put its model version there
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,3 +186,24 @@ class ProfileRecord:
     model_version: str | None
     payload: dict[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AliasMoveRecord:
+    """One recorded alias move (or a move the promotion gate refused)."""
+
+    id: int
+    pipeline: str
+    model_name: str
+    alias: str
+    from_version: str | None
+    to_version: str
+    outcome: MoveOutcome
+    reason: MoveReason
+    forced: bool
+    gate_passed: bool | None  # None: no gate ran (a rollback, or no champion to compare)
+    gate: dict[str, Any] | None  # the gate's verdict and comparison table
+    moved_by: str  # user@host
+    moved_at: datetime
+    run_id: str | None  # the run that asked for it (an automatic retraining's train run)
+    note: str | None

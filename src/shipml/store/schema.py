@@ -207,6 +207,33 @@ class LabelIngest(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class AliasMove(Base):
+    """One attempt to move a registry alias: who, when, from and to which version, the
+    promotion gate's verdict, whether it was forced, and why (manual, rollback, retraining).
+    A move the gate refused is kept too (`outcome` "refused"; the alias did not move)."""
+
+    __tablename__ = "alias_moves"
+    __table_args__ = (
+        Index("ix_alias_moves_model_name_alias_moved_at", "model_name", "alias", "moved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pipeline: Mapped[str] = mapped_column(String(200))
+    model_name: Mapped[str] = mapped_column(String(200))
+    alias: Mapped[str] = mapped_column(String(64))
+    from_version: Mapped[str | None] = mapped_column(String(64))
+    to_version: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(16))
+    forced: Mapped[bool] = mapped_column(Boolean)
+    gate_passed: Mapped[bool | None] = mapped_column(Boolean)
+    gate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    moved_by: Mapped[str] = mapped_column(String(200))
+    moved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 # At most one open alert per (pipeline, rule, column). NULL never equals NULL in a
 # unique index, hence COALESCE so that column-less rules are deduplicated too.
 Index(

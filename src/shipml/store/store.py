@@ -16,7 +16,7 @@ from sqlalchemy import URL, Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shipml.store import _alerts, _labels, _notices, _profiles, _quarantine, _runs
+from shipml.store import _alerts, _labels, _moves, _notices, _profiles, _quarantine, _runs
 from shipml.store._convert import to_record
 from shipml.store._engine import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -30,9 +30,12 @@ from shipml.store._migrate import VERSION_TABLE, head_revision, upgrade_to_head
 from shipml.store.records import (
     AlertOutcome,
     AlertRecord,
+    AliasMoveRecord,
     EngineKind,
     FinalStatus,
     LabelIngestRecord,
+    MoveOutcome,
+    MoveReason,
     ProfileRecord,
     RunDetail,
     RunKind,
@@ -275,11 +278,17 @@ class RunStore:
             return _runs.latest_window_statuses(session, pipeline, kind, start, end)
 
     def runs(
-        self, limit: int = 20, pipeline: str | None = None, kind: RunKind | None = None
+        self,
+        limit: int = 20,
+        pipeline: str | None = None,
+        kind: RunKind | None = None,
+        trigger: str | None = None,
     ) -> list[RunRecord]:
-        """The most recent runs, newest first."""
+        """The most recent runs, newest first (optionally only those `trigger` started)."""
         with self._reading() as session:
-            found = _runs.list_runs(session, limit=limit, pipeline=pipeline, kind=kind)
+            found = _runs.list_runs(
+                session, limit=limit, pipeline=pipeline, kind=kind, trigger=trigger
+            )
             return [to_record(RunRecord, run) for run in found]
 
     def run(self, run_id: str) -> RunDetail:
@@ -287,6 +296,12 @@ class RunStore:
         with self._reading() as session:
             run = _runs.require_run(session, run_id)
             validations = tuple(_quarantine.validations_of(session, run_id))
+            move = None
+            if run.model_name and run.model_alias and run.model_version:
+                found = _moves.behind(
+                    session, run.model_name, run.model_alias, run.model_version, run.started_at
+                )
+                move = None if found is None else to_record(AliasMoveRecord, found)
             return RunDetail(
                 run=to_record(RunRecord, run),
                 steps=tuple(to_record(StepRecord, s) for s in _runs.steps_of(session, run_id)),
@@ -295,6 +310,7 @@ class RunStore:
                 alerts=tuple(
                     to_record(AlertRecord, a) for a in _alerts.alerts_of_run(session, run_id)
                 ),
+                alias_move=move,
             )
 
     # Validation and quarantine
@@ -500,6 +516,64 @@ class RunStore:
             return [
                 to_record(LabelIngestRecord, i) for i in _labels.latest(session, pipeline, limit)
             ]
+
+    # Alias moves
+
+    def record_alias_move(
+        self,
+        pipeline: str,
+        model_name: str,
+        alias: str,
+        *,
+        from_version: str | None,
+        to_version: str,
+        outcome: MoveOutcome,
+        reason: MoveReason,
+        moved_by: str,
+        forced: bool = False,
+        gate: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+        note: str | None = None,
+    ) -> AliasMoveRecord:
+        """Record a move of `alias` (outcome "moved"), or one the gate refused ("refused").
+
+        `gate` is the promotion gate's verdict as JSON (None when no gate ran).
+        """
+        with self._writing() as session:
+            if run_id is not None:
+                _runs.require_run(session, run_id)
+            move = _moves.record(
+                session,
+                pipeline=pipeline,
+                model_name=model_name,
+                alias=alias,
+                from_version=from_version,
+                to_version=to_version,
+                outcome=outcome,
+                reason=reason,
+                forced=forced,
+                gate=gate,
+                moved_by=moved_by,
+                run_id=run_id,
+                note=note,
+            )
+            return to_record(AliasMoveRecord, move)
+
+    def alias_moves(
+        self, model_name: str, alias: str | None = None, limit: int | None = 100
+    ) -> list[AliasMoveRecord]:
+        """The recorded moves of a model's aliases (or of one), newest first."""
+        with self._reading() as session:
+            found = _moves.find(session, model_name, alias, limit)
+            return [to_record(AliasMoveRecord, move) for move in found]
+
+    def alias_move_behind(
+        self, model_name: str, alias: str, version: str, at: datetime
+    ) -> AliasMoveRecord | None:
+        """The move that had put `alias` on `version` at `at`: a run's lineage to its model."""
+        with self._reading() as session:
+            found = _moves.behind(session, model_name, alias, version, at)
+            return None if found is None else to_record(AliasMoveRecord, found)
 
     # Sessions
 

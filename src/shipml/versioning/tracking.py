@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 BASELINE_ARTIFACT = "shipml/baseline.json"
+HOLDOUT_ARTIFACT = "shipml/holdout.parquet"  # the raw holdout rows, target included
 TAG_PREFIX = "shipml."
 # What training decided about the prediction, stored with the model version (tags).
 TASK_TAG = f"{TAG_PREFIX}task"
@@ -166,11 +167,13 @@ class Tracker:
         output_example: pd.DataFrame | None = None,
         baseline: Mapping[str, Any] | None = None,
         artifacts: Mapping[str, str | Mapping[str, Any]] | None = None,
+        holdout: pd.DataFrame | None = None,
     ) -> ModelRef:
         """Log a training run with its model, and register the model as a new version.
 
         `artifacts` maps run artifact paths (`shipml/confusion_matrix.csv`) to text or to a
-        dict written as JSON.
+        dict written as JSON. `holdout` (the rows the model was evaluated on) is kept as
+        Parquet, for the promotion gate to score other models on the same rows.
         """
         import mlflow
 
@@ -190,6 +193,8 @@ class Tracker:
                     mlflow.log_text(content, path)
                 else:
                     mlflow.log_dict(dict(content), path)
+            if holdout is not None:
+                _log_frame(holdout, HOLDOUT_ARTIFACT)
             info = _log_model(model, input_example, output_example, self.model_name)
         version = str(info.registered_model_version)
         for key, value in tags.items():
@@ -208,6 +213,63 @@ class Tracker:
             raise RegistryError(f"model {self.model_name!r} has no version {version}") from error
         client.set_registered_model_alias(self.model_name, alias, str(version))
         return ModelRef(self.model_name, str(version), alias)
+
+    def remove_alias(self, alias: str) -> None:
+        """Take `alias` off whatever version it points at (nothing if it points nowhere)."""
+        client = self._client()
+        try:
+            client.delete_registered_model_alias(self.model_name, alias)
+        except Exception as error:
+            raise RegistryError(f"cannot remove alias {alias!r}: {error}") from error
+
+    def current(self, alias: str) -> str | None:
+        """The version `alias` points at, None when it points nowhere (or no model exists)."""
+        client = self._client()
+        try:
+            aliases = client.get_registered_model(self.model_name).aliases
+        except Exception:
+            return None
+        version = aliases.get(alias)
+        return None if version is None else str(version)
+
+    def version(self, version: str) -> ModelVersionInfo:
+        """One registered version."""
+        client = self._client()
+        try:
+            found = client.get_model_version(self.model_name, str(version))
+        except Exception as error:
+            raise RegistryError(f"model {self.model_name!r} has no version {version}") from error
+        return _version_info(found, tuple(found.aliases or ()))
+
+    def load_version(self, version: str) -> LoadedModel:
+        """Load one registered version, with its baseline (its alias left unset)."""
+        import mlflow
+
+        _mlflow_prints_follow_logging()
+        info = self.version(version)
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        model = _load_model(info.ref.uri)
+        return LoadedModel(model=model, info=info, baseline=self._baseline(info.ref.run_id))
+
+    def holdout(self, version: str) -> pd.DataFrame | None:
+        """The holdout rows `version` was evaluated on (None for one trained without them)."""
+        run_id = self.version(version).ref.run_id
+        if run_id is None:
+            return None
+        import mlflow.artifacts
+
+        with tempfile.TemporaryDirectory() as directory:
+            try:
+                path = mlflow.artifacts.download_artifacts(
+                    run_id=run_id,
+                    artifact_path=HOLDOUT_ARTIFACT,
+                    dst_path=directory,
+                    tracking_uri=self.tracking_uri,
+                )
+            except Exception:
+                return None  # trained before holdouts were kept
+            return pd.read_parquet(path)
 
     def versions(self) -> list[ModelVersionInfo]:
         """Every registered version, newest first."""
@@ -269,6 +331,24 @@ class Tracker:
                 return None  # trained without a baseline
             baseline: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
             return baseline
+
+
+def _log_frame(frame: pd.DataFrame, artifact_path: str) -> None:
+    """Log `frame` as a Parquet artifact at `artifact_path`."""
+    import mlflow
+
+    directory, name = os.path.split(artifact_path)
+    with tempfile.TemporaryDirectory() as temporary:
+        path = Path(temporary) / name
+        try:
+            frame.to_parquet(path, index=False)
+        except (ValueError, TypeError, ImportError) as error:  # e.g. a column of mixed types
+            # Training stands without it; the promotion gate then asks for --force.
+            logging.getLogger(__name__).warning(
+                "the holdout is not kept with the model (%s): %s", artifact_path, error
+            )
+            return
+        mlflow.log_artifact(str(path), directory or None)
 
 
 def _mlflow_verbose() -> bool:
