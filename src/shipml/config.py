@@ -272,6 +272,16 @@ class ServingSettings(Section):
     registry_timeout_seconds: float = Field(default=30.0, gt=0)
     monitor_flush_seconds: float = Field(default=60.0, gt=0)
     monitor_flush_requests: int = Field(default=10_000, ge=1)
+    # The challenger (see shipml.serving.shadow): the version this alias names, if any, scores
+    # every request in shadow (off the response path) and answers the canary's share.
+    challenger_alias: str | None = "challenger"
+    shadow: bool = True
+    shadow_queue_records: int = Field(default=10_000, ge=1)  # dropped (and counted) beyond
+    shadow_wait_ms: float = Field(default=100.0, ge=0)  # gathering a shadow batch
+    shadow_tolerance: float = Field(default=0.0, ge=0)  # numbers closer than this agree
+    canary_fraction: float = Field(default=0.0, ge=0, le=1)
+    canary_key_field: str | None = None  # the record field that keys a request to a version
+    canary_key_header: str = "x-shipml-key"  # the header that does, before the field
 
 
 class Settings(BaseSettings):

@@ -44,6 +44,12 @@ from shipml.monitoring.profiles import (
     merge,
     profile,
 )
+from shipml.monitoring.shadow import (
+    ShadowProfile,
+    ShadowProfiles,
+    compare_predictions,
+    shadow_profile,
+)
 from shipml.monitoring.shift import (
     DEFAULT_K,
     MIN_CHUNKS,
@@ -96,6 +102,8 @@ __all__ = [
     "Profile",
     "ProfileSpec",
     "Severity",
+    "ShadowProfile",
+    "ShadowProfiles",
     "ShiftMeasure",
     "ShiftResult",
     "ShiftStatistic",
@@ -103,6 +111,7 @@ __all__ = [
     "alpha_of",
     "class_mix_alerts",
     "class_shift",
+    "compare_predictions",
     "detect_drift",
     "drift_alerts",
     "evaluate_shift",
@@ -113,6 +122,7 @@ __all__ = [
     "prediction_shifts",
     "profile",
     "profile_rows",
+    "shadow_profile",
     "shift_alerts",
     "summarize_samples",
 ]

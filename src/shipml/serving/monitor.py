@@ -37,6 +37,8 @@ from shipml.monitoring import (
     MonitoringBaseline,
     MonitoringConfig,
     Profile,
+    ShadowProfile,
+    ShadowProfiles,
     WindowEvaluation,
     evaluate_window,
     profile,
@@ -56,6 +58,7 @@ OnStored = Callable[[str, datetime, str | None], None]  # run id, start, why it 
 KIND: Literal["online"] = "online"
 PROFILE = WINDOW
 LATENCY = "latency"
+SHADOW = "shadow"
 SUMMARY_ROWS = 2048  # rows buffered before they are folded into the window's profile
 
 
@@ -78,6 +81,12 @@ class _Window:
     rows_out: int = 0
     run_id: str | None = None
     saved: set[str] = field(default_factory=set)
+    shadow: dict[str, ShadowProfile] = field(default_factory=dict)  # by challenger version
+
+    def add_shadow(self, found: ShadowProfile) -> None:
+        """Add a shadow batch's profile (or drops) to its challenger version's."""
+        earlier = self.shadow.get(found.challenger_version)
+        self.shadow[found.challenger_version] = found if earlier is None else earlier.merge(found)
 
     def add_rows(self, rows: pd.DataFrame) -> None:
         self.frames.append(rows)
@@ -120,6 +129,9 @@ class _Window:
             payloads[PROFILE] = self.profile.model_dump(mode="json")
         if self.evaluation is not None:
             payloads[EVALUATION] = self.evaluation.model_dump(mode="json")
+        if self.shadow:
+            shadows = ShadowProfiles(challengers=list(self.shadow.values()))
+            payloads[SHADOW] = shadows.model_dump(mode="json")
         return payloads
 
 
@@ -178,6 +190,12 @@ class OnlineMonitor:
                 window.rows_out += len(scored)
                 if window.baseline is not None and len(scored):
                     window.add_rows(_together(scored_features, scored))
+
+    def record_shadow(self, champion: ModelRef, found: ShadowProfile) -> None:
+        """Add a shadow batch's comparison to the window of the champion version it shadowed
+        (called by the shadow's thread)."""
+        with self._lock:
+            self._window(champion).add_shadow(found)
 
     def record_request(self, model: ModelRef, seconds: float) -> None:
         """Add a request's end-to-end latency (called on the event loop; takes no lock)."""

@@ -228,6 +228,17 @@ class Tracker:
             info.tags,
         )
 
+    def resolve_if_set(self, alias: str) -> ModelVersionInfo | None:
+        """The version `alias` points at, or None when no version has it (a challenger)."""
+        client = self._client()
+        try:
+            aliases = client.get_registered_model(self.model_name).aliases or {}
+        except Exception as error:
+            raise RegistryError(
+                f"cannot read the aliases of {self.model_name!r}: {error}"
+            ) from error
+        return self.resolve(alias) if alias in aliases else None
+
     def load(self, alias: str = "champion") -> LoadedModel:
         """Load the model `alias` points at, with its baseline."""
         import mlflow
