@@ -14,7 +14,9 @@ from _server import running
 
 from _projects import fitted_model, write_project
 from shipml.monitoring import ShadowProfile, ShadowProfiles
+from shipml.project.history import load_windows
 from shipml.project.project import Project
+from shipml.project.report import render_report
 from shipml.serving import create_app
 from shipml.serving.routes import Parts
 
@@ -110,6 +112,11 @@ def test_the_challenger_scores_every_answered_request_and_the_window_compares_th
     assert shadow.champion.columns["failure_probability"].rows == 20
     assert shadow.challenger == shadow.champion  # the same model: the same distribution
     assert shadow.latency.steps["total"].count >= 1
+    [window] = load_windows(project.store, "toy", kinds=["online"])
+    assert window.shadow is not None and window.shadow.challengers == [shadow]
+    page = render_report("toy", None, [window], [])
+    assert "Challenger agreement" in page and "Champion and challenger predictions" in page
+    assert f"<td>v{same}</td><td>20</td><td>100.0%</td><td>0</td><td>0</td>" in page
 
 
 def test_a_full_shadow_queue_drops_records_and_counts_them(

@@ -10,11 +10,12 @@ window that cannot be stored is kept and stored by a later flush, resuming where
 In the store a window is an `online` run (with the window, the model version and the
 counts) and its profiles, kind "online", named as batch windows' are: "window" (a monitoring
 `Profile`), "latency" (a `LatencyProfile`) and "evaluation" (drift, prediction shift and
-latency against the model's baseline). Once stored, an evaluated window is handed to
-`on_evaluated` (which raises its alerts and updates the gauges), in the flushing thread.
-A window in which more than `max_rejected_fraction` of the records were rejected is stored
-as failed; every stored window goes to `on_stored` with its failure (None when it
-succeeded), which raises or clears the `window_failed` alert.
+latency against the model's baseline), and "shadow" when a challenger was scored beside
+the champion (`ShadowProfiles`, see `shipml.serving.shadow`). Once stored, an evaluated
+window is handed to `on_evaluated` (which raises its alerts and updates the gauges), in
+the flushing thread. A window in which more than `max_rejected_fraction` of the records
+were rejected is stored as failed; every stored window goes to `on_stored` with its
+failure (None when it succeeded), which raises or clears the `window_failed` alert.
 """
 
 from __future__ import annotations
