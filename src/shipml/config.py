@@ -200,10 +200,14 @@ class ValidationSettings(Section):
 
 
 class ModelSettings(Section):
-    """[model]: the registered model's name (default: the project name) and alias to serve."""
+    """[model]: the registered model's name (default: the project name), the alias to serve,
+    and the challenger's alias: scored in shadow by the server, and beside the champion into
+    an output of its own by batch windows when `challenger_in_batch` is set."""
 
     name: str | None = None
     alias: str = "champion"
+    challenger: str | None = "challenger"
+    challenger_in_batch: bool = False
 
 
 class TrackingSettings(Section):
@@ -272,9 +276,9 @@ class ServingSettings(Section):
     registry_timeout_seconds: float = Field(default=30.0, gt=0)
     monitor_flush_seconds: float = Field(default=60.0, gt=0)
     monitor_flush_requests: int = Field(default=10_000, ge=1)
-    # The challenger (see shipml.serving.shadow): the version this alias names, if any, scores
-    # every request in shadow (off the response path) and answers the canary's share.
-    challenger_alias: str | None = "challenger"
+    # The challenger ([model] challenger, see shipml.serving.shadow), when its alias is set,
+    # scores every answered request in shadow (off the response path), and answers the
+    # canary's share of the requests.
     shadow: bool = True
     shadow_queue_records: int = Field(default=10_000, ge=1)  # dropped (and counted) beyond
     shadow_wait_ms: float = Field(default=100.0, ge=0)  # gathering a shadow batch

@@ -91,7 +91,7 @@ def create_app(
     With `model`, that model is served (and `challenger`, if given, is the challenger) and
     the registry is neither read nor watched (tests, or an app that loads its model itself).
     Otherwise the model is loaded from the registry, which is then polled for a new version
-    every `reload_interval_seconds`; the challenger alias (`[serving] challenger_alias`) is
+    every `reload_interval_seconds`; the challenger alias (`[model] challenger`) is
     loaded and followed the same way.
     Raises `ServingError` when no model can be loaded within `[serving]
     registry_timeout_seconds`.
@@ -147,7 +147,8 @@ def _assemble(
         on_stored=online_window_outcome(project),
     )
     shadow = None
-    if settings.shadow and (settings.challenger_alias is not None or challenger is not None):
+    rival_alias = project.settings.model.challenger
+    if settings.shadow and (rival_alias is not None or challenger is not None):
         shadow = Shadow(
             Scorer(project.pipeline),
             slot,
@@ -184,7 +185,7 @@ def _assemble(
         store_url=str(project.settings.store.url),
         tracker=tracker,
         alias=project.settings.model.alias,
-        challenger_alias=settings.challenger_alias,
+        challenger_alias=rival_alias,
         warm_up=lambda candidate: _check_candidate(service, candidate, example),
         interval=settings.reload_interval_seconds,
         timeout=settings.registry_timeout_seconds,
