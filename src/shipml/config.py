@@ -281,7 +281,7 @@ class ServingSettings(Section):
     # canary's share of the requests.
     shadow: bool = True
     shadow_queue_records: int = Field(default=10_000, ge=1)  # dropped (and counted) beyond
-    shadow_wait_ms: float = Field(default=100.0, ge=0)  # gathering a shadow batch
+    shadow_wait_ms: float = Field(default=1000.0, ge=0)  # gathering a shadow batch (big: cheap)
     shadow_tolerance: float = Field(default=0.0, ge=0)  # numbers closer than this agree
     canary_fraction: float = Field(default=0.0, ge=0, le=1)
     canary_key_field: str | None = None  # the record field that keys a request to a version
