@@ -13,7 +13,7 @@ test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n 3 --dist loadfile
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

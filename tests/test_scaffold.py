@@ -152,7 +152,7 @@ def test_dvc_tracked_data_versions_every_training_run(tmp_path: Path) -> None:
         app, ["lineage", second.run_id, "--project", str(directory), "--json"]
     )
     assert outcome.exit_code == 0, outcome.output
-    lineage = json.loads(outcome.output)["run"]
+    lineage = json.loads(outcome.stdout)["run"]
     assert lineage["data_version"] == second.data_version
     assert lineage["git_commit"] is not None and lineage["git_dirty"] is True
     assert lineage["model_version"] == "2"

@@ -79,7 +79,7 @@ def test_status_as_json_lists_the_windows_oldest_first(project: Path) -> None:
     result = shipml("monitor", "status", "--project", str(project), "--json", "--last", "4")
 
     assert result.exit_code == 0, result.output
-    status = json.loads(result.output)
+    status = json.loads(result.stdout)  # logs (e.g. an earlier test's webhook) go to stderr
     windows = status["windows"]
     assert len(windows) == 4
     assert [w["start"] for w in windows] == sorted(w["start"] for w in windows)
@@ -105,7 +105,7 @@ def test_a_rerun_window_is_listed_once(project: Path) -> None:
 
     result = shipml("monitor", "status", "--project", str(project), "--json")
 
-    assert len(json.loads(result.output)["windows"]) == 8
+    assert len(json.loads(result.stdout)["windows"]) == 8
 
 
 def test_status_of_a_project_without_windows_says_so(tmp_path: Path) -> None:
@@ -172,6 +172,6 @@ def test_windows_stored_without_evaluation_are_evaluated_against_the_baseline(
 
     result = shipml("monitor", "status", "--project", str(tmp_path), "--json")
 
-    (window,) = json.loads(result.output)["windows"]
+    (window,) = json.loads(result.stdout)["windows"]
     assert window["kind"] == "online"
     assert window["shifted"] is True

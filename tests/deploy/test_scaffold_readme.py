@@ -56,5 +56,5 @@ def test_the_readme_commands_work_after_installing_shipml_and_what_it_says(
     for command in rest:  # with them (the test environment has both)
         run(["sh", "-c", command], env=with_tools, cwd=project, timeout=300)
 
-    assert {"auc", "accuracy"} <= set(json.loads((project / "metrics.json").read_text()))
+    assert {"roc_auc", "accuracy"} <= set(json.loads((project / "metrics.json").read_text()))
     assert (project / "dvc.lock").is_file()

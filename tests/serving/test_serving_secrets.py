@@ -109,7 +109,5 @@ def test_a_failing_webhook_logs_no_secret_even_at_debug(caplog: pytest.LogCaptur
 
     assert webhook.posts == 2
     assert "SECRETTOKEN123" not in caplog.text
-    assert "alert webhook failed for prediction_shift on None after 2 attempt(s): HTTP 500" in (
-        caplog.text
-    )
+    assert "alert webhook failed for prediction_shift after 2 attempt(s): HTTP 500" in (caplog.text)
     assert "HTTP Request: POST http://127.0.0.1:" in caplog.text

@@ -262,9 +262,9 @@ class WebhookSink:
                 return
             if not problem.retryable or attempt == attempts - 1:
                 logger.error(
-                    "alert webhook failed for %s on %s after %d attempt(s): %s",
+                    "alert webhook failed for %s%s after %d attempt(s): %s",
                     notice.rule,
-                    notice.column,
+                    f" on {notice.column}" if notice.column else "",
                     attempt + 1,
                     problem.reason,
                 )
