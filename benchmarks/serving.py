@@ -15,6 +15,13 @@ again, one request in `--invalid-every` (10) carrying an invalid record (out of 
 number, or a field missing, in turns; every one different). It gives the latency of the
 valid requests and the throughput when a tenth of the traffic is refused with a report.
 
+"shipml+shadow" is shipml with a challenger (a second registered version under the alias
+`challenger`) scored in shadow on every answered request, measured in the same turns as
+plain shipml (whose challenger is loaded but not scored: `[serving] shadow = false`), so
+that the champion's p50/p99 and throughput with a challenger set stand beside those
+without (issue 17); the challenger's agreed, failed and dropped records are read from its
+/metrics at the end.
+
 `--soak S` also runs shipml for S seconds under 32 clients and reports errors and the
 growth of its resident memory. `--compare DIR` adds a fourth server, "before": shipml
 imported from DIR (another checkout's `src`), measured in the same turns, so a change is
@@ -53,6 +60,9 @@ RECORD = {"f0": 0.5, "f1": -1.2, "f2": 0.3, "f3": 2.0, "f4": -0.7}
 STARTUP_SECONDS = 240
 MLFLOW_OPTIONS = ["--env-manager", "local", "-h", "127.0.0.1", "-p", "{port}", "-w", "1"]
 WARM_UP_REQUESTS = 200
+CHALLENGER = "challenger"
+SHADOW = "shipml+shadow"
+NO_SHADOW = {"SHIPML_SERVING__SHADOW": "false"}  # plain shipml: the challenger is not scored
 
 CONTRACTS = """
 from pydantic import BaseModel, Field
@@ -174,6 +184,7 @@ def main() -> None:
         with contextlib.ExitStack() as servers:
             urls = {t.name: servers.enter_context(_server(t, workdir))[0] for t in targets}
             figures = _measure_in_turns(targets, urls, options)
+            figures[SHADOW]["shadow"] = _shadow_counts(urls[SHADOW])
         soak = _soak(targets[0], workdir, options.soak) if options.soak else None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -192,6 +203,17 @@ def _measure_in_turns(
                 _measure(urls[target.name], target, options, first=number == 1)
             )
     return {name: _pooled(found) for name, found in runs.items()}
+
+
+def _shadow_counts(url: str) -> dict[str, float]:
+    """The challenger's records by outcome, and those dropped, from the server's /metrics."""
+    counts: dict[str, float] = {}
+    for line in httpx.get(f"{url}/metrics", timeout=30).text.splitlines():
+        for name in ("shipml_shadow_records_total{", "shipml_shadow_dropped_records_total "):
+            if line.startswith(name):
+                key = line.split('"')[1] if "{" in name else "dropped"
+                counts[key] = float(line.split()[-1])
+    return counts
 
 
 def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -265,7 +287,8 @@ def _prepare(workdir: Path, compare: str | None = None) -> list[Target]:
         else []
     )
     return [
-        Target("shipml", serve, "/predict", RECORD, {}, mixed=True),
+        Target("shipml", serve, "/predict", RECORD, NO_SHADOW, mixed=True),
+        Target(SHADOW, serve, "/predict", RECORD, {}),
         *before,
         Target(
             "bare",
@@ -304,6 +327,11 @@ def _register(project_dir: Path) -> tuple[Any, str]:
         model=model, params={}, metrics={}, tags={}, input_example=example
     )
     project.tracker.promote(ref.version)
+    rival = project.pipeline.train.func(data.sample(frac=0.5, random_state=1))
+    challenger = project.tracker.log_training(
+        model=rival, params={}, metrics={}, tags={}, input_example=example
+    )
+    project.tracker.promote(challenger.version, alias=CHALLENGER)
     assert project.settings.tracking.uri is not None
     return model, project.settings.tracking.uri
 
@@ -439,6 +467,32 @@ def _report(
         ratios["throughput_x_before"] = _ratio(
             shipml["concurrent"]["rps"], before["concurrent"]["rps"]
         )
+    shadow = figures.get(SHADOW)
+    if shadow is not None:
+        ratios["shadow_p50_x_shipml"] = _ratio(
+            shadow["sequential"]["p50_ms"], shipml["sequential"]["p50_ms"]
+        )
+        ratios["shadow_p50_x_shipml_concurrent"] = _ratio(
+            shadow["concurrent"]["p50_ms"], shipml["concurrent"]["p50_ms"]
+        )
+        ratios["shadow_p99_x_shipml_concurrent"] = _ratio(
+            shadow["concurrent"]["p99_ms"], shipml["concurrent"]["p99_ms"]
+        )
+        ratios["shadow_throughput_x_shipml"] = _ratio(
+            shadow["concurrent"]["rps"], shipml["concurrent"]["rps"]
+        )
+        ratios["shadow_p50_ms_over_bare"] = round(
+            shadow["sequential"]["p50_ms"] - bare["sequential"]["p50_ms"], 3
+        )
+        ratios["shadow_throughput_x_bare"] = _ratio(
+            shadow["concurrent"]["rps"], bare["concurrent"]["rps"]
+        )
+        ratios["shadow_p99_x_bare_concurrent"] = _ratio(
+            shadow["concurrent"]["p99_ms"], bare["concurrent"]["p99_ms"]
+        )
+        goals["shadow_p50_within_1ms_of_bare"] = ratios["shadow_p50_ms_over_bare"] <= 1.0
+        goals["shadow_throughput_5x_bare"] = ratios["shadow_throughput_x_bare"] >= 5.0
+        goals["shadow_p99_no_worse_than_bare"] = ratios["shadow_p99_x_bare_concurrent"] <= 1.0
     if soak is not None:
         goals["soak_no_errors_and_rss_growth_under_10pct"] = (
             soak["errors"] == 0 and soak["rss_growth"] < 0.10
@@ -462,11 +516,11 @@ def _report(
 
 
 def _print_table(figures: dict[str, Any], ratios: dict[str, float], goals: dict[str, bool]) -> None:
-    print(f"{'server':8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'p99 ms':>8}")
+    print(f"{'server':13} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'p99 ms':>8}")
     for name, found in figures.items():
         sequential, concurrent = found["sequential"], found["concurrent"]
         print(
-            f"{name:8} {sequential['p50_ms']:8.2f} {sequential['p95_ms']:8.2f} "
+            f"{name:13} {sequential['p50_ms']:8.2f} {sequential['p95_ms']:8.2f} "
             f"{sequential['p99_ms']:8.2f} {concurrent['rps']:8.1f} {concurrent['p99_ms']:8.2f}"
         )
     for name, found in figures.items():

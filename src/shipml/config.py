@@ -202,10 +202,14 @@ class ValidationSettings(Section):
 
 
 class ModelSettings(Section):
-    """[model]: the registered model's name (default: the project name) and alias to serve."""
+    """[model]: the registered model's name (default: the project name), the alias to serve,
+    and the challenger's alias: scored in shadow by the server, and beside the champion into
+    an output of its own by batch windows when `challenger_in_batch` is set."""
 
     name: str | None = None
     alias: str = "champion"
+    challenger: str | None = "challenger"
+    challenger_in_batch: bool = False
 
 
 class TrackingSettings(Section):
@@ -299,6 +303,16 @@ class ServingSettings(Section):
     registry_timeout_seconds: float = Field(default=30.0, gt=0)
     monitor_flush_seconds: float = Field(default=60.0, gt=0)
     monitor_flush_requests: int = Field(default=10_000, ge=1)
+    # The challenger ([model] challenger, see shipml.serving.shadow), when its alias is set,
+    # scores every answered request in shadow (off the response path), and answers the
+    # canary's share of the requests.
+    shadow: bool = True
+    shadow_queue_records: int = Field(default=10_000, ge=1)  # dropped (and counted) beyond
+    shadow_wait_ms: float = Field(default=1000.0, ge=0)  # gathering a shadow batch (big: cheap)
+    shadow_tolerance: float = Field(default=0.0, ge=0)  # numbers closer than this agree
+    canary_fraction: float = Field(default=0.0, ge=0, le=1)
+    canary_key_field: str | None = None  # the record field that keys a request to a version
+    canary_key_header: str = "x-shipml-key"  # the header that does, before the field
 
 
 class Settings(BaseSettings):

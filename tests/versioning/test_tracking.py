@@ -103,7 +103,15 @@ def test_a_registry_whose_database_fails_is_named_not_taken_for_a_missing_alias(
         database.execute("DROP TABLE registered_model_aliases")
         database.execute("DROP TABLE model_versions")
 
-    for asking in (tracker.resolve, lambda: tracker.promote("1"), tracker.versions):
+    asked = (
+        tracker.resolve,
+        lambda: tracker.promote("1"),
+        tracker.versions,
+        lambda: tracker.version("1"),
+        lambda: tracker.current("champion"),  # not "no champion", which would skip the gate
+        lambda: tracker.resolve_if_set("challenger"),
+    )
+    for asking in asked:
         with pytest.raises(RegistryError) as failed:
             asking()
         message = str(failed.value)

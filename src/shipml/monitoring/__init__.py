@@ -83,6 +83,12 @@ from shipml.monitoring.profiles import (
 )
 from shipml.monitoring.promotion import GateVerdict, MetricRow, PromotionConfig, judge
 from shipml.monitoring.retraining import RetrainDecision, RetrainingConfig, decide_retraining
+from shipml.monitoring.shadow import (
+    ShadowProfile,
+    ShadowProfiles,
+    compare_predictions,
+    shadow_profile,
+)
 from shipml.monitoring.shift import (
     DEFAULT_K,
     MIN_CHUNKS,
@@ -157,6 +163,8 @@ __all__ = [
     "RetrainDecision",
     "RetrainingConfig",
     "Severity",
+    "ShadowProfile",
+    "ShadowProfiles",
     "ShiftMeasure",
     "ShiftResult",
     "ShiftStatistic",
@@ -167,6 +175,7 @@ __all__ = [
     "chunk_indices",
     "class_mix_alerts",
     "class_shift",
+    "compare_predictions",
     "decide_retraining",
     "detect_drift",
     "drift_alerts",
@@ -189,6 +198,7 @@ __all__ = [
     "prediction_shifts",
     "profile",
     "profile_rows",
+    "shadow_profile",
     "shift_alerts",
     "summarize_samples",
 ]

@@ -11,7 +11,9 @@ A failed window is an event: it raises the critical `window_failed` alert (missi
 excepted: the orchestrator alerts on it once its retries are spent), which the next window
 that succeeds closes. Alert state goes by window time: a window older than one that already
 ran (a re-run, a backfill) records its findings but changes no alert and pages nobody; its
-outcome holds what it found (`held`) for the caller's one summary.
+outcome holds what it found (`held`) for the caller's one summary. A window that succeeded
+is scored by the challenger too, into an output of its own, when so configured
+(`shipml.project.challenger`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from shipml.io.labels import PREDICTION_ID
 from shipml.pipeline.runner import FlowResult, StepObserver
 from shipml.project._records import record_failure, record_flow
 from shipml.project.baselines import ModelBaselines
+from shipml.project.challenger import ChallengerOutput, score_challenger
 from shipml.project.engines import Engine, LocalEngine, WindowJob, score_window
 from shipml.project.failures import failure_reason
 from shipml.project.observe import FEATURES, PREDICTIONS, observe_window
@@ -72,6 +75,7 @@ class WindowOutcome:
     past: bool = False  # a later window had already run: no alert changed, nobody paged
     held: tuple[HeldFinding, ...] = ()  # what a past window would have raised
     missing_input: bool = False  # failed because its input is not there (yet)
+    challenger: ChallengerOutput | None = None  # scored by the challenger too (opt-in)
 
 
 def run_window(
@@ -175,6 +179,9 @@ def run_window(
     if not past:
         clear_failure(store, project.name, window.start)
     clear_missing_input(store, project.name, window.start)
+    challenger = score_challenger(
+        project, window, run_id, engine, version_column=MODEL_VERSION_COLUMN
+    )
     outcome = WindowOutcome(
         window,
         "succeeded",
@@ -190,6 +197,7 @@ def run_window(
         rows_invalid=result.rows_invalid,
         past=past,
         held=tuple(observation.held) if observation else (),
+        challenger=challenger,
     )
     if outcome.critical and project.settings.monitoring.fail_on_critical:
         raise CriticalAlert(outcome)

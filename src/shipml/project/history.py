@@ -8,6 +8,7 @@ Per window, three profile records share the run id and window bounds (kind "batc
 | `window`     | the window's `Profile` (features and predictions) |
 | `latency`    | its `LatencyProfile` (optional)                  |
 | `evaluation` | its `WindowEvaluation` (drift, shift, latency)   |
+| `shadow`     | online: its `ShadowProfiles` (a challenger beside the champion, optional) |
 
 The baseline is the profile record of kind and name "baseline" (a `MonitoringBaseline`).
 A window saved without an evaluation is evaluated against the newest baseline when read.
@@ -16,6 +17,7 @@ The store is only used through its methods here; this module does not import it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from shipml.errors import MonitoringError
 from shipml.monitoring.baseline import MonitoringBaseline
 from shipml.monitoring.latency import LatencyProfile
 from shipml.monitoring.profiles import Profile
+from shipml.monitoring.shadow import ShadowProfiles
 from shipml.monitoring.window import MonitoringConfig, WindowEvaluation, evaluate_window
 
 if TYPE_CHECKING:
@@ -35,6 +38,7 @@ BASELINE = "baseline"
 WINDOW = "window"
 LATENCY = "latency"
 EVALUATION = "evaluation"
+SHADOW = "shadow"
 WINDOW_KINDS = ("batch", "online")
 
 logger = logging.getLogger(__name__)
@@ -51,6 +55,7 @@ class MonitoredWindow:
     profile: Profile
     latency: LatencyProfile | None
     evaluation: WindowEvaluation
+    shadow: ShadowProfiles | None = None  # a challenger scored beside the champion (online)
 
 
 def save_window(
@@ -110,9 +115,15 @@ def load_windows(
         profiles = _latest_per_window(store.profiles(pipeline, kind, WINDOW, limit=last))
         latencies = _latest_per_window(store.profiles(pipeline, kind, LATENCY, limit=last))
         evaluations = _latest_per_window(store.profiles(pipeline, kind, EVALUATION, limit=last))
+        shadows = _latest_per_window(store.profiles(pipeline, kind, SHADOW, limit=last))
         for key, record in profiles.items():
             found = _assemble(record, latencies.get(key), evaluations.get(key), baseline, config)
             if found is not None:
+                shadow = shadows.get(key)
+                if shadow is not None:
+                    found = dataclasses.replace(
+                        found, shadow=ShadowProfiles.model_validate(shadow.payload)
+                    )
                 windows.append(found)
     windows.sort(key=_order)
     return windows if last is None else windows[-last:]

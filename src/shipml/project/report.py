@@ -3,8 +3,10 @@
 Five plotly charts: feature drift per window as a heatmap of score / threshold, the
 prediction-shift z-score per window against +/- k, the prediction distribution of the
 baseline, of all windows shown and of the latest window, latency percentiles per window,
-and an alerts timeline; then tables of the failed windows, of the latest window's drift
-checks and of the open alerts.
+and an alerts timeline; when a challenger was scored in shadow beside the champion (online
+windows), its agreement per window, both models' prediction distributions and a table per
+window (records, agreement, dropped, failed, the challenger's latency); then tables of the
+failed windows, of the latest window's drift checks and of the open alerts.
 
 Every time axis is window time (when the data happened, not when it was run, so a
 backfill reads right), spans exactly the windows shown, and marks each failed window with
@@ -124,6 +126,7 @@ def render_report(
         [
             _summary(pipeline, baseline, windows, alerts, failed, now),
             *(_chart_section(*chart) for chart in charts),
+            _shadow_sections(windows, times),
             _failed_table(failed),
             _performance_table(performance) if performance else "",
             _latest_drift_table(windows[-1]) if windows else "",
@@ -490,6 +493,115 @@ def _shares(column: ColumnProfileType) -> np.ndarray:
     )
     total = counts.sum()
     return (counts / total if total else counts).astype(np.float32)
+
+
+# Challenger in shadow
+
+
+def _shadow_sections(windows: Sequence[MonitoredWindow], times: np.ndarray) -> str:
+    """The challenger scored beside the champion: agreement per window, both prediction
+    distributions, and a table per window (nothing when no window had a challenger)."""
+    shadowed = [(w, t) for w, t in zip(windows, times, strict=True) if w.shadow is not None]
+    if not shadowed:
+        return ""
+    agreement = go.Figure()
+    by_version: dict[str, list[tuple[float, float]]] = {}
+    rows: list[list[str]] = []
+    champion: ColumnProfileType | None = None
+    challenger: ColumnProfileType | None = None
+    for window, time in shadowed:
+        assert window.shadow is not None
+        for found in window.shadow.challengers:
+            if found.agreement_rate is not None:
+                by_version.setdefault(found.challenger_version, []).append(
+                    (float(time), found.agreement_rate)
+                )
+            total = found.latency.steps.get(END_TO_END)
+            summary = total.summary() if total is not None and total.count else None
+            rows.append(
+                [
+                    _when(window.start),
+                    f"v{found.challenger_version}",
+                    str(found.records),
+                    "" if found.agreement_rate is None else f"{found.agreement_rate:.1%}",
+                    str(found.dropped),
+                    str(found.failed),
+                    "" if summary is None else f"{_milliseconds(summary.p50):.1f}",
+                    "" if summary is None else f"{_milliseconds(summary.p99):.1f}",
+                ]
+            )
+            champion = _merged_column(champion, found.champion)
+            challenger = _merged_column(challenger, found.challenger)
+    for version, points in by_version.items():
+        x, y = zip(*points, strict=True)
+        agreement.add_scatter(
+            x=np.asarray(x),
+            y=np.asarray(y, dtype=np.float32),
+            mode="lines+markers",
+            name=f"v{version}",
+        )
+    _styled(
+        agreement,
+        300,
+        xaxis={"type": "date"},
+        yaxis={"title": {"text": "agreement"}, "tickformat": ".0%", "range": [0, 1.05]},
+    )
+    distributions = go.Figure()
+    if champion is not None and challenger is not None:
+        labels = _bin_labels(champion)
+        distributions.add_bar(x=labels, y=_shares(champion), name="champion")
+        distributions.add_bar(x=labels, y=_shares(challenger), name="challenger")
+    else:
+        _note(distributions, "the predictions were not profiled (no bins to put them on)")
+    _styled(
+        distributions,
+        320,
+        barmode="group",
+        xaxis={"type": "category"},
+        yaxis={"title": {"text": "share"}, "tickformat": ".0%"},
+    )
+    header = (
+        "window", "challenger", "records", "agreement", "dropped", "failed",
+        "p50 ms", "p99 ms",
+    )  # fmt: skip
+    return "\n".join(
+        [
+            _chart_section(
+                "challenger-agreement", "Challenger agreement", _AGREEMENT_NOTE, agreement
+            ),
+            _chart_section(
+                "challenger-predictions",
+                "Champion and challenger predictions",
+                _BOTH_NOTE,
+                distributions,
+            ),
+            _table_section("challenger", "Challenger in shadow, per window", header, rows),
+        ]
+    )
+
+
+_AGREEMENT_NOTE = (
+    "Share of the records scored by both models on which the challenger agreed with the "
+    "champion's answer, per online window (binary classifiers: the same decision; numbers: "
+    "within [serving] shadow_tolerance). p50/p99 below are the challenger's per shadow batch."
+)
+_BOTH_NOTE = (
+    "Both models' predictions for the same records (those the challenger scored in shadow), "
+    "on the champion's baseline bins, over the windows shown."
+)
+
+
+def _merged_column(
+    merged: ColumnProfileType | None, found: Profile | None
+) -> ColumnProfileType | None:
+    if found is None or len(found.columns) != 1:
+        return merged
+    [column] = found.columns.values()
+    if merged is None:
+        return column
+    if column.spec != merged.spec:
+        return merged  # another champion's bins: left out of the merged distribution
+    return merge([Profile(columns={"p": merged}), Profile(columns={"p": column})]).columns["p"]
 
 
 # Latency

@@ -40,6 +40,7 @@ from shipml.project.online import online_window_outcome
 from shipml.project.predictions import online_log_writer
 from shipml.project.project import Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
+from shipml.serving.canary import Canary
 from shipml.serving.docs import (
     Examples,
     describe_predict,
@@ -63,9 +64,10 @@ from shipml.serving.monitor import OnEvaluated, OnlineMonitor
 from shipml.serving.routes import Parts, add_routes, served_paths
 from shipml.serving.scoring import Failed, MicroBatcher, PredictionService, Rejected, Scored, Scorer
 from shipml.serving.server import LIMITS, ConnectionLimits, redact_access_log
+from shipml.serving.shadow import Shadow
 from shipml.serving.shapes import Record
 from shipml.store import RunStore
-from shipml.versioning.tracking import LoadedModel, ModelVersionInfo, Tracker
+from shipml.versioning.tracking import LoadedModel, ModelRef, ModelVersionInfo, Tracker
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +84,15 @@ def create_app(
     project: Project,
     *,
     model: LoadedModel | None = None,
+    challenger: LoadedModel | None = None,
 ) -> FastAPI:
     """The app serving `project`'s online flow with the model its alias (`champion`) names.
 
-    With `model`, that model is served and the registry is neither read nor watched
-    (tests, or an app that loads its model itself). Otherwise the model is loaded from the
-    registry, which is then polled for a new version every `reload_interval_seconds`.
+    With `model`, that model is served (and `challenger`, if given, is the challenger) and
+    the registry is neither read nor watched (tests, or an app that loads its model itself).
+    Otherwise the model is loaded from the registry, which is then polled for a new version
+    every `reload_interval_seconds`; the challenger alias (`[model] challenger`) is
+    loaded and followed the same way.
     Raises `ServingError` when no model can be loaded within `[serving]
     registry_timeout_seconds`.
     """
@@ -96,7 +101,8 @@ def create_app(
         raise ServingError(f"pipeline {project.pipeline.name!r}: the online flow has no contracts")
     served = ServedModel.of(model or load_model(project))
     tracker = project.tracker if model is None else None
-    parts, examples = _assemble(project, served, tracker)
+    rival = ServedModel.of(challenger) if challenger is not None and model is not None else None
+    parts, examples = _assemble(project, served, tracker, rival)
     app = FastAPI(
         title=f"{project.name} predictions",
         description=f"Pipeline {project.pipeline!r}, served by shipml.",
@@ -114,7 +120,7 @@ def create_app(
 
 
 def _assemble(
-    project: Project, served: ServedModel, tracker: Tracker | None
+    project: Project, served: ServedModel, tracker: Tracker | None, challenger: ServedModel | None
 ) -> tuple[Parts, Examples | None]:
     """The parts of the app, wired together; the example is scored once to warm up."""
     settings = project.settings.serving
@@ -126,6 +132,9 @@ def _assemble(
     )
     metrics.serving(served.ref)
     slot = ModelSlot(served)
+    if challenger is not None:
+        slot.replace_challenger(challenger)
+        metrics.serving(challenger.ref)
     gauges = register_monitoring_metrics(metrics.registry, project.name)
     monitor = OnlineMonitor(
         lambda: project.store,
@@ -142,7 +151,29 @@ def _assemble(
             else None
         ),
     )
-    service = PredictionService(Scorer(project.pipeline), slot, metrics, monitor, column)
+    shadow = None
+    rival_alias = project.settings.model.challenger
+    if settings.shadow and (rival_alias is not None or challenger is not None):
+        shadow = Shadow(
+            Scorer(project.pipeline),
+            slot,
+            monitor,
+            metrics,
+            column=column,
+            buckets=metrics.prediction_buckets,
+            max_rows=settings.max_records,
+            max_queued_rows=settings.shadow_queue_records,
+            wait_seconds=settings.shadow_wait_ms / 1000,
+            tolerance=settings.shadow_tolerance,
+        )
+    service = PredictionService(
+        Scorer(project.pipeline),
+        slot,
+        metrics,
+        monitor,
+        column,
+        on_answered=shadow.offer if shadow is not None else None,
+    )
     assert online.input is not None
     examples = _examples(service, served, example_records(online.input))
     example = examples.record if examples is not None else None
@@ -159,6 +190,7 @@ def _assemble(
         store_url=str(project.settings.store.url),
         tracker=tracker,
         alias=project.settings.model.alias,
+        challenger_alias=rival_alias,
         warm_up=lambda candidate: _check_candidate(service, candidate, example),
         interval=settings.reload_interval_seconds,
         timeout=settings.registry_timeout_seconds,
@@ -169,8 +201,15 @@ def _assemble(
         wait_seconds=settings.batch_wait_ms / 1000,
         max_queued_rows=settings.max_records * QUEUED_BATCHES,
     )
-    runtime = Runtime(batcher, watch, monitor)
-    return Parts(settings, runtime, slot, health, metrics, monitor), examples
+    runtime = Runtime(batcher, watch, monitor, shadow)
+    canary = None
+    if settings.canary_fraction > 0:
+        canary = Canary(
+            settings.canary_fraction,
+            key_field=settings.canary_key_field,
+            key_header=settings.canary_key_header,
+        )
+    return Parts(settings, runtime, slot, health, metrics, monitor, canary), examples
 
 
 def _lifespan(runtime: Runtime, served: ServedModel, limits: ConnectionLimits) -> Lifespan:
@@ -260,10 +299,17 @@ def _contract_columns(pipeline: Pipeline) -> set[str]:
 class Runtime:
     """Starts and stops the batcher and the background loops, once."""
 
-    def __init__(self, batcher: MicroBatcher, watch: Watch, monitor: OnlineMonitor) -> None:
+    def __init__(
+        self,
+        batcher: MicroBatcher,
+        watch: Watch,
+        monitor: OnlineMonitor,
+        shadow: Shadow | None = None,
+    ) -> None:
         self.batcher = batcher
         self.watch = watch
         self.monitor = monitor
+        self.shadow = shadow
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -284,6 +330,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.batcher.stop()
+        if self.shadow is not None:
+            await asyncio.to_thread(self.shadow.stop)
         try:
             await asyncio.wait_for(asyncio.to_thread(self.monitor.flush), FINAL_FLUSH_SECONDS)
         except TimeoutError:
@@ -343,7 +391,9 @@ class Watch:
     warm_up: Callable[[ServedModel], None]  # raises to refuse the new version
     interval: float
     timeout: float
+    challenger_alias: str | None = None
     _resolve: Probe[ModelVersionInfo | str] | None = field(init=False, default=None)
+    _challenger: Probe[ModelVersionInfo | None] | None = field(init=False, default=None)
     _ping: Probe[str | None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -363,6 +413,9 @@ class Watch:
                 return unreachable(tracker.tracking_uri, timeout) or tracker.resolve(alias)
 
             self._resolve = Probe(resolve, self.timeout)
+            if self.challenger_alias is not None:
+                rival = self.challenger_alias
+                self._challenger = Probe(lambda: tracker.resolve_if_set(rival), self.timeout)
 
     async def run(self) -> None:
         """Check, then check again every `interval` seconds, until cancelled."""
@@ -406,15 +459,61 @@ class Watch:
             return
         self.health.up(REGISTRY)
         if info.ref.version != self.slot.current.ref.version:
-            await self._reload(info)
+            loaded = await self._load(self.alias, info, self.slot.current.ref)
+            if loaded is not None:
+                previous = self.slot.replace(loaded)
+                self.metrics.serving(loaded.ref, previous.ref)
+                log.info(
+                    "now serving %s v%s (was v%s)",
+                    self.alias,
+                    loaded.ref.version,
+                    previous.ref.version,
+                )
+        await self._check_challenger()
 
-    async def _reload(self, info: ModelVersionInfo) -> None:
-        assert self.tracker is not None
-        tracker, alias = self.tracker, self.alias
-        serving = self.slot.current.ref
-        log.info(
-            "alias %s moved from v%s to v%s: loading it", alias, serving.version, info.ref.version
+    async def _check_challenger(self) -> None:
+        """Follow the challenger alias: load the version it names, or stop at its removal."""
+        if self._challenger is None:
+            return
+        try:
+            info = await self._challenger()
+        except Exception as error:  # the champion's check reports the registry's health
+            log.debug("the challenger alias was not read: %s", first_line(error))
+            return
+        current = self.slot.challenger
+        if info is None:
+            if current is not None:
+                self.slot.replace_challenger(None)
+                self.metrics.serving(None, current.ref)
+                log.info(
+                    "alias %s removed: v%s no longer challenges",
+                    self.challenger_alias,
+                    current.ref.version,
+                )
+            return
+        if current is not None and current.ref.version == info.ref.version:
+            return
+        assert self.challenger_alias is not None
+        loaded = await self._load(
+            self.challenger_alias, info, None if current is None else current.ref
         )
+        if loaded is not None:
+            previous = self.slot.replace_challenger(loaded)
+            self.metrics.serving(loaded.ref, None if previous is None else previous.ref)
+            log.info(
+                "challenger %s v%s loaded: scored in shadow",
+                self.challenger_alias,
+                loaded.ref.version,
+            )
+
+    async def _load(
+        self, alias: str, info: ModelVersionInfo, serving: ModelRef | None
+    ) -> ServedModel | None:
+        """The version `alias` now names, loaded and warmed up; None when it cannot be."""
+        assert self.tracker is not None
+        tracker = self.tracker
+        was = f"v{serving.version}" if serving is not None else "none"
+        log.info("alias %s moved from %s to v%s: loading it", alias, was, info.ref.version)
         try:
             loading = asyncio.wrap_future(in_thread(lambda: tracker.load(alias)))
             loaded = await asyncio.wait_for(loading, self.timeout * LOAD_TIMEOUT_FACTOR)
@@ -423,18 +522,16 @@ class Watch:
         except Exception as error:
             self.metrics.reloads.labels("failed").inc()
             log.error(
-                "cannot load %s@%s v%s, still serving v%s: %s",
+                "cannot load %s@%s v%s, still using %s: %s",
                 info.ref.name,
                 alias,
                 info.ref.version,
-                serving.version,
+                was,
                 first_line(error),
             )
-            return
-        previous = self.slot.replace(candidate)
-        self.metrics.serving(candidate.ref, previous.ref)
+            return None
         self.metrics.reloads.labels("succeeded").inc()
-        log.info("now serving %s v%s (was v%s)", alias, candidate.ref.version, previous.ref.version)
+        return candidate
 
 
 # --- a serving process ---------------------------------------------------------------------

@@ -61,6 +61,7 @@ class ServingMetrics:
         self._multiprocess = bool(os.environ.get(MULTIPROCESS_VARIABLE))
         self._endpoints = frozenset(endpoints)
         self._columns = frozenset(columns)
+        self.prediction_buckets = tuple(sorted(set(prediction_buckets)))
         registry = self.registry
         self.requests = Counter(
             "shipml_requests",
@@ -114,6 +115,38 @@ class ServingMetrics:
             registry=registry,
         )
 
+        self.answers = Counter(
+            "shipml_model_answers",
+            "Predict requests answered, by the version and alias that answered (the canary).",
+            ["version", "alias"],
+            registry=registry,
+        )
+        self.answer_seconds = Histogram(
+            "shipml_model_answer_duration_seconds",
+            "Time to answer a predict request, by the version and alias that answered.",
+            ["version", "alias"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.shadow_records = Counter(
+            "shipml_shadow_records",
+            "Records the challenger scored in shadow, by outcome: agreed or disagreed with "
+            "the champion, or failed.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.shadow_dropped = Counter(
+            "shipml_shadow_dropped_records",
+            "Records not scored in shadow: the challenger's queue was full.",
+            registry=registry,
+        )
+        self.shadow_seconds = Histogram(
+            "shipml_shadow_batch_duration_seconds",
+            "Time the challenger took on one shadow batch.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
     def label_endpoints(self, paths: Iterable[str]) -> None:
         """Label requests to `paths` by their path (the app's routes); others as "(other)"."""
         self._endpoints = frozenset(paths)
@@ -145,11 +178,18 @@ class ServingMetrics:
         for value in values[np.isfinite(values)].tolist():
             self.predictions.observe(value)
 
-    def serving(self, model: ModelRef, previous: ModelRef | None = None) -> None:
-        """Mark `model` as served, and `previous` as no longer served."""
+    def observe_answer(self, model: ModelRef, seconds: float) -> None:
+        """Count a predict request under the version that answered it."""
+        alias = model.alias or ""
+        self.answers.labels(model.version, alias).inc()
+        self.answer_seconds.labels(model.version, alias).observe(seconds)
+
+    def serving(self, model: ModelRef | None, previous: ModelRef | None = None) -> None:
+        """Mark `model` as served (None: nothing under its alias), `previous` as no longer."""
         if previous is not None:
             self.model_info.labels(previous.name, previous.version, previous.alias or "").set(0)
-        self.model_info.labels(model.name, model.version, model.alias or "").set(1)
+        if model is not None:
+            self.model_info.labels(model.name, model.version, model.alias or "").set(1)
 
     def render(self) -> bytes:
         """The metrics in the Prometheus text format (all workers' in multiprocess mode)."""

@@ -76,10 +76,12 @@ class ServedModel:
 
 
 class ModelSlot:
-    """Holds the served model; a reload replaces it in one assignment, between batches."""
+    """Holds the served model and the challenger (if any); a reload replaces either in one
+    assignment, between batches."""
 
-    def __init__(self, model: ServedModel) -> None:
+    def __init__(self, model: ServedModel, challenger: ServedModel | None = None) -> None:
         self._model = model
+        self._challenger = challenger
 
     @property
     def current(self) -> ServedModel:
@@ -89,6 +91,16 @@ class ModelSlot:
     def replace(self, model: ServedModel) -> ServedModel:
         """Serve `model` from the next batch on; return the one it replaces."""
         previous, self._model = self._model, model
+        return previous
+
+    @property
+    def challenger(self) -> ServedModel | None:
+        """The challenger new batches use (shadow and canary), None when none is set."""
+        return self._challenger
+
+    def replace_challenger(self, model: ServedModel | None) -> ServedModel | None:
+        """Use `model` as the challenger from the next batch on; return the one it replaces."""
+        previous, self._challenger = self._challenger, model
         return previous
 
 

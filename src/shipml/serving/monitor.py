@@ -10,11 +10,12 @@ window that cannot be stored is kept and stored by a later flush, resuming where
 In the store a window is an `online` run (with the window, the model version and the
 counts) and its profiles, kind "online", named as batch windows' are: "window" (a monitoring
 `Profile`), "latency" (a `LatencyProfile`) and "evaluation" (drift, prediction shift and
-latency against the model's baseline). Once stored, an evaluated window is handed to
-`on_evaluated` (which raises its alerts and updates the gauges), in the flushing thread.
-A window in which more than `max_rejected_fraction` of the records were rejected is stored
-as failed; every stored window goes to `on_stored` with its failure (None when it
-succeeded), which raises or clears the `window_failed` alert.
+latency against the model's baseline), and "shadow" when a challenger was scored beside
+the champion (`ShadowProfiles`, see `shipml.serving.shadow`). Once stored, an evaluated
+window is handed to `on_evaluated` (which raises its alerts and updates the gauges), in
+the flushing thread. A window in which more than `max_rejected_fraction` of the records
+were rejected is stored as failed; every stored window goes to `on_stored` with its
+failure (None when it succeeded), which raises or clears the `window_failed` alert.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from shipml.monitoring import (
     MonitoringBaseline,
     MonitoringConfig,
     Profile,
+    ShadowProfile,
+    ShadowProfiles,
     WindowEvaluation,
     evaluate_window,
     profile,
@@ -60,6 +63,7 @@ LogPredictions = Callable[[ModelRef, datetime, datetime, str, Answered], None]
 KIND: Literal["online"] = "online"
 PROFILE = WINDOW
 LATENCY = "latency"
+SHADOW = "shadow"
 SUMMARY_ROWS = 2048  # rows buffered before they are folded into the window's profile
 
 
@@ -83,6 +87,12 @@ class _Window:
     run_id: str | None = None
     saved: set[str] = field(default_factory=set)
     answered: Answered = field(default_factory=list)  # for the prediction log
+    shadow: dict[str, ShadowProfile] = field(default_factory=dict)  # by challenger version
+
+    def add_shadow(self, found: ShadowProfile) -> None:
+        """Add a shadow batch's profile (or drops) to its challenger version's."""
+        earlier = self.shadow.get(found.challenger_version)
+        self.shadow[found.challenger_version] = found if earlier is None else earlier.merge(found)
 
     def add_rows(self, rows: pd.DataFrame) -> None:
         self.frames.append(rows)
@@ -125,6 +135,9 @@ class _Window:
             payloads[PROFILE] = self.profile.model_dump(mode="json")
         if self.evaluation is not None:
             payloads[EVALUATION] = self.evaluation.model_dump(mode="json")
+        if self.shadow:
+            shadows = ShadowProfiles(challengers=list(self.shadow.values()))
+            payloads[SHADOW] = shadows.model_dump(mode="json")
         return payloads
 
 
@@ -201,6 +214,12 @@ class OnlineMonitor:
             return
         with self._lock:
             self._window(model).answered.extend(answered)
+
+    def record_shadow(self, champion: ModelRef, found: ShadowProfile) -> None:
+        """Add a shadow batch's comparison to the window of the champion version it shadowed
+        (called by the shadow's thread)."""
+        with self._lock:
+            self._window(champion).add_shadow(found)
 
     def record_request(self, model: ModelRef, seconds: float) -> None:
         """Add a request's end-to-end latency (called on the event loop; takes no lock)."""

@@ -25,12 +25,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from shipml.config import ServingSettings
 from shipml.errors import ApiError
 from shipml.logs import request_id_var
+from shipml.serving.canary import Canary
 from shipml.serving.docs import PREDICT, predict_responses
 from shipml.serving.metrics import CONTENT_TYPE, ServingMetrics
 from shipml.serving.model import ModelSlot
 from shipml.serving.monitor import OnlineMonitor
 from shipml.serving.scoring import Failed, Outcome, Rejected
 from shipml.serving.shapes import (
+    ChallengerBody,
     HealthBody,
     ModelBody,
     ModelStamp,
@@ -64,6 +66,7 @@ class Parts:
     health: Health
     metrics: ServingMetrics
     monitor: OnlineMonitor
+    canary: Canary | None = None  # None: the champion answers every request
 
 
 def add_routes(app: FastAPI, parts: Parts, *, output: type[BaseModel]) -> APIRoute:
@@ -124,6 +127,7 @@ def _add_predict(app: FastAPI, parts: Parts) -> Callable[[Request], Awaitable[Re
     here. The route FastAPI documents it with is built by `add_routes`, and not mounted.
     """
     settings, runtime, monitor = parts.settings, parts.runtime, parts.monitor
+    slot, metrics, canary = parts.slot, parts.metrics, parts.canary
     check_key = api_key_check(settings.api_key) if settings.api_key is not None else None
 
     async def predict(request: Request) -> Response:
@@ -137,9 +141,16 @@ def _add_predict(app: FastAPI, parts: Parts) -> Callable[[Request], Awaitable[Re
         with batcher.arriving():
             body = await read_body(request, settings.max_body_bytes)
             records = parse_records(body, settings.max_records)
-            waiting = batcher.submit(records, request_id)
+            challenger = (
+                canary is not None
+                and slot.challenger is not None
+                and canary.chooses_challenger(canary.key(request.headers, records, request_id))
+            )
+            waiting = batcher.submit(records, request_id, challenger=challenger)
         outcome = await waiting
-        monitor.record_request(outcome.model, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        monitor.record_request(outcome.model, seconds)
+        metrics.observe_answer(outcome.model, seconds)
         return answer(outcome, request_id)
 
     app.router.routes.insert(0, Route(PREDICT, predict, methods=["POST"]))
@@ -184,8 +195,17 @@ async def _ready(request: Request) -> Response:
 
 @_keyed.get("/model", response_model=ModelBody, summary="Model served")
 async def _model(request: Request) -> Response:
-    """Name, version, alias, training time, data version and git commit of the model."""
-    return json_response(200, _parts(request).slot.current.describe())
+    """Name, version, alias, training time, data version and git commit of the model, and of
+    the challenger (scored in shadow, answering the canary's share) when one is set."""
+    parts = _parts(request)
+    body = parts.slot.current.describe()
+    challenger = parts.slot.challenger
+    if challenger is not None:
+        fraction = parts.canary.fraction if parts.canary is not None else 0.0
+        body.challenger = ChallengerBody.of(
+            challenger.loaded.info, shadow=parts.settings.shadow, canary_fraction=fraction
+        )
+    return json_response(200, body)
 
 
 @_metrics.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")

@@ -326,8 +326,20 @@ def _keep_for_monitoring(result: BatchResult, run: _Run, kept: np.ndarray | None
 # --- a batch, scored and recorded ---------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Answered:
+    """A request the champion answered: its records and the champion's output rows."""
+
+    records: list[Record]
+    rows: list[Record]
+
+
+OnAnswered = Callable[[ServedModel, list[Answered]], None]
+
+
 class PredictionService:
-    """Scores batches with the current model and records what happened."""
+    """Scores batches with the current model (the challenger for canary requests) and records
+    what happened; the champion's answered requests go on to `on_answered` (the shadow)."""
 
     def __init__(
         self,
@@ -336,16 +348,42 @@ class PredictionService:
         metrics: ServingMetrics,
         monitor: OnlineMonitor,
         prediction_column: str | None,
+        on_answered: OnAnswered | None = None,
     ) -> None:
         self._scorer = scorer
         self._slot = slot
         self._metrics = metrics
         self._monitor = monitor
         self._prediction_column = prediction_column
+        self._on_answered = on_answered
 
     def score_batch(self, batch: Sequence[BatchItem]) -> Answers:
         """One outcome per request, and the recording of the batch to do afterwards."""
         model = self._slot.current
+        challenger = self._slot.challenger
+        canary = [item for item in batch if item.challenger] if challenger is not None else []
+        if not canary:
+            return self._answers(model, batch)
+        assert challenger is not None
+        ours = [item for item in batch if not item.challenger]
+        parts = [self._answers(model, ours), self._answers(challenger, canary, shadow=False)]
+        outcomes = {
+            id(item): outcome
+            for items, part in zip((ours, canary), parts, strict=True)
+            for item, outcome in zip(items, part.outcomes, strict=True)
+        }
+
+        def record() -> None:
+            for part in parts:
+                part.bookkeeping()
+
+        return Answers([outcomes[id(item)] for item in batch], record)
+
+    def _answers(
+        self, model: ServedModel, batch: Sequence[BatchItem], *, shadow: bool = True
+    ) -> Answers:
+        if not batch:
+            return Answers([], _nothing)
         result = self._scorer.score(model, [item.records for item in batch])
 
         def record() -> None:
@@ -353,6 +391,16 @@ class PredictionService:
                 self._record(model, batch, result)
             except Exception:  # monitoring must never take predictions down
                 log.exception("recording a batch's metrics and monitoring failed")
+            if shadow and self._on_answered is not None:
+                answered = [
+                    Answered(item.records, outcome.rows)
+                    for item, outcome in zip(batch, result.outcomes, strict=True)
+                    if isinstance(outcome, Scored)
+                ]
+                try:
+                    self._on_answered(model, answered)
+                except Exception:
+                    log.exception("offering a batch to the shadow failed")
 
         return Answers(result.outcomes, record)
 
@@ -422,6 +470,7 @@ class BatchItem:
     records: list[Record]
     request_id: str
     future: asyncio.Future[Outcome] = field(repr=False)
+    challenger: bool = False  # a canary request: the challenger answers it
 
 
 @dataclass(frozen=True)
@@ -499,8 +548,10 @@ class MicroBatcher:
         finally:
             self._arriving -= 1
 
-    def submit(self, records: list[Record], request_id: str) -> asyncio.Future[Outcome]:
-        """Queue a request's records; 503 when the queue is full."""
+    def submit(
+        self, records: list[Record], request_id: str, *, challenger: bool = False
+    ) -> asyncio.Future[Outcome]:
+        """Queue a request's records (for the challenger: a canary); 503 when the queue is full."""
         if self._queued_rows + len(records) > self._max_queued_rows:
             raise ApiError(
                 503,
@@ -508,7 +559,7 @@ class MicroBatcher:
                 headers={"Retry-After": "1"},
             )
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._queue.append(BatchItem(records, request_id, future))
+        self._queue.append(BatchItem(records, request_id, future, challenger))
         self._queued_rows += len(records)
         self._in_flight += 1
         self._concurrency = max(self._concurrency, self._in_flight)

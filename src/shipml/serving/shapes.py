@@ -95,8 +95,8 @@ class ReadyBody(BaseModel):
     problems: dict[str, str] | None = None
 
 
-class ModelBody(BaseModel):
-    """The model version being served and where it came from."""
+class VersionBody(BaseModel):
+    """A model version and where it came from."""
 
     name: str
     version: str
@@ -111,19 +111,42 @@ class ModelBody(BaseModel):
     def _iso(self, trained_at: datetime) -> str:
         return trained_at.isoformat()  # "+00:00", as /model always answered
 
+    @staticmethod
+    def fields_of(info: ModelVersionInfo) -> dict[str, Any]:
+        """The fields of a version body for a registered version."""
+        return {
+            "name": info.ref.name,
+            "version": info.ref.version,
+            "alias": info.ref.alias,
+            "trained_at": info.created_at,
+            "data_version": info.data_version,
+            "git_commit": info.git_commit,
+            "run_id": info.ref.run_id,
+            "metrics": info.metrics,
+        }
+
+
+class ChallengerBody(VersionBody):
+    """The challenger: scored in shadow, answering `canary_fraction` of the requests."""
+
+    shadow: bool
+    canary_fraction: float
+
+    @classmethod
+    def of(cls, info: ModelVersionInfo, *, shadow: bool, canary_fraction: float) -> ChallengerBody:
+        """What GET /model answers about the challenger."""
+        return cls(**cls.fields_of(info), shadow=shadow, canary_fraction=canary_fraction)
+
+
+class ModelBody(VersionBody):
+    """The model version being served (the champion) and the challenger, if one is set."""
+
+    challenger: ChallengerBody | None = None
+
     @classmethod
     def of(cls, info: ModelVersionInfo) -> ModelBody:
         """What GET /model answers about a model version."""
-        return cls(
-            name=info.ref.name,
-            version=info.ref.version,
-            alias=info.ref.alias,
-            trained_at=info.created_at,
-            data_version=info.data_version,
-            git_commit=info.git_commit,
-            run_id=info.ref.run_id,
-            metrics=info.metrics,
-        )
+        return cls(**cls.fields_of(info))
 
 
 def predict_response_model(output: type[BaseModel]) -> type[BaseModel]:

@@ -227,7 +227,8 @@ class Tracker:
         client = self._client()
         try:
             aliases = client.get_registered_model(self.model_name).aliases
-        except Exception:
+        except Exception as error:
+            self._raise_if_failing(error)  # a registry that fails is not "no champion"
             return None
         version = aliases.get(alias)
         return None if version is None else str(version)
@@ -238,6 +239,7 @@ class Tracker:
         try:
             found = client.get_model_version(self.model_name, str(version))
         except Exception as error:
+            self._raise_if_failing(error)
             raise RegistryError(f"model {self.model_name!r} has no version {version}") from error
         return _version_info(found, tuple(found.aliases or ()))
 
@@ -302,6 +304,16 @@ class Tracker:
             info.metrics,
             info.tags,
         )
+
+    def resolve_if_set(self, alias: str) -> ModelVersionInfo | None:
+        """The version `alias` points at, or None when no version has it (a challenger)."""
+        client = self._client()
+        try:
+            aliases = client.get_registered_model(self.model_name).aliases or {}
+        except Exception as error:
+            self._raise_if_failing(error)
+            return None  # no such model yet: no challenger either
+        return self.resolve(alias) if alias in aliases else None
 
     def load(self, alias: str = "champion") -> LoadedModel:
         """Load the model `alias` points at, with its baseline."""
