@@ -197,7 +197,10 @@ def main() -> None:
     """Set up the project and model, measure each server, print the figures."""
     options = _arguments()
     if options.client is not None:
-        print(json.dumps(_run(_client(json.loads(options.client)))))
+        result = json.dumps(_run(_client(json.loads(options.client))))
+        # uvloop (libuv) leaves stdout non-blocking: a large write to the pipe would be cut.
+        os.set_blocking(sys.stdout.fileno(), True)
+        print(result)
         return
     workdir = Path(tempfile.mkdtemp(prefix="shipml-bench-"))
     try:
