@@ -1,25 +1,35 @@
-"""Serving benchmark: shipml vs a bare FastAPI endpoint vs `mlflow models serve`.
+"""Serving benchmark: shipml vs a bare FastAPI endpoint, `mlflow models serve` and BentoML.
 
 The same scikit-learn model (StandardScaler + LogisticRegression in a Pipeline, five
 features) and the same record, one uvicorn worker each, on 127.0.0.1. The load comes from
-a separate client process (asyncio, raw HTTP/1.1 keep-alive): sequential requests
-(p50/p95/p99), then 16 concurrent clients (throughput and p99). The three servers run side
-by side and are measured in turns, `--rounds` times, one at a time while the others idle:
-on a shared machine whose speed drifts, each server sees the same conditions.
+a separate client process (asyncio on uvloop, raw HTTP/1.1 keep-alive): sequential requests
+(p50/p95/p99), then 16 concurrent clients (throughput and p99), then `--more-clients`
+(32 and 64). The servers run side by side and are measured in turns, `--rounds` times, one
+at a time while the others idle: on a shared machine whose speed drifts, each server sees
+the same conditions.
 
     python benchmarks/serving.py [--requests 2000] [--seconds 20] [--clients 16]
-                                 [--rounds 4] [--soak 60] [--compare OTHER/src]
+                                 [--more-clients 32,64] [--rounds 4] [--workers 2]
+                                 [--bentoml default] [--bentoml 64,1000]
+                                 [--soak 60] [--compare OTHER/src]
 
-Each turn of shipml (and of "before") ends with a third phase, "mixed": the 16 clients
+Servers, one function each below: shipml (one worker), shipml with `--workers` worker
+processes ("shipml-2w"; 1: left out), "before" (`--compare`), bare, mlflow, and BentoML
+1.4 (its own virtualenv, benchmarks/.venv-bentoml, created on first use: about a minute),
+one worker, a batchable API with adaptive batching: `--bentoml default` (its documented
+defaults, max_batch_size 100, max_latency_ms 60000) or `--bentoml SIZE,MS`, repeatable,
+one server each; BENTOML_DO_NOT_TRACK=True.
+
+Each turn of shipml (and of "before") ends with a phase "mixed": the 16 clients
 again, one request in `--invalid-every` (10) carrying an invalid record (out of bounds, not a
 number, or a field missing, in turns; every one different). It gives the latency of the
 valid requests and the throughput when a tenth of the traffic is refused with a report.
 
 `--soak S` also runs shipml for S seconds under 32 clients and reports errors and the
-growth of its resident memory. `--compare DIR` adds a fourth server, "before": shipml
-imported from DIR (another checkout's `src`), measured in the same turns, so a change is
-judged against the code before it under the same conditions. The last line printed is one
-JSON object with every figure.
+growth of its resident memory. `--compare DIR` adds a server "before": shipml imported
+from DIR (another checkout's `src`), measured in the same turns, so a change is judged
+against the code before it under the same conditions. The last line printed is one JSON
+object with every figure.
 """
 
 from __future__ import annotations
