@@ -207,10 +207,9 @@ def main() -> None:
     """Set up the project and model, measure each server, print the figures."""
     options = _arguments()
     if options.client is not None:
-        result = json.dumps(_run(_client(json.loads(options.client))))
-        # uvloop (libuv) leaves stdout non-blocking: a large write to the pipe would be cut.
-        os.set_blocking(sys.stdout.fileno(), True)
-        print(result)
+        job = json.loads(options.client)
+        # To a file, not stdout: on uvloop, results over 128 KiB written to the pipe were cut.
+        Path(job["result"]).write_text(json.dumps(_run(_client(job))))
         return
     workdir = Path(tempfile.mkdtemp(prefix="shipml-bench-"))
     try:
@@ -495,9 +494,11 @@ def _measure(
 
 
 def _run_client(job: dict[str, Any]) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--client", json.dumps(job)]
-    finished = subprocess.run(command, capture_output=True, text=True, check=True)
-    return dict(json.loads(finished.stdout.strip().splitlines()[-1]))
+    with tempfile.TemporaryDirectory(prefix="shipml-bench-client-") as directory:
+        result = Path(directory) / "result.json"
+        command = [sys.executable, __file__, "--client", json.dumps({**job, "result": str(result)})]
+        subprocess.run(command, check=True)
+        return dict(json.loads(result.read_text()))
 
 
 def _soak(target: Target, workdir: Path, seconds: float) -> dict[str, Any]:
