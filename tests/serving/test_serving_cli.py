@@ -62,6 +62,65 @@ def test_several_workers_share_their_metrics_and_log_json_with_request_ids(
     assert KEY not in log.read_text()
 
 
+def test_metrics_added_up_over_two_workers_count_every_request(
+    registry: Registry, record: dict[str, object], tmp_path: Path
+) -> None:
+    registry.project(alias_to=registry.versions[0])
+    port, log, metrics_dir = free_port(), tmp_path / "server.log", tmp_path / "metrics"
+    metrics_dir.mkdir()
+    command = shipml_command(
+        "serve", "--project", str(registry.directory), "--port", str(port), "--workers", "2"
+    )
+    url = f"http://127.0.0.1:{port}"
+    invalid = {**record, "temperature_c": 999.0}  # above the contract's bound
+    bodies = [invalid if number % 4 == 0 else record for number in range(48)]
+    with process(command, log, {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}) as server:
+        wait_until_ready(url, server, log)
+        _wait_for_both_workers(url, record, metrics_dir)
+        before = _counted(httpx.get(f"{url}/metrics").text)
+        # One connection per request, opened together: each worker has a socket of its own
+        # and the kernel spreads the connections over both.
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(
+                pool.map(lambda body: httpx.post(f"{url}/predict", json=body).status_code, bodies)
+            )
+        after = [_counted(httpx.get(f"{url}/metrics").text) for _ in range(4)]
+
+    assert statuses.count(200) == 36 and statuses.count(422) == 12
+    expected = {
+        "answered 200": before["answered 200"] + 36,
+        "answered 422": before["answered 422"] + 12,
+        "timed": before["timed"] + 48,
+        "rejected records": before["rejected records"] + 12,
+    }
+    assert after == [expected] * 4, "every scrape adds up both workers' counts of every request"
+
+
+def _wait_for_both_workers(url: str, record: dict[str, object], metrics_dir: Path) -> None:
+    """Send requests until both workers have counted one (each worker starts on its own)."""
+    deadline = time.monotonic() + 120
+    while len(_workers(metrics_dir)) < 2:
+        assert time.monotonic() < deadline, "the second worker never answered"
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda _: httpx.post(f"{url}/predict", json=record), range(16)))
+
+
+def _counted(metrics: str) -> dict[str, float]:
+    """What /metrics says of /predict: requests by status, timed requests, rejected rows."""
+
+    def value(pattern: str) -> float:
+        found = re.findall(pattern + r" (\S+)$", metrics, re.M)
+        return sum(float(number) for number in found)
+
+    predict = 'endpoint="/predict"'
+    return {
+        "answered 200": value(rf'^shipml_requests_total\{{{predict},status="200"\}}'),
+        "answered 422": value(rf'^shipml_requests_total\{{{predict},status="422"\}}'),
+        "timed": value(rf"^shipml_request_duration_seconds_count\{{{predict}\}}"),
+        "rejected records": value(r"^shipml_validation_failures_total\{[^}]*\}"),
+    }
+
+
 def test_access_lines_can_be_turned_off(
     registry: Registry, record: dict[str, object], tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging.config
 import os
 import shutil
@@ -70,23 +71,25 @@ def _serve_in_this_process(project: Project, options: dict[str, Any]) -> None:
 
 
 def _serve_in_workers(project: Project, workers: int, options: dict[str, Any]) -> None:
-    """Each worker process builds its own app (see `shipml.serving.app.worker_app`)."""
+    """Each worker process builds its own app (see `shipml.serving.app.worker_app`) and has a
+    listening socket of its own (see `shipml.serving.workers`)."""
     import uvicorn
 
-    from shipml.serving import PROJECT_VARIABLE, check_model
+    from shipml.serving import PROJECT_VARIABLE, check_model, serve_in_workers
 
     check_model(project)  # fail fast here, not in every worker
     os.environ[PROJECT_VARIABLE] = str(project.root)
-    with _metrics_directory():
-        uvicorn.run(
-            "shipml.serving.app:worker_app",
-            factory=True,
-            workers=workers,
-            # A worker answers the supervisor's health checks only once its imports are done,
-            # which takes longer than uvicorn's default 5 s on a busy machine.
-            timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
-            **options,
-        )
+    config = uvicorn.Config(
+        "shipml.serving.app:worker_app",
+        factory=True,
+        workers=workers,
+        # A worker answers the supervisor's health checks only once its imports are done,
+        # which takes longer than uvicorn's default 5 s on a busy machine.
+        timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
+        **options,
+    )
+    with _metrics_directory(), contextlib.suppress(KeyboardInterrupt):
+        serve_in_workers(config)
 
 
 @contextmanager

@@ -304,7 +304,7 @@ def _with_pydantic(
 ) -> pd.Series:
     """Validate the non-null values with Pydantic; return the converted column."""
     present = np.flatnonzero(~null)
-    codes, distinct = _distinct(column.iloc[present])
+    codes, distinct = _distinct(column if len(present) == len(column) else column.iloc[present])
     verdicts = validate_items(spec.list_adapter, distinct)
     for (rule, message), bad in verdicts.first_errors().items():
         failures.add(rule, message, present[np.isin(codes, bad)])
@@ -331,12 +331,19 @@ def typed_column(column: pd.Series) -> pd.Series:
         return column  # lone surrogates ("\ud800"): valid Python strings, but not UTF-8
 
 
+_FEW = 16
+
+
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
     """(codes, distinct values): strings are validated once each; other values each time.
 
     Only strings are deduplicated: 1, 1.0 and True hash alike but validate differently.
     """
     if isinstance(values.dtype, pd.StringDtype):
+        if len(values) <= _FEW:  # a request's few rows: a dict is faster than factorize
+            first: dict[str, int] = {}
+            found = [first.setdefault(text, len(first)) for text in values.tolist()]
+            return np.array(found, dtype=np.intp), list(first)
         codes, uniques = pd.factorize(values)
         return codes, list(uniques)
     return np.arange(len(values)), record_values(values)

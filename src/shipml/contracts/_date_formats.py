@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from shipml.contracts._parse_dates import describe, parse_texts
 from shipml.contracts._sampling import evenly_spaced, single_column
+from shipml.contracts._small import frame_dtypes
 from shipml.contracts.baseline import Baseline
 from shipml.contracts.report import Diagnosis, ValidationReport
 
@@ -52,7 +53,14 @@ def date_formats(
 ) -> list[Diagnosis]:
     failing = {failure.column for failure in report.failures}
     found: list[Diagnosis] = []
+    # A column whose dtype cannot hold text is passed over before it is taken out of the
+    # frame (`df[name]` is most of this function's time on a one-row frame).
+    not_text = {
+        name for name, dtype in zip(df.columns, frame_dtypes(df), strict=True) if _no_text(dtype)
+    }
     for field in contract.fields:
+        if field.name in not_text:
+            continue
         column = single_column(df, field.name)
         if column is None or not len(column) or not is_text(column):
             continue
@@ -145,6 +153,13 @@ def _format_families(formats: np.ndarray) -> int:
     if not {_MDY, _DMY} <= seen:
         seen = {_MDY if f in (_MDY, _DMY, _EITHER) else f for f in seen}
     return len(seen - {_EITHER})
+
+
+def _no_text(dtype: Any) -> bool:
+    """Whether a column of `dtype` cannot hold text (`is_text` says no without looking)."""
+    return not isinstance(dtype, pd.StringDtype | pd.CategoricalDtype) and not (
+        pd.api.types.is_object_dtype(dtype)
+    )
 
 
 def is_text(column: pd.Series) -> bool:

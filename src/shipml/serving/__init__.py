@@ -5,6 +5,7 @@ from shipml.serving.app import PROJECT_VARIABLE, create_app, server_app
 from shipml.serving.metrics import MULTIPROCESS_VARIABLE
 from shipml.serving.model import check_model
 from shipml.serving.server import server_options
+from shipml.serving.workers import serve_in_workers
 
 __all__ = [
     "MULTIPROCESS_VARIABLE",
@@ -12,6 +13,7 @@ __all__ = [
     "ServingError",
     "check_model",
     "create_app",
+    "serve_in_workers",
     "server_app",
     "server_options",
 ]
