@@ -42,6 +42,16 @@ def test_a_drop_within_max_drop_passes_and_beyond_it_is_refused() -> None:
     assert refused.summary.startswith("refused: roc_auc dropped by 0.05")
 
 
+def test_a_binary_model_without_probabilities_is_gated_on_f1() -> None:
+    decisions_only = {"accuracy": 0.64, "f1": 0.65}  # no roc_auc: it predicts classes
+
+    passed = verdict(PromotionConfig(), decisions_only, {"accuracy": 0.64, "f1": 0.65})
+    refused = verdict(PromotionConfig(), {**decisions_only, "f1": 0.60}, decisions_only)
+
+    assert passed.passed and passed.summary.startswith("passed: f1")
+    assert not refused.passed and refused.summary.startswith("refused: f1 dropped by 0.05")
+
+
 def test_for_an_error_metric_a_rise_is_the_drop() -> None:
     config = PromotionConfig(metric="log_loss", max_drop=0.0)
 

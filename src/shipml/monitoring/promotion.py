@@ -9,14 +9,20 @@ Pure computation: the caller scores both models and records the verdict.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 # Metrics where a lower value is the better model (errors and losses).
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmse", "mae", "mape"})
-DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "rmse"}
+# The default gated metric by task, in order of preference: the first the candidate has
+# (a binary model that predicts classes without probabilities has no roc_auc, but an f1).
+DEFAULT_METRICS = {
+    "binary": ("roc_auc", "f1"),
+    "multiclass": ("f1_macro", "accuracy"),
+    "regression": ("rmse",),
+}
 _BOUND_PREFIXES = ("min_", "max_")
 
 
@@ -26,7 +32,7 @@ class PromotionConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    metric: str | None = None  # default by task: roc_auc, f1_macro, rmse
+    metric: str | None = None  # default by task: roc_auc (else f1), f1_macro, rmse
     max_drop: float = Field(default=0.0, ge=0)
 
     @model_validator(mode="after")
@@ -46,9 +52,13 @@ class PromotionConfig(BaseModel):
         """`min_recall = 0.8` as {"recall": ("min", 0.8)}; ceilings likewise with "max"."""
         return {key[4:]: (key[:3], float(value)) for key, value in (self.model_extra or {}).items()}
 
-    def metric_for(self, task: str | None) -> str:
-        """The gated metric: the configured one, else the task's default."""
-        return self.metric or DEFAULT_METRIC.get(task or "", "rmse")
+    def metric_for(self, task: str | None, available: Iterable[str] = ()) -> str:
+        """The gated metric: the configured one, else the task's first default available."""
+        if self.metric:
+            return self.metric
+        preferred = DEFAULT_METRICS.get(task or "", ("rmse",))
+        found = set(available)
+        return next((name for name in preferred if name in found), preferred[0])
 
 
 class MetricRow(BaseModel):
@@ -108,7 +118,7 @@ def judge(
     evaluated_on: str,
 ) -> GateVerdict:
     """Apply the gate to two models' metrics measured on the same rows."""
-    metric = config.metric_for(task)
+    metric = config.metric_for(task, candidate)
     reasons: list[str] = []
     lower = metric in LOWER_IS_BETTER
     mine = _finite(candidate.get(metric))
