@@ -83,6 +83,16 @@ def _until(check: object, what: str, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
+def _metrics_once(url: str, line: str, within: float = 30) -> str:
+    """/metrics once it shows `line` (or at the deadline)."""
+    deadline = time.monotonic() + within
+    while line not in (metrics := httpx.get(f"{url}/metrics").text):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    return metrics
+
+
 def test_the_challenger_scores_every_answered_request_and_the_window_compares_them(
     registered: tuple[Path, list[str]],
     record: dict[str, object],
@@ -96,8 +106,9 @@ def test_the_challenger_scores_every_answered_request_and_the_window_compares_th
     with running(app) as url:
         answers = [httpx.post(f"{url}/predict", json=record) for _ in range(20)]
         model = httpx.get(f"{url}/model").json()
-        assert parts.runtime.shadow is not None and parts.runtime.shadow.idle(30)
-        metrics = httpx.get(f"{url}/metrics").text
+        assert parts.runtime.shadow is not None
+        # the answers reach the shadow's queue after their bookkeeping: wait for all 20
+        metrics = _metrics_once(url, 'shipml_shadow_records_total{outcome="agreed"} 20.0')
 
     assert {a.json()["model"]["version"] for a in answers} == {first}  # the champion answers
     assert model["version"] == first and model["alias"] == "champion"

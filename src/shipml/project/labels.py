@@ -47,6 +47,7 @@ from shipml.project.performance import (
     REALIZED,
     Baseline,
     judge_window,
+    load_performance,
     reference_baseline,
 )
 from shipml.project.predictions import (
@@ -143,7 +144,8 @@ def ingest_labels(
         notes=notes,
         **ingest,
     )
-    _publish(project, records, result.counts)
+    # the gauges show the last judged window of each kind, whether or not this ingest judged one
+    _publish(project, load_performance(project.store, project.name), result.counts)
     project.store.record_label_ingest(
         project.name,
         start,
