@@ -50,6 +50,7 @@ from shipml.monitoring.shift import (
     MIN_CHUNKS,
     cut_chunks,
     judge,
+    one_sided,
     thin_values,
 )
 
@@ -353,8 +354,7 @@ def _judged(
                 note=f"not judged ({len(defined)} holdout chunks where it is defined)",
             )
         mean, std, method = float(defined.mean()), float(defined.std(ddof=0)), "chunks"
-    z = (value - mean) / std if std > 0 else None
-    dropped = z < -k if z is not None else value < mean - 1e-12
+    z, dropped = one_sided(value, mean, std, k)
     return EstimateResult(
         metric=metric,
         value=value,

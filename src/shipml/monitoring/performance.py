@@ -29,7 +29,6 @@ to `baseline_chunks` as the indices of each chunk's rows.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -39,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shipml.errors import MonitoringError
 from shipml.monitoring.alerts import CandidateAlert, Severity
-from shipml.monitoring.shift import DEFAULT_K, MIN_CHUNKS
+from shipml.monitoring.shift import DEFAULT_K, MIN_CHUNKS, one_sided
 
 PerformanceKind = Literal["realized", "estimated"]
 REALIZED_RULE = "performance.realized"
@@ -172,12 +171,7 @@ def judge_metric(
     if len(chunk_values) == 0:
         raise MonitoringError(f"no baseline chunk defines {metric!r}")
     mean, std = float(chunk_values.mean()), float(chunk_values.std(ddof=0))
-    sign = 1.0 if metric in LOWER_IS_BETTER else -1.0  # the direction of "worse"
-    z = (value - mean) / std if std > 0 else None
-    if z is not None:
-        degraded = sign * z > k
-    else:
-        degraded = sign * (value - mean) > 0 and not math.isclose(value, mean, abs_tol=1e-12)
+    z, degraded = one_sided(value, mean, std, k, lower_is_better=metric in LOWER_IS_BETTER)
     return PerformanceResult(
         metric=metric,
         value=value,

@@ -338,3 +338,15 @@ def thin_values(values: np.ndarray, max_values: int) -> np.ndarray:
         return values
     keep = np.linspace(0, len(values) - 1, max_values).round().astype(np.int64)
     return values[keep]
+
+
+def one_sided(
+    value: float, mean: float, std: float, k: float, *, lower_is_better: bool = False
+) -> tuple[float | None, bool]:
+    """z of `value` against chunks of (mean, std), and whether it is more than k sigma worse
+    (with a constant baseline: any move to the worse side; z is then None)."""
+    sign = 1.0 if lower_is_better else -1.0  # the direction of "worse"
+    if std > 0:
+        z = (value - mean) / std
+        return z, sign * z > k
+    return None, sign * (value - mean) > 0 and not math.isclose(value, mean, abs_tol=1e-12)
