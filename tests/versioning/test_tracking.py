@@ -117,3 +117,33 @@ def test_a_registry_whose_database_fails_is_named_not_taken_for_a_missing_alias(
         message = str(failed.value)
         assert message.startswith(f"registry at sqlite:///{tmp_path / 'mlflow.db'} failed: ")
         assert "no such table" in message and "\n" not in message
+
+
+def test_an_artifact_the_store_cannot_hand_back_fails_loudly(tracker: Tracker) -> None:
+    x, y = features(0)
+    kept = tracker.log_training(
+        model=LogisticRegression().fit(x, y),
+        params={},
+        metrics={},
+        tags={},
+        input_example=x.head(3),
+        baseline={"rows": 200},
+        holdout=x.assign(target=y),
+    )
+    without = tracker.log_training(
+        model=LogisticRegression().fit(x, y),
+        params={},
+        metrics={},
+        tags={},
+        input_example=x.head(3),
+    )
+    assert tracker.holdout(without.version) is None  # never logged: nothing to compare on
+    assert len(tracker.holdout(kept.version)) == 200
+
+    assert tracker.artifact_root is not None
+    for logged in tracker.artifact_root.rglob("shipml/*"):
+        logged.unlink()  # the artifact store lost them after training
+    with pytest.raises(RegistryError, match=r"cannot read shipml/holdout.parquet of run"):
+        tracker.holdout(kept.version)
+    with pytest.raises(RegistryError, match=r"cannot read shipml/baseline.json of run"):
+        tracker.load_version(kept.version)

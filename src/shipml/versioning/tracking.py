@@ -11,11 +11,11 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -24,9 +24,14 @@ from shipml.errors import RegistryError, first_line, without_password
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+_T = TypeVar("_T")
+
 BASELINE_ARTIFACT = "shipml/baseline.json"
 HOLDOUT_ARTIFACT = "shipml/holdout.parquet"  # the raw holdout rows, target included
 TAG_PREFIX = "shipml."
+# The run's tag naming the shipml artifacts it logged, so that one the store cannot hand back
+# is told apart from one that was never logged (runs from before the tag read as before).
+LOGGED_ARTIFACTS_TAG = f"{TAG_PREFIX}artifacts"
 # What training decided about the prediction, stored with the model version (tags).
 TASK_TAG = f"{TAG_PREFIX}task"
 THRESHOLD_TAG = f"{TAG_PREFIX}threshold"
@@ -186,15 +191,18 @@ class Tracker:
             mlflow.log_params({k: _param(v) for k, v in params.items()})
             mlflow.log_metrics(dict(metrics))
             mlflow.set_tags(dict(tags))
+            logged = []
             if baseline is not None:
                 mlflow.log_dict(dict(baseline), BASELINE_ARTIFACT)
+                logged.append(BASELINE_ARTIFACT)
             for path, content in (artifacts or {}).items():
                 if isinstance(content, str):
                     mlflow.log_text(content, path)
                 else:
                     mlflow.log_dict(dict(content), path)
-            if holdout is not None:
-                _log_frame(holdout, HOLDOUT_ARTIFACT)
+            if holdout is not None and _log_frame(holdout, HOLDOUT_ARTIFACT):
+                logged.append(HOLDOUT_ARTIFACT)
+            mlflow.set_tag(LOGGED_ARTIFACTS_TAG, json.dumps(logged))
             info = _log_model(model, input_example, output_example, self.model_name)
         version = str(info.registered_model_version)
         for key, value in tags.items():
@@ -256,22 +264,7 @@ class Tracker:
 
     def holdout(self, version: str) -> pd.DataFrame | None:
         """The holdout rows `version` was evaluated on (None for one trained without them)."""
-        run_id = self.version(version).ref.run_id
-        if run_id is None:
-            return None
-        import mlflow.artifacts
-
-        with tempfile.TemporaryDirectory() as directory:
-            try:
-                path = mlflow.artifacts.download_artifacts(
-                    run_id=run_id,
-                    artifact_path=HOLDOUT_ARTIFACT,
-                    dst_path=directory,
-                    tracking_uri=self.tracking_uri,
-                )
-            except Exception:
-                return None  # trained before holdouts were kept
-            return pd.read_parquet(path)
+        return self._artifact(self.version(version).ref.run_id, HOLDOUT_ARTIFACT, pd.read_parquet)
 
     def versions(self) -> list[ModelVersionInfo]:
         """Every registered version, newest first."""
@@ -327,26 +320,47 @@ class Tracker:
         return LoadedModel(model=model, info=info, baseline=self._baseline(info.ref.run_id))
 
     def _baseline(self, run_id: str | None) -> dict[str, Any] | None:
+        return self._artifact(run_id, BASELINE_ARTIFACT, _read_json)
+
+    def _artifact(self, run_id: str | None, path: str, read: Callable[[Path], _T]) -> _T | None:
+        """`read` of one artifact of the run; None only when the run never logged it."""
         if run_id is None:
+            return None
+        logged = self._logged_artifacts(run_id)
+        if logged is not None and path not in logged:
             return None
         import mlflow.artifacts
 
         with tempfile.TemporaryDirectory() as directory:
             try:
-                path = mlflow.artifacts.download_artifacts(
+                local = mlflow.artifacts.download_artifacts(
                     run_id=run_id,
-                    artifact_path=BASELINE_ARTIFACT,
+                    artifact_path=path,
                     dst_path=directory,
                     tracking_uri=self.tracking_uri,
                 )
-            except Exception:
-                return None  # trained without a baseline
-            baseline: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-            return baseline
+                return read(Path(local))
+            except Exception as error:
+                if logged is None:
+                    return None  # a run from before the tag: absent reads as never logged
+                raise RegistryError(
+                    f"cannot read {path} of run {run_id} (logged at training; the artifact "
+                    f"store of {without_password(self.tracking_uri)} failed): {first_line(error)}"
+                ) from error
+
+    def _logged_artifacts(self, run_id: str) -> list[str] | None:
+        """The shipml artifacts the run says it logged (None for runs from before the tag)."""
+        try:
+            tags = self._client().get_run(run_id).data.tags
+        except Exception as error:
+            self._raise_if_failing(error)
+            raise RegistryError(f"run {run_id} of {self.model_name!r} is gone: {error}") from error
+        text = tags.get(LOGGED_ARTIFACTS_TAG)
+        return None if text is None else list(json.loads(text))
 
 
-def _log_frame(frame: pd.DataFrame, artifact_path: str) -> None:
-    """Log `frame` as a Parquet artifact at `artifact_path`."""
+def _log_frame(frame: pd.DataFrame, artifact_path: str) -> bool:
+    """Log `frame` as a Parquet artifact at `artifact_path`; False when it cannot be kept."""
     import mlflow
 
     directory, name = os.path.split(artifact_path)
@@ -359,8 +373,15 @@ def _log_frame(frame: pd.DataFrame, artifact_path: str) -> None:
             logging.getLogger(__name__).warning(
                 "the holdout is not kept with the model (%s): %s", artifact_path, error
             )
-            return
+            return False
         mlflow.log_artifact(str(path), directory or None)
+    return True
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A JSON artifact as a dict."""
+    found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return found
 
 
 def _mlflow_verbose() -> bool:
