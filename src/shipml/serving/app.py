@@ -32,6 +32,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from shipml.alerting.state import raise_window_alerts
+from shipml.config import ServingSettings
 from shipml.errors import RegistryError, ServingError, first_line, without_password
 from shipml.monitoring import WindowEvaluation
 from shipml.pipeline import Pipeline
@@ -191,6 +192,7 @@ def _assemble(
         tracker=tracker,
         alias=project.settings.model.alias,
         challenger_alias=rival_alias,
+        challenger_role=_challenger_role(settings),
         warm_up=lambda candidate: _check_candidate(service, candidate, example),
         interval=settings.reload_interval_seconds,
         timeout=settings.registry_timeout_seconds,
@@ -276,6 +278,14 @@ def _check_candidate(
             f"v{candidate.ref.version} fails on the example record at step {outcome.step} "
             f"({outcome.error})"
         )
+
+
+def _challenger_role(settings: ServingSettings) -> str:
+    """What the server does with a loaded challenger, as its log line says."""
+    roles = ["scored in shadow"] if settings.shadow else []
+    if settings.canary_fraction > 0:
+        roles.append(f"answering {settings.canary_fraction:.0%} of requests (canary)")
+    return " and ".join(roles) or "loaded, not scored ([serving] shadow = false)"
 
 
 def _configured_prediction(project: Project) -> str | None:
@@ -392,6 +402,7 @@ class Watch:
     interval: float
     timeout: float
     challenger_alias: str | None = None
+    challenger_role: str = "scored in shadow"  # what the log says a loaded challenger does
     _resolve: Probe[ModelVersionInfo | str] | None = field(init=False, default=None)
     _challenger: Probe[ModelVersionInfo | None] | None = field(init=False, default=None)
     _ping: Probe[str | None] = field(init=False)
@@ -501,9 +512,10 @@ class Watch:
             previous = self.slot.replace_challenger(loaded)
             self.metrics.serving(loaded.ref, None if previous is None else previous.ref)
             log.info(
-                "challenger %s v%s loaded: scored in shadow",
+                "challenger %s v%s loaded: %s",
                 self.challenger_alias,
                 loaded.ref.version,
+                self.challenger_role,
             )
 
     async def _load(
