@@ -24,8 +24,8 @@ from shipml.project.history import (
 from shipml.project.labels import LabelIngest, ingest_due, ingest_labels, ingest_range
 from shipml.project.observe import FEATURES, PREDICTIONS
 from shipml.project.online import online_window_outcome
-from shipml.project.performance import load_performance
-from shipml.project.predictions import online_log_writer
+from shipml.project.performance import load_performance, save_estimates
+from shipml.project.predictions import online_log_window, online_log_writer
 from shipml.project.project import HOME, Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.project.promotion import AliasMove, evaluate, promote, rollback
@@ -65,6 +65,7 @@ __all__ = [
     "load_baseline",
     "load_performance",
     "load_windows",
+    "online_log_window",
     "online_log_writer",
     "online_window_outcome",
     "promote",
@@ -73,6 +74,7 @@ __all__ = [
     "retrain_on_alerts",
     "rollback",
     "run_window",
+    "save_estimates",
     "save_window",
     "train",
 ]
