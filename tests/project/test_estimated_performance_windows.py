@@ -18,7 +18,7 @@ from shipml.monitoring import ESTIMATED_METRICS, ESTIMATED_PERFORMANCE
 from shipml.project import (
     ModelBaselines,
     Project,
-    estimated_performance,
+    load_performance,
     load_windows,
     render_report,
     run_window,
@@ -86,22 +86,31 @@ def test_each_window_records_its_estimates_and_a_fall_alerts(trained: Path) -> N
     assert any(a.rule == ESTIMATED_PERFORMANCE and a.column == "roc_auc" for a in alerts)
     assert any("estimated roc_auc (CBPE)" in message for message in outcome.alerts)
 
-    records = estimated_performance(project.store, project.name)
+    records = load_performance(project.store, project.name)
     assert {r.kind for r in records} == {"estimated"}
-    by_window = {(r.window_start, r.metric): r for r in records}
-    assert by_window[(degraded.start, "roc_auc")].alert
-    assert by_window[(quiet.start, "accuracy")].value == pytest.approx(
+    by_window = {r.window_start: r for r in records}
+    fell = {r.metric for r in by_window[degraded.start].degraded}
+    assert "roc_auc" in fell
+    assert fell == {a.column for a in alerts if a.rule == ESTIMATED_PERFORMANCE}
+    quiet_record = by_window[quiet.start]
+    assert quiet_record.metrics["accuracy"] == pytest.approx(
         estimates[quiet.start]["accuracy"].value
     )
-    assert np.isfinite(by_window[(quiet.start, "f1")].baseline_std or np.nan)
+    assert {r.metric for r in quiet_record.results} == {"roc_auc", "f1", "accuracy"}
+    assert quiet_record.judged and quiet_record.labels == 0
+    assert all(np.isfinite(r.baseline_std) for r in quiet_record.results)
 
     status = CliRunner().invoke(app, ["monitor", "status", "--project", str(trained), "--json"])
-    shown = json.loads(status.stdout)["estimated"]
-    assert {(r["kind"], r["metric"]) for r in shown} == {
-        ("estimated", m) for m in ESTIMATED_METRICS
-    }
-    assert any(r["alert"] and r["metric"] == "roc_auc" for r in shown)
+    shown = json.loads(status.stdout)
+    assert "estimated" not in shown  # one status key for both kinds: "performance"
+    assert {r["kind"] for r in shown["performance"]} == {"estimated"}
+    assert any(
+        r["metric"] == "roc_auc" and r["degraded"]
+        for record in shown["performance"]
+        for r in record["results"]
+    )
     text = CliRunner().invoke(app, ["monitor", "status", "--project", str(trained)])
-    assert "estimated performance, CBPE" in text.stdout
-    page = render_report(project.name, None, windows, alerts)
-    assert '<section id="estimated"><h2>Estimated performance (CBPE)</h2>' in page
+    assert "estimated before them, CBPE" in text.stdout
+    page = render_report(project.name, None, windows, alerts, performance=records)
+    assert '<section id="performance"><h2>Model performance</h2>' in page
+    assert '<section id="estimated">' not in page

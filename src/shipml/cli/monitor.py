@@ -81,7 +81,6 @@ def status(
         console.print(_windows_table(project.name, windows))
         console.print(_drift_table(latest))
         console.print(_shift_table(_latest_shift(windows)))
-        console.print(_estimates_table(windows))
         console.print(_latency_table(_latest_latency(windows)))
     if performance:
         console.print(performance_table(performance))
@@ -173,7 +172,9 @@ def _rows(window: MonitoredWindow) -> int:
 
 def performance_table(records: list[PerformanceRecord]) -> Table:
     """Performance per window: realized (from labels) and estimated, judged metrics, verdict."""
-    table = Table(title="model performance per window (realized from labels; estimated)")
+    table = Table(
+        title="model performance per window (realized from labels; estimated before them, CBPE)"
+    )
     for column in ("window", "kind", "model", "labels", "metric", "value", "baseline", "verdict"):
         table.add_column(column)
     for record in reversed(records):
@@ -190,7 +191,7 @@ def performance_table(records: list[PerformanceRecord]) -> Table:
                 record.window,
                 record.kind,
                 record.model_version or "-",
-                str(record.labels),
+                str(record.labels) if record.kind == "realized" else "-",
                 name,
                 value,
                 baseline,
@@ -288,28 +289,6 @@ def _shift_table(shift: ShiftResult | None) -> Table:
     return table
 
 
-def _estimates_table(windows: list[MonitoredWindow]) -> Table:
-    """The CBPE estimates of the latest window that has them (binary models)."""
-    from shipml.project.estimates import estimated_records
-
-    table = Table(title="estimated performance, CBPE (latest window with estimates)")
-    for column in ("metric", "estimate", "baseline", "bound", "judged", "alert"):
-        table.add_column(column)
-    latest = next((w for w in reversed(windows) if w.evaluation.performance), None)
-    for record in estimated_records([latest] if latest is not None else []):
-        table.add_row(
-            record.metric,
-            _number(record.value),
-            ""
-            if record.baseline_mean is None
-            else f"{record.baseline_mean:.4g} ± {record.baseline_std or 0:.3g}",
-            _number(record.bound),
-            record.judged,
-            "[bold red]yes" if record.alert else "no",
-        )
-    return table
-
-
 def _latency_table(latency: dict[str, LatencySummary]) -> Table:
     table = Table(title="latency (latest window with timings), ms")
     for column in ("step", "count", "p50", "p95", "p99", "max"):
@@ -347,8 +326,6 @@ def _status_json(
     failed: list[FailedWindow],
     open_alerts: list[AlertRecord],
 ) -> dict[str, Any]:
-    from shipml.project.estimates import estimated_records
-
     latest = windows[-1] if windows else None
     return {
         "pipeline": pipeline,
@@ -357,7 +334,6 @@ def _status_json(
         "latest_drift": [_dump(r) for r in latest.evaluation.drift] if latest else [],
         "latest_shift": _dump(_latest_shift(windows)),
         "latest_latency": {k: _dump(v) for k, v in _latest_latency(windows).items()},
-        "estimated": [record.to_json() for record in estimated_records(windows)],
         "open_alerts": [dataclasses.asdict(alert) for alert in open_alerts],
     }
 

@@ -29,7 +29,7 @@ to `baseline_chunks` as the indices of each chunk's rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shipml.errors import MonitoringError
 from shipml.monitoring.alerts import CandidateAlert, Severity
+from shipml.monitoring.estimation import EstimateResult
 from shipml.monitoring.shift import DEFAULT_K, MIN_CHUNKS, one_sided
 
 PerformanceKind = Literal["realized", "estimated"]
@@ -93,7 +94,7 @@ class PerformanceResult(BaseModel):
     degraded: bool
     chunk_size: int
     n_chunks: int
-    method: Literal["chunks", "bootstrap"]
+    method: Literal["chunks", "bootstrap", "clt"]  # "clt": a CBPE accuracy on too few chunks
 
     @property
     def lower_is_better(self) -> bool:
@@ -221,6 +222,68 @@ def performance_alerts(
             )
         )
     return alerts
+
+
+def estimated_record(
+    estimates: Sequence[EstimateResult],
+    judged: Collection[str],
+    *,
+    window: str,
+    window_start: datetime,
+    window_end: datetime,
+    model_version: str | None,
+) -> PerformanceRecord:
+    """A window's CBPE estimates as a record of kind "estimated".
+
+    Every defined estimate is in `metrics`; the `judged` ones (those that alert,
+    `estimate_alerts_on`) with a verdict are its `results`. A judged metric left out (undefined,
+    or too few holdout chunks) is named in `reason`; the record is judged when any is kept.
+    """
+    results, left_out = [], []
+    for estimate in estimates:
+        if estimate.metric not in judged:
+            continue
+        result = _judged_estimate(estimate)
+        if result is None:
+            left_out.append(f"{estimate.metric} {estimate.note or 'not judged'}")
+        else:
+            results.append(result)
+    return PerformanceRecord(
+        kind="estimated",
+        window=window,
+        window_start=window_start,
+        window_end=window_end,
+        model_version=model_version,
+        predictions=max((e.rows for e in estimates), default=0),
+        labels=0,
+        metrics={e.metric: e.value for e in estimates if e.value is not None},
+        results=results,
+        judged=bool(results),
+        reason="; ".join(left_out) or None,
+    )
+
+
+def _judged_estimate(estimate: EstimateResult) -> PerformanceResult | None:
+    """The estimate's verdict as a result; None when it has none."""
+    if (
+        estimate.method == "not judged"
+        or estimate.value is None
+        or estimate.baseline_mean is None
+        or estimate.baseline_std is None
+    ):
+        return None
+    return PerformanceResult(
+        metric=estimate.metric,
+        value=estimate.value,
+        baseline_mean=estimate.baseline_mean,
+        baseline_std=estimate.baseline_std,
+        z=estimate.z,
+        k=estimate.k,
+        degraded=estimate.dropped,
+        chunk_size=estimate.rows,
+        n_chunks=estimate.n_chunks,
+        method=estimate.method,
+    )
 
 
 def checked_metrics(record: PerformanceRecord) -> set[tuple[str, str | None]]:

@@ -4,18 +4,13 @@
 evaluates and registers a model; `run_window(project, window)` is the one batch-window
 function every orchestrator calls (the embedded scheduler, Airflow, `shipml run`), on the
 local engine or on Dask. Observation of a window, its monitoring history, failed windows
-(batch and online), estimated performance per window, the HTML report and the Prometheus
-export live here too, beside the jobs that produce them.
+(batch and online), performance per window (realized and estimated), the HTML report and
+the Prometheus export live here too, beside the jobs that produce them.
 """
 
 from shipml.project.baselines import ModelBaselines
 from shipml.project.batch import WindowOutcome, labels_configured, run_window
 from shipml.project.engines import Engine, LocalEngine, engine_by_name
-from shipml.project.estimates import (
-    EstimateRecord,
-    estimated_performance,
-    estimated_records,
-)
 from shipml.project.evaluation import CandidateHoldout, EvaluationData
 from shipml.project.failures import FailedWindow, failed_windows, failure_reason
 from shipml.project.history import (
@@ -29,8 +24,8 @@ from shipml.project.history import (
 from shipml.project.labels import LabelIngest, ingest_due, ingest_labels, ingest_range
 from shipml.project.observe import FEATURES, PREDICTIONS
 from shipml.project.online import online_window_outcome
-from shipml.project.performance import load_performance
-from shipml.project.predictions import online_log_writer
+from shipml.project.performance import load_performance, save_estimates
+from shipml.project.predictions import online_log_window, online_log_writer
 from shipml.project.project import HOME, Project
 from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.project.promotion import AliasMove, evaluate, promote, rollback
@@ -48,7 +43,6 @@ __all__ = [
     "AliasMove",
     "CandidateHoldout",
     "Engine",
-    "EstimateRecord",
     "EvaluationData",
     "FailedWindow",
     "LabelIngest",
@@ -61,8 +55,6 @@ __all__ = [
     "TrainingOutcome",
     "WindowOutcome",
     "engine_by_name",
-    "estimated_performance",
-    "estimated_records",
     "evaluate",
     "failed_windows",
     "failure_reason",
@@ -73,6 +65,7 @@ __all__ = [
     "load_baseline",
     "load_performance",
     "load_windows",
+    "online_log_window",
     "online_log_writer",
     "online_window_outcome",
     "promote",
@@ -81,6 +74,7 @@ __all__ = [
     "retrain_on_alerts",
     "rollback",
     "run_window",
+    "save_estimates",
     "save_window",
     "train",
 ]

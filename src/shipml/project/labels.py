@@ -43,13 +43,14 @@ from shipml.monitoring.performance import (
     performance_alerts,
 )
 from shipml.project.performance import (
+    ONLINE_SUFFIX,
     PERFORMANCE,
     REALIZED,
     Baseline,
     judge_window,
-    load_performance,
     reference_baseline,
 )
+from shipml.project.performance_metrics import publish_performance
 from shipml.project.predictions import (
     META_COLUMNS,
     MODEL_VERSION,
@@ -61,7 +62,6 @@ from shipml.project.predictions import (
     write_atomically,
 )
 from shipml.project.project import Project
-from shipml.project.prometheus import publish_performance_metrics
 from shipml.windows import Window
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def ingest_labels(
         **ingest,
     )
     # the gauges show the last judged window of each kind, whether or not this ingest judged one
-    _publish(project, load_performance(project.store, project.name), result.counts)
+    publish_performance(project, result.counts)
     project.store.record_label_ingest(
         project.name,
         start,
@@ -183,21 +183,6 @@ def ingest_due(project: Project, until: datetime) -> LabelIngest | None:
     if start >= until:
         return None
     return ingest_labels(project, start, until)
-
-
-def _publish(project: Project, records: list[PerformanceRecord], counts: dict[str, int]) -> None:
-    """The performance gauges, when a Prometheus textfile or Pushgateway is configured."""
-    settings = project.settings.monitoring
-    if settings.prometheus_textfile is None and settings.pushgateway_url is None:
-        return
-    textfile = settings.prometheus_textfile
-    publish_performance_metrics(
-        project.name,
-        records,
-        {"read" if name == "labels_read" else name: count for name, count in counts.items()},
-        textfile=project.root / textfile if textfile is not None else None,
-        gateway_url=settings.pushgateway_url,
-    )
 
 
 def _label_column(project: Project) -> str:
@@ -395,7 +380,7 @@ def _store(project: Project, record: PerformanceRecord, logged: LoggedWindow) ->
     project.store.save_profile(
         project.name,
         PERFORMANCE,
-        REALIZED if logged.kind == "batch" else f"{REALIZED}.online",
+        REALIZED if logged.kind == "batch" else REALIZED + ONLINE_SUFFIX,
         record.model_dump(mode="json"),
         window_start=record.window_start,
         window_end=record.window_end,

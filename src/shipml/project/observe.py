@@ -18,6 +18,8 @@ from shipml.monitoring import (
 )
 from shipml.pipeline.runner import FlowResult
 from shipml.project.baselines import ModelBaselines
+from shipml.project.performance import save_estimates
+from shipml.project.performance_metrics import publish_performance
 from shipml.project.project import Project
 from shipml.project.prometheus import publish_batch_metrics
 from shipml.store import RunStore
@@ -96,6 +98,16 @@ def observe_window(
             model_name=model.ref.name,
             model_version=model.ref.version,
         )
+    save_estimates(
+        store,
+        project.name,
+        evaluation,
+        rules.estimate_alerts_on,
+        window=window.key,
+        span=window,
+        model_version=model.ref.version,
+        run_id=run_id,
+    )
     if past:
         return Observation(evaluation, [], held(window.start, evaluation.alerts, rerun=rerun))
     alerts = raise_window_alerts(
@@ -124,6 +136,8 @@ def _publish(project: Project, evaluation: WindowEvaluation, window: Window) -> 
         textfile=project.root / textfile if textfile is not None else None,
         gateway_url=settings.pushgateway_url,
     )
+    if evaluation.performance:  # the estimates' gauges, beside the realized ones
+        publish_performance(project)
 
 
 def recent_profile(

@@ -9,8 +9,8 @@ the model version (a "baseline" profile named "performance" in the run store).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from shipml.monitoring.performance import (
     PerformanceRecord,
     PerformanceReference,
     baseline_chunks,
+    estimated_record,
     judge_metric,
     not_judged_reason,
 )
@@ -32,6 +33,9 @@ from shipml.project.targets import Target
 from shipml.project.task_metrics import score_holdout
 from shipml.store import RunStore
 from shipml.windows import Window
+
+if TYPE_CHECKING:
+    from shipml.monitoring.window import WindowEvaluation
 
 Baseline = tuple[dict[str, np.ndarray], Literal["chunks", "bootstrap"]]
 TRUTH = "truth"
@@ -197,13 +201,55 @@ def _plain(values: pd.Series) -> list[Any]:
 
 
 ESTIMATED = "estimated"
-RECORD_NAMES = (REALIZED, f"{REALIZED}.online", ESTIMATED, f"{ESTIMATED}.online")
+ONLINE_SUFFIX = ".online"
+RECORD_NAMES = (REALIZED, REALIZED + ONLINE_SUFFIX, ESTIMATED, ESTIMATED + ONLINE_SUFFIX)
+
+
+def save_estimates(
+    store: RunStore,
+    pipeline: str,
+    evaluation: WindowEvaluation,
+    judged: Collection[str],
+    *,
+    window: str,
+    span: Window,
+    model_version: str | None,
+    online: bool = False,
+    run_id: str | None = None,
+) -> PerformanceRecord | None:
+    """Store the window's CBPE estimates as a record of kind "estimated" (None: it has none).
+
+    `window` is the window's key in the prediction log, so that its realized record, once
+    labels arrive, has the same; `judged` the metrics whose estimates alert.
+    """
+    if not evaluation.performance:
+        return None
+    record = estimated_record(
+        evaluation.performance,
+        judged,
+        window=window,
+        window_start=span.start,
+        window_end=span.end,
+        model_version=model_version,
+    )
+    store.save_profile(
+        pipeline,
+        PERFORMANCE,
+        ESTIMATED + ONLINE_SUFFIX if online else ESTIMATED,
+        record.model_dump(mode="json"),
+        run_id=run_id,
+        window_start=record.window_start,
+        window_end=record.window_end,
+        model_version=model_version,
+    )
+    return record
 
 
 def load_performance(store: RunStore, pipeline: str, last: int = 100) -> list[PerformanceRecord]:
     """The newest record of each (kind, window), realized and estimated, oldest window first.
 
-    Estimated records (CBPE) are stored the same way, under the profile name "estimated".
+    The one reader of both kinds: realized records are written by `shipml labels ingest`,
+    estimated ones (CBPE) by each monitored window (`save_estimates`).
     """
     latest: dict[tuple[str, str, str], PerformanceRecord] = {}
     for name in RECORD_NAMES:

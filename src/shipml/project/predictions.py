@@ -191,6 +191,12 @@ def online_frame(
     return together
 
 
+def online_log_window(start: datetime, end: datetime, version: str) -> tuple[str, Window]:
+    """An online window's key in the prediction log, and its span in whole seconds."""
+    name = f"{start:%Y%m%dT%H%M%S%fZ}-v{version}"
+    return name, Window(start.replace(microsecond=0), end.replace(microsecond=0) + _SECOND)
+
+
 def online_log_writer(
     root: Path, pipeline: str, settings: LabelsSettings
 ) -> Callable[[Any, datetime, datetime, str, Any], None]:
@@ -203,8 +209,7 @@ def online_log_writer(
                 parsed = pd.to_datetime(frame[column], utc=True, errors="coerce", format="ISO8601")
                 if parsed.notna().all():
                     frame[column] = parsed
-        name = f"{start:%Y%m%dT%H%M%S%fZ}-v{model.version}"
-        window = Window(start.replace(microsecond=0), end.replace(microsecond=0) + _SECOND)
+        name, window = online_log_window(start, end, str(model.version))
         write_window_log(
             root, pipeline, "online", name, frame, window=window,
             model_version=str(model.version), run_id=run_id,

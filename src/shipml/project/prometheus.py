@@ -19,10 +19,12 @@ Gauges (every one labelled with `pipeline`):
 | `shipml_model_performance_labels`                 | kind             | labels it was judged on   |
 | `shipml_labels_ingested`                          | outcome          | the last ingest's counts  |
 
-Performance `kind` is "realized" (from labels, `shipml labels ingest`) or "estimated"; a
-metric is degraded when z < -k (z > k for RMSE, MAE, log loss, Brier). `shipml labels
-ingest` writes them (`publish_performance_metrics`) to `<textfile stem>_performance.prom`
-beside the batch textfile, or pushes them as job `shipml_labels`.
+Performance `kind` is "realized" (from labels, `shipml labels ingest`) or "estimated"
+(CBPE, before labels); a metric is degraded when z < -k (z > k for RMSE, MAE, log loss,
+Brier). Both kinds are read back from the store (`load_performance`) and written together
+(`publish_performance_metrics`) to `<textfile stem>_performance.prom` beside the batch
+textfile, or pushed as job `shipml_labels`: by `shipml labels ingest`, and by each monitored
+batch window that has estimates (the ingest counts are then the last ingest's).
 
 A drift check drifted when score > threshold (for `null_rate`, |score| > threshold). A check
 with fewer than `drift_min_rows` values, even over the recent windows merged, is "not
@@ -218,7 +220,8 @@ class PerformanceMetrics:
             gauge.clear()
         self._labels.clear()
         for kind, record in latest.items():
-            self._labels.labels(self.pipeline, kind).set(record.labels)
+            if kind == "realized":  # an estimate has no labels
+                self._labels.labels(self.pipeline, kind).set(record.labels)
             for result in record.results:
                 labels = (self.pipeline, kind, result.metric)
                 self._value.labels(*labels).set(result.value)

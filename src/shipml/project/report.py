@@ -39,7 +39,6 @@ from plotly.offline import get_plotlyjs
 from shipml.errors import MonitoringError
 from shipml.monitoring.baseline import MonitoringBaseline
 from shipml.monitoring.drift import NULL_RATE, DriftResult
-from shipml.monitoring.estimation import ESTIMATED_METRICS
 from shipml.monitoring.latency import END_TO_END
 from shipml.monitoring.performance import PerformanceRecord
 from shipml.monitoring.profiles import (
@@ -58,6 +57,7 @@ ColumnProfileType = NumericColumnProfile | CategoricalColumnProfile
 
 CHART_IDS = ("drift", "shift", "predictions", "latency", "alerts")
 _SEVERITY_COLOURS = {"critical": "#c0392b", "warning": "#e67e22", "info": "#2980b9"}
+_METRIC_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#7f7f7f")
 _DRIFT_SCALE = [[0.0, "#f7fbf4"], [0.5, "#f6d55c"], [1.0, "#c0392b"]]  # 1 x threshold = middle
 _NOT_CHECKED_SCALE = [[0.0, "#d5d8dc"], [1.0, "#d5d8dc"]]
 NOT_CHECKED = "not checked (n < min)"
@@ -106,9 +106,6 @@ def render_report(
         ("latency", "Latency", _LATENCY_NOTE, _latency_figure(windows, times)),
         ("alerts", "Alerts", _ALERTS_NOTE, _alerts_figure(alerts)),
     ]
-    if any(window.evaluation.performance for window in windows):
-        estimated = _estimates_figure(windows, times)
-        charts.insert(2, ("estimated", "Estimated performance (CBPE)", _ESTIMATES_NOTE, estimated))
     if performance:
         charts.insert(
             2,
@@ -150,11 +147,6 @@ _SHIFT_NOTE = (
     "z-score of the window's prediction statistic against the baseline chunks of the "
     "window's size; the dashed lines are +/- k. Red markers are windows that shifted."
 )
-_ESTIMATES_NOTE = (
-    "Each line is a metric estimated from the window's calibrated probabilities, before any "
-    "label (confidence-based performance estimation). Red markers are estimates that fell "
-    "more than k sigma below the holdout chunks of the window's size."
-)
 _PREDICTIONS_NOTE = (
     "Share of predictions per baseline bin: the training holdout, all windows shown "
     "together, and the latest window."
@@ -165,9 +157,10 @@ _LATENCY_NOTE = (
 )
 _PERFORMANCE_NOTE = (
     "Each judged metric per window over window time: realized from the labels joined to the "
-    "window's predictions (solid), estimated before labels (dashed), and the metric's mean "
-    "over holdout chunks of the window's size (dotted). Red markers are degraded windows "
-    "(more than k sigma worse than the chunks)."
+    "window's predictions (solid) and estimated before labels from the calibrated "
+    "probabilities (CBPE, dashed, same colour), and the realized metric's mean over holdout "
+    "chunks of the window's size (dotted). Red markers are degraded windows (more than k "
+    "sigma worse than the chunks)."
 )
 _ALERTS_NOTE = (
     "Each line is one alert in window time: from the first window that raised it to the "
@@ -335,62 +328,42 @@ def _shift_figure(windows: Sequence[MonitoredWindow], times: np.ndarray) -> go.F
     return _styled(figure, 300, xaxis={"type": "date"}, yaxis={"title": {"text": "z"}})
 
 
-def _estimates_figure(windows: Sequence[MonitoredWindow], times: np.ndarray) -> go.Figure:
-    figure = go.Figure()
-    for metric in ESTIMATED_METRICS:
-        found = [
-            next((r for r in window.evaluation.performance if r.metric == metric), None)
-            for window in windows
-        ]
-        values = np.asarray(
-            [np.nan if r is None or r.value is None else r.value for r in found], dtype=np.float32
-        )
-        dropped = np.asarray([r is not None and r.dropped for r in found])
-        figure.add_trace(go.Scatter(x=times, y=values, mode="lines", name=metric))
-        if dropped.any():
-            figure.add_trace(
-                go.Scatter(
-                    x=times[dropped],
-                    y=values[dropped],
-                    mode="markers",
-                    name=f"{metric} fell",
-                    marker={"color": _SEVERITY_COLOURS["critical"], "size": 7},
-                )
-            )
-    return _styled(figure, 300, xaxis={"type": "date"}, yaxis={"title": {"text": "estimate"}})
-
-
 # Model performance
 
 
 def _performance_figure(records: Sequence[PerformanceRecord]) -> go.Figure:
+    """Each judged metric as two series over window time: estimated and realized, one colour."""
     series: dict[tuple[str, str], list[tuple[datetime, float, float, bool]]] = {}
     for record in records:
         for result in record.results:
             point = (record.window_start, result.value, result.baseline_mean, result.degraded)
-            series.setdefault((record.kind, result.metric), []).append(point)
+            series.setdefault((result.metric, record.kind), []).append(point)
+    metrics = sorted({metric for metric, _ in series})
     figure = go.Figure()
-    for (kind, metric), points in sorted(series.items()):
+    for (metric, kind), points in sorted(series.items()):
         times = [p[0] for p in points]
+        colour = _METRIC_COLOURS[metrics.index(metric) % len(_METRIC_COLOURS)]
         dash = "solid" if kind == "realized" else "dash"
         figure.add_trace(
             go.Scatter(x=times, y=[p[1] for p in points], name=f"{kind} {metric}",
-                       mode="lines+markers", line={"dash": dash})
+                       mode="lines+markers", legendgroup=metric,
+                       line={"dash": dash, "color": colour})
         )  # fmt: skip
         if kind == "realized":
             figure.add_trace(
                 go.Scatter(x=times, y=[p[2] for p in points], name=f"baseline {metric}",
-                           mode="lines", line={"dash": "dot", "width": 1})
+                           mode="lines", legendgroup=metric,
+                           line={"dash": "dot", "width": 1, "color": colour})
             )  # fmt: skip
         bad = [p for p in points if p[3]]
         if bad:
             figure.add_trace(
                 go.Scatter(x=[p[0] for p in bad], y=[p[1] for p in bad], mode="markers",
-                           name=f"degraded {metric}",
+                           name=f"degraded {kind} {metric}", legendgroup=metric,
                            marker={"color": _SEVERITY_COLOURS["critical"], "size": 9})
             )  # fmt: skip
     if not series:
-        _note(figure, "no window has enough labels to be judged yet")
+        _note(figure, "no window has been judged yet (too few labels or holdout chunks)")
     return _styled(figure, 320, xaxis={"type": "date"})
 
 
@@ -408,7 +381,7 @@ def _performance_table(records: Sequence[PerformanceRecord]) -> str:
         ) or ", ".join(f"{name} {value:.4g}" for name, value in sorted(record.metrics.items())[:3])
         rows.append(
             [_when(record.window_start), record.kind, record.model_version or "-",
-             str(record.labels), shown, verdict]
+             str(record.labels) if record.kind == "realized" else "-", shown, verdict]
         )  # fmt: skip
     return _table_section("performance-windows", "Performance per window", header, rows)
 

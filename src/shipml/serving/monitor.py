@@ -2,19 +2,23 @@
 
 Each window covers one model version from its first record to a flush. It holds the
 profile of the features and predictions (on the bins of the model's training baseline;
-absent when the model has no baseline), the latency histograms of every step and of the
-whole request (`total`), and row counts. A flush happens every `flush_seconds` or after
-`flush_requests` requests, in a thread, so predictions never wait for the database. A
-window that cannot be stored is kept and stored by a later flush, resuming where it stopped.
+absent when the model has no baseline; with the summary of its calibrated probabilities
+when the model has a CBPE reference, so that the window is estimated), the latency
+histograms of every step and of the whole request (`total`), and row counts. A flush
+happens every `flush_seconds` or after `flush_requests` requests, in a thread, so
+predictions never wait for the database. A window that cannot be stored is kept and stored
+by a later flush, resuming where it stopped.
 
 In the store a window is an `online` run (with the window, the model version and the
 counts) and its profiles, kind "online", named as batch windows' are: "window" (a monitoring
 `Profile`), "latency" (a `LatencyProfile`) and "evaluation" (drift, prediction shift and
 latency against the model's baseline), and "shadow" when a challenger was scored beside
-the champion (`ShadowProfiles`, see `shipml.serving.shadow`). Once stored, an evaluated
-window is handed to `on_evaluated` (which raises its alerts and updates the gauges), in
-the flushing thread. A window in which more than `max_rejected_fraction` of the records
-were rejected is stored as failed; every stored window goes to `on_stored` with its
+the champion (`ShadowProfiles`, see `shipml.serving.shadow`). A window with CBPE estimates
+also gets its estimated performance record (kind "performance", name "estimated.online",
+keyed as its prediction log is; `shipml.project.performance.save_estimates`). Once stored,
+an evaluated window is handed to `on_evaluated` (which raises its alerts and updates the
+gauges), in the flushing thread. A window in which more than `max_rejected_fraction` of the
+records were rejected is stored as failed; every stored window goes to `on_stored` with its
 failure (None when it succeeded), which raises or clears the `window_failed` alert.
 """
 
@@ -47,6 +51,8 @@ from shipml.monitoring import (
 )
 from shipml.pipeline import StepTiming
 from shipml.project.history import EVALUATION, WINDOW
+from shipml.project.performance import save_estimates
+from shipml.project.predictions import online_log_window
 from shipml.store import RunStore
 from shipml.versioning.tracking import ModelRef
 
@@ -88,6 +94,7 @@ class _Window:
     saved: set[str] = field(default_factory=set)
     answered: Answered = field(default_factory=list)  # for the prediction log
     shadow: dict[str, ShadowProfile] = field(default_factory=dict)  # by challenger version
+    estimating: bool = True  # summarise confidence for CBPE (off once it failed)
 
     def add_shadow(self, found: ShadowProfile) -> None:
         """Add a shadow batch's profile (or drops) to its challenger version's."""
@@ -105,8 +112,9 @@ class _Window:
         frames, self.frames, self.buffered_rows = self.frames, [], 0
         if self.baseline is None or not frames:
             return
+        rows = pd.concat(frames, ignore_index=True)
         try:
-            found = profile(pd.concat(frames, ignore_index=True), self.baseline.spec)
+            found = profile(rows, self.baseline.spec)
         except Exception as error:  # a baseline that does not fit the flow's columns
             log.warning(
                 "model %s v%s: online rows cannot be profiled on its baseline (%s); "
@@ -117,7 +125,28 @@ class _Window:
             )
             self.baseline = None
             return
+        if self.estimating:
+            found = self._with_confidence(found, rows)
         self.profile = found if self.profile is None else self.profile.merge(found)
+
+    def _with_confidence(self, found: Profile, rows: pd.DataFrame) -> Profile:
+        """The profile with the rows' confidence summary, for CBPE (when the model has one)."""
+        reference = self.baseline.performance if self.baseline is not None else None
+        if reference is None:
+            return found
+        try:
+            summary = reference.summarize(rows)
+        except Exception as error:  # probabilities CBPE cannot read: no estimates, still drift
+            log.warning(
+                "model %s v%s: CBPE cannot read the online probabilities (%s); "
+                "online windows are not estimated",
+                self.model.name,
+                self.model.version,
+                error,
+            )
+            self.estimating = False
+            return found
+        return found.model_copy(update={"confidence": summary})
 
     def close(self, end: datetime, rules: MonitoringConfig) -> None:
         """End the window: profile the rows still buffered, bucket the latencies, evaluate."""
@@ -329,6 +358,21 @@ class OnlineMonitor:
                 error=failure,
             )
             window.saved.add("run")
+        if "estimated" not in window.saved and window.evaluation is not None:
+            assert window.end is not None
+            name, span = online_log_window(window.start, window.end, model.version)
+            save_estimates(
+                store,
+                self._pipeline,
+                window.evaluation,
+                self._rules.estimate_alerts_on,
+                window=name,
+                span=span,
+                model_version=model.version,
+                online=True,
+                run_id=window.run_id,
+            )
+            window.saved.add("estimated")
         if window.evaluation is not None and self._on_evaluated is not None:
             self._on_evaluated(window.run_id, window.start, window.evaluation)
         if self._on_stored is not None:
