@@ -197,16 +197,27 @@ def _plain(values: pd.Series) -> list[Any]:
 
 
 ESTIMATED = "estimated"
+CHALLENGER = f"{REALIZED}.challenger"  # the challenger's realized records, on the same labels
 RECORD_NAMES = (REALIZED, f"{REALIZED}.online", ESTIMATED, f"{ESTIMATED}.online")
+CHALLENGER_RECORD_NAMES = (CHALLENGER, f"{CHALLENGER}.online")
 
 
-def load_performance(store: RunStore, pipeline: str, last: int = 100) -> list[PerformanceRecord]:
+def realized_record_name(kind: str, *, challenger: bool = False) -> str:
+    """The profile name of a realized record of a batch or online window."""
+    name = CHALLENGER if challenger else REALIZED
+    return name if kind == "batch" else f"{name}.online"
+
+
+def load_performance(
+    store: RunStore, pipeline: str, last: int = 100, *, challenger: bool = False
+) -> list[PerformanceRecord]:
     """The newest record of each (kind, window), realized and estimated, oldest window first.
 
     Estimated records (CBPE) are stored the same way, under the profile name "estimated".
+    `challenger`: the challenger's realized records instead ("realized.challenger").
     """
     latest: dict[tuple[str, str, str], PerformanceRecord] = {}
-    for name in RECORD_NAMES:
+    for name in CHALLENGER_RECORD_NAMES if challenger else RECORD_NAMES:
         for found in store.profiles(pipeline, PERFORMANCE, name, limit=last):
             record = PerformanceRecord.model_validate(found.payload)
             latest[(name, record.kind, record.window)] = record

@@ -36,6 +36,9 @@ MODEL_VERSION = "_model_version"
 RUN_ID = "_run_id"
 REQUEST_ID = "_request_id"
 META_COLUMNS = (WINDOW_START, WINDOW_END, MODEL_VERSION, RUN_ID, REQUEST_ID)
+CHALLENGER_SUFFIX = (
+    ".challenger"  # the challenger's log beside the champion's: <pipeline>.challenger
+)
 _LOG_DIR = Path(".shipml") / "predictions"
 _SECOND = timedelta(seconds=1)
 
@@ -62,6 +65,16 @@ class LoggedWindow:
             / self.kind
             / (self.path.name)
         )
+
+
+def challenger_window(logged: LoggedWindow) -> LoggedWindow | None:
+    """The challenger's predictions of the same window (its log under `<pipeline>.challenger`),
+    or None when the challenger did not score it."""
+    pipeline = logged.path.parents[1].name
+    path = (
+        logged.path.parents[2] / f"{pipeline}{CHALLENGER_SUFFIX}" / logged.kind / logged.path.name
+    )
+    return LoggedWindow(logged.kind, logged.name, path) if path.is_file() else None
 
 
 def log_directory(root: Path, pipeline: str) -> Path:
