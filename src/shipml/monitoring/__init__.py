@@ -25,6 +25,7 @@ from shipml.monitoring.calibration import (
     needs_calibration,
 )
 from shipml.monitoring.class_shift import ClassMixResult, ClassReference, alpha_of, class_shift
+from shipml.monitoring.comparison import MetricComparison, RealizedComparison, compare_realized
 from shipml.monitoring.confidence import ConfidenceSummary
 from shipml.monitoring.drift import (
     DEFAULT_THRESHOLDS,
@@ -145,6 +146,7 @@ __all__ = [
     "LatencyHistogram",
     "LatencyProfile",
     "LatencySummary",
+    "MetricComparison",
     "MetricRow",
     "Moments",
     "MonitoringBaseline",
@@ -160,6 +162,7 @@ __all__ = [
     "Profile",
     "ProfileSpec",
     "PromotionConfig",
+    "RealizedComparison",
     "RetrainDecision",
     "RetrainingConfig",
     "Severity",
@@ -176,6 +179,7 @@ __all__ = [
     "class_mix_alerts",
     "class_shift",
     "compare_predictions",
+    "compare_realized",
     "decide_retraining",
     "detect_drift",
     "drift_alerts",
