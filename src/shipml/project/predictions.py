@@ -204,12 +204,22 @@ def online_frame(
     return together
 
 
-def online_log_writer(
-    root: Path, pipeline: str, settings: LabelsSettings
-) -> Callable[[Any, datetime, datetime, str, Any], None]:
-    """What the online monitor calls once per stored window: write its answered predictions."""
+def online_log_writer(root: Path, pipeline: str, settings: LabelsSettings) -> Callable[..., None]:
+    """What the online monitor calls once per stored window: write its answered predictions.
 
-    def write(model: Any, start: datetime, end: datetime, run_id: str, answered: Any) -> None:
+    With `challenger` (the shadow's predictions of the window's requests), the file goes to
+    the challenger's log under the champion window's name, with the challenger's version.
+    """
+
+    def write(
+        model: Any,
+        start: datetime,
+        end: datetime,
+        run_id: str,
+        answered: Any,
+        *,
+        challenger: Any = None,
+    ) -> None:
         frame = online_frame(answered, settings)
         for column in frame.columns:  # times as the batch log keeps them
             if column in settings.key and frame[column].dtype == object:
@@ -218,9 +228,16 @@ def online_log_writer(
                     frame[column] = parsed
         name = f"{start:%Y%m%dT%H%M%S%fZ}-v{model.version}"
         window = Window(start.replace(microsecond=0), end.replace(microsecond=0) + _SECOND)
+        answering = model if challenger is None else challenger
         write_window_log(
-            root, pipeline, "online", name, frame, window=window,
-            model_version=str(model.version), run_id=run_id,
-        )  # fmt: skip
+            root,
+            pipeline if challenger is None else pipeline + CHALLENGER_SUFFIX,
+            "online",
+            name,
+            frame,
+            window=window,
+            model_version=str(answering.version),
+            run_id=run_id,
+        )
 
     return write

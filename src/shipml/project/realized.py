@@ -10,6 +10,8 @@ or the shadow's scores of an online window), its logged predictions are joined t
 labels by the same keys and judged by the same code against the challenger version's own
 holdout, then stored under "realized.challenger" ("realized.challenger.online") with the
 challenger's `model_version`. They raise no alert: the champion's answers are what users got.
+The challenger's rows meet every label joined to the champion's windows of the same kind: a
+shadow batch may be logged with the online window after the one that holds its requests.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from shipml.monitoring.performance import (
     checked_metrics,
     performance_alerts,
 )
-from shipml.project._keys import labelled_rows
+from shipml.project._keys import join_labels, labelled_rows, window_labels
 from shipml.project.performance import (
     PERFORMANCE,
     Baseline,
@@ -41,7 +43,9 @@ from shipml.project.predictions import (
     WINDOW_END,
     WINDOW_START,
     LoggedWindow,
+    LogKind,
     challenger_window,
+    logged_windows,
 )
 from shipml.project.project import Project
 from shipml.windows import Window
@@ -63,16 +67,25 @@ def judge_labelled(
     """Judge, store (and alert on, the champion's) each window's realized performance."""
     judge = _Judge(project)
     judged = Judged()
+    labels: dict[LogKind, pd.DataFrame] = {}
+    keys = project.settings.labels.key_columns
     for logged in windows:
         frame = frames[logged.path]
-        record = judge(logged, frame)
+        record = judge(frame, *labelled_rows(logged, frame, keys), name=logged.name)
         if record is None:
             continue
         _store(project, record, logged.kind, challenger=False)
         _alert(project, record)
         judged.champion.append(record)
         theirs = challenger_window(logged)
-        found = judge(logged, theirs.read()) if theirs is not None else None
+        if theirs is None:
+            continue
+        if logged.kind not in labels:
+            labels[logged.kind] = window_labels(
+                logged_windows(project.root, project.name, (logged.kind,))
+            )
+        ours = theirs.read()
+        found = judge(ours, *join_labels(labels[logged.kind], ours, keys), name=logged.name)
         if found is not None:
             _store(project, found, logged.kind, challenger=True)
             judged.challenger.append(found)
@@ -88,9 +101,11 @@ class _Judge:
         self._references: dict[str, PerformanceReference | None] = {}
         self._baselines: dict[tuple[str, int], Baseline] = {}
 
-    def __call__(self, logged: LoggedWindow, frame: pd.DataFrame) -> PerformanceRecord | None:
-        """The realized record of `frame` (predictions of `logged`'s rows) on `logged`'s labels;
-        None when empty or its version has no performance baseline."""
+    def __call__(
+        self, frame: pd.DataFrame, truth: pd.Series, predictions: pd.DataFrame, *, name: str
+    ) -> PerformanceRecord | None:
+        """The realized record of a logged window (`frame`) from its labelled predictions;
+        None when it is empty or its version has no performance baseline."""
         if frame.empty:
             return None
         settings = self._project.settings
@@ -99,7 +114,6 @@ class _Judge:
         if reference is None:
             log.warning("model version %s has no performance baseline: not judged", version)
             return None
-        truth, predictions = labelled_rows(logged, frame, settings.labels.key_columns)
         labels = len(truth)
         baseline = None
         if labels >= settings.labels.min_labels:
@@ -118,7 +132,7 @@ class _Judge:
                 drop=True
             ),
             window=window,
-            name=logged.name,
+            name=name,
             model_version=version,
             predicted=len(frame),
             min_labels=settings.labels.min_labels,
