@@ -6,8 +6,6 @@ Keys compare by value: a key column that is a time in the predictions is read as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pandas as pd
 
 from shipml.project.predictions import LoggedWindow
@@ -42,24 +40,13 @@ def canonical_keys(
 def labelled_rows(
     logged: LoggedWindow, frame: pd.DataFrame, keys: list[str]
 ) -> tuple[pd.Series, pd.DataFrame]:
-    """The window's labels (as text) and its predictions that have one, aligned."""
-    return join_labels(window_labels([logged]), frame, keys)
+    """The labels of `logged` (as text) and the predictions of `frame` that have one, aligned.
 
-
-def window_labels(windows: Sequence[LoggedWindow]) -> pd.DataFrame:
-    """The labels joined to these windows' predictions (`KEY`, `LABEL`), each key once."""
-    found = [pd.read_parquet(w.labels_path) for w in windows if w.labels_path.is_file()]
-    if not found:
-        return pd.DataFrame({KEY: pd.Series(dtype="str"), LABEL: pd.Series(dtype="str")})
-    return pd.concat(found, ignore_index=True).drop_duplicates(KEY, keep="first")
-
-
-def join_labels(
-    labels: pd.DataFrame, frame: pd.DataFrame, keys: list[str]
-) -> tuple[pd.Series, pd.DataFrame]:
-    """The labels (as text) of the predictions of `frame` that have one, and those, aligned."""
-    if labels.empty:
+    `frame` is the window's logged predictions, or the challenger's of the same rows.
+    """
+    if not logged.labels_path.is_file():
         return pd.Series(dtype="str"), frame.iloc[:0]
+    labels = pd.read_parquet(logged.labels_path).drop_duplicates(KEY, keep="first")
     keyed = frame.assign(**{KEY: canonical_keys(frame, keys, frame)})
     joined = keyed.merge(labels[[KEY, LABEL]], on=KEY, how="inner")
     truth = joined[LABEL]

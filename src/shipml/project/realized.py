@@ -10,8 +10,7 @@ or the shadow's scores of an online window), its logged predictions are joined t
 labels by the same keys and judged by the same code against the challenger version's own
 holdout, then stored under "realized.challenger" ("realized.challenger.online") with the
 challenger's `model_version`. They raise no alert: the champion's answers are what users got.
-The challenger's rows meet every label joined to the champion's windows of the same kind: a
-shadow batch may be logged with the online window after the one that holds its requests.
+Online, the challenger's rows of a window are the shadow's predictions of its requests.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from shipml.monitoring.performance import (
     checked_metrics,
     performance_alerts,
 )
-from shipml.project._keys import join_labels, labelled_rows, window_labels
+from shipml.project._keys import labelled_rows
 from shipml.project.performance import (
     PERFORMANCE,
     Baseline,
@@ -38,12 +37,13 @@ from shipml.project.performance import (
     reference_baseline,
 )
 from shipml.project.predictions import (
+    CHALLENGER_SUFFIX,
     META_COLUMNS,
     MODEL_VERSION,
+    REQUEST_ID,
     WINDOW_END,
     WINDOW_START,
     LoggedWindow,
-    LogKind,
     challenger_window,
     logged_windows,
 )
@@ -66,30 +66,69 @@ def judge_labelled(
 ) -> Judged:
     """Judge, store (and alert on, the champion's) each window's realized performance."""
     judge = _Judge(project)
+    theirs = _ChallengerRows(project)
     judged = Judged()
-    labels: dict[LogKind, pd.DataFrame] = {}
-    keys = project.settings.labels.key_columns
     for logged in windows:
         frame = frames[logged.path]
-        record = judge(frame, *labelled_rows(logged, frame, keys), name=logged.name)
+        record = judge(logged, frame)
         if record is None:
             continue
         _store(project, record, logged.kind, challenger=False)
         _alert(project, record)
         judged.champion.append(record)
-        theirs = challenger_window(logged)
-        if theirs is None:
-            continue
-        if logged.kind not in labels:
-            labels[logged.kind] = window_labels(
-                logged_windows(project.root, project.name, (logged.kind,))
-            )
-        ours = theirs.read()
-        found = judge(ours, *join_labels(labels[logged.kind], ours, keys), name=logged.name)
+        rows = theirs(logged, frame)
+        found = judge(logged, rows) if rows is not None else None
         if found is not None:
             _store(project, found, logged.kind, challenger=True)
             judged.challenger.append(found)
     return judged
+
+
+class _ChallengerRows:
+    """The challenger's logged predictions of a champion window's rows.
+
+    Batch: the challenger's log of the same window. Online: the shadow's predictions of the
+    window's requests (by request id), wherever they were logged: a shadow batch may land in
+    the online window after the one that holds its requests.
+    """
+
+    def __init__(self, project: Project) -> None:
+        self._log = project.name + CHALLENGER_SUFFIX
+        self._root = project.root
+        self._online: pd.DataFrame | None = None
+
+    def __call__(self, logged: LoggedWindow, frame: pd.DataFrame) -> pd.DataFrame | None:
+        """The rows, on the champion window's times; None when the challenger scored none."""
+        if logged.kind == "batch":
+            found = challenger_window(logged)
+            return None if found is None else found.read()
+        shadow = self._shadow()
+        if shadow.empty or REQUEST_ID not in frame.columns:
+            return None
+        rows = shadow[shadow[REQUEST_ID].isin(frame[REQUEST_ID])]
+        if rows.empty:
+            return None
+        versions = rows[MODEL_VERSION].value_counts()
+        if len(versions) > 1:
+            log.warning(
+                "window %s was shadowed by challenger versions %s: only v%s is judged",
+                logged.name,
+                ", ".join(map(str, versions.index)),
+                versions.index[0],
+            )
+        rows = rows[rows[MODEL_VERSION] == versions.index[0]]
+        same: pd.DataFrame = rows.assign(
+            **{WINDOW_START: frame[WINDOW_START].iloc[0], WINDOW_END: frame[WINDOW_END].iloc[0]}
+        )
+        return same
+
+    def _shadow(self) -> pd.DataFrame:
+        """Every online prediction of the challenger (read once per ingest)."""
+        if self._online is None:
+            windows = logged_windows(self._root, self._log, ("online",))
+            frames = [w.read() for w in windows]
+            self._online = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return self._online
 
 
 class _Judge:
@@ -101,11 +140,9 @@ class _Judge:
         self._references: dict[str, PerformanceReference | None] = {}
         self._baselines: dict[tuple[str, int], Baseline] = {}
 
-    def __call__(
-        self, frame: pd.DataFrame, truth: pd.Series, predictions: pd.DataFrame, *, name: str
-    ) -> PerformanceRecord | None:
-        """The realized record of a logged window (`frame`) from its labelled predictions;
-        None when it is empty or its version has no performance baseline."""
+    def __call__(self, logged: LoggedWindow, frame: pd.DataFrame) -> PerformanceRecord | None:
+        """The realized record of `frame` (predictions of `logged`'s rows) on `logged`'s labels;
+        None when empty or its version has no performance baseline."""
         if frame.empty:
             return None
         settings = self._project.settings
@@ -114,6 +151,7 @@ class _Judge:
         if reference is None:
             log.warning("model version %s has no performance baseline: not judged", version)
             return None
+        truth, predictions = labelled_rows(logged, frame, settings.labels.key_columns)
         labels = len(truth)
         baseline = None
         if labels >= settings.labels.min_labels:
@@ -132,7 +170,7 @@ class _Judge:
                 drop=True
             ),
             window=window,
-            name=name,
+            name=logged.name,
             model_version=version,
             predicted=len(frame),
             min_labels=settings.labels.min_labels,
