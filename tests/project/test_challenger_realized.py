@@ -27,6 +27,7 @@ from shipml.monitoring import PerformanceRecord
 from shipml.project.labels import LabelIngest, ingest_labels
 from shipml.project.performance import load_performance
 from shipml.project.project import Project
+from shipml.project.promotion import evaluate
 
 SETTINGS = """
 [model]
@@ -172,3 +173,19 @@ def test_the_windows_lineage_lists_the_challenger_output_version_and_move(
     move = found["challenger"]["move"]
     assert (move["to_version"], move["alias"], move["forced"]) == ("2", "challenger", True)
     assert "challenger output" in text.output and "move #" in text.output
+
+
+def test_the_promotion_gate_compares_them_on_the_labelled_production_rows(
+    ingested: tuple[Path, TaskData, dict[str, Any], LabelIngest],
+) -> None:
+    directory, _, _, found = ingested
+    (champion,) = found.records
+    (challenger,) = found.challenger_records
+
+    verdict = evaluate(Project.load(directory), "2")
+
+    assert verdict.evaluated_on == f"labelled production rows of 1 window ({LABELLED} rows)"
+    rows = {row.metric: row for row in verdict.rows}
+    assert rows["roc_auc"].candidate == pytest.approx(challenger.metrics["roc_auc"])
+    assert rows["roc_auc"].champion == pytest.approx(champion.metrics["roc_auc"])
+    assert not verdict.passed  # v2 learnt from flipped labels

@@ -66,7 +66,7 @@ def judge_labelled(
 ) -> Judged:
     """Judge, store (and alert on, the champion's) each window's realized performance."""
     judge = _Judge(project)
-    theirs = _ChallengerRows(project)
+    theirs = ChallengerRows(project)
     judged = Judged()
     for logged in windows:
         frame = frames[logged.path]
@@ -84,7 +84,7 @@ def judge_labelled(
     return judged
 
 
-class _ChallengerRows:
+class ChallengerRows:
     """The challenger's logged predictions of a champion window's rows.
 
     Batch: the challenger's log of the same window. Online: the shadow's predictions of the
@@ -181,12 +181,14 @@ class _Judge:
 
     def _reference(self, version: str) -> PerformanceReference | None:
         if version not in self._references:
-            project = self._project
-            found = project.store.latest_baseline(project.name, PERFORMANCE, model_version=version)
-            self._references[version] = (
-                None if found is None else PerformanceReference.model_validate(found.payload)
-            )
+            self._references[version] = version_reference(self._project, version)
         return self._references[version]
+
+
+def version_reference(project: Project, version: str) -> PerformanceReference | None:
+    """The holdout a model version's realized performance is judged against (None: none kept)."""
+    found = project.store.latest_baseline(project.name, PERFORMANCE, model_version=version)
+    return None if found is None else PerformanceReference.model_validate(found.payload)
 
 
 def _store(project: Project, record: PerformanceRecord, kind: str, *, challenger: bool) -> None:
