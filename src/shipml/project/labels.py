@@ -37,6 +37,7 @@ from shipml.monitoring.performance import PerformanceRecord
 from shipml.project._keys import KEY, LABEL, canonical_keys, labelled_rows
 from shipml.project.performance import load_performance
 from shipml.project.predictions import (
+    CHALLENGER_SUFFIX,
     WINDOW_END,
     LoggedWindow,
     logged_windows,
@@ -101,7 +102,10 @@ def ingest_labels(
     now = now or datetime.now(UTC)
     column = _label_column(project)
     notes: list[str] = []
-    purged = purge(project.root, project.name, settings.retention, now)
+    purged = sum(
+        purge(project.root, log, settings.retention, now)
+        for log in (project.name, project.name + CHALLENGER_SUFFIX)
+    )
     if purged:
         notes.append(f"{purged} logged windows older than the retention deleted")
     try:
