@@ -121,9 +121,11 @@ def promote(
 ) -> None:
     """Gate a version against the champion on the same rows, then point an alias at it.
 
-    The candidate and the current champion score the candidate's holdout; the version is
-    refused (exit 1, recorded) when `[promotion] metric` drops by more than `max_drop` or a
-    `min_<metric>` floor fails. --force moves it anyway, recorded as forced.
+    The candidate and the current champion are compared on the candidate's holdout, or, once
+    the candidate scored production windows as the challenger and labels were joined to them,
+    on those labelled rows (both models' predictions of them). The version is refused (exit
+    1, recorded) when `[promotion] metric` drops by more than `max_drop` or a `min_<metric>`
+    floor fails. --force moves it anyway, recorded as forced.
     """
     from shipml.errors import PromotionRefused
     from shipml.project import promote as promote_version

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         MonitoringBaseline,
         PerformanceRecord,
         PerformanceResult,
+        RealizedComparison,
         ShiftResult,
         WindowEvaluation,
     )
@@ -61,17 +62,22 @@ def status(
     json_output: JsonFlag = False,
 ) -> None:
     """Latest windows, drift per column, prediction shift, latency, performance, open alerts."""
+    from shipml.monitoring import compare_realized
     from shipml.project.failures import failed_windows
     from shipml.project.performance import load_performance
 
     project = open_project(project_dir)
     _, windows = _monitored(project, last)
     performance = load_performance(project.store, project.name, last)
+    challenger = compare_realized(
+        performance, load_performance(project.store, project.name, last, challenger=True)
+    )
     failed = failed_windows(project.store, project.name, limit=last)
     open_alerts = project.store.alerts(status="open", pipeline=project.name, limit=_MAX_ALERTS)
     if json_output:
         found = _status_json(project.name, windows, failed, open_alerts)
         found["performance"] = [record.model_dump(mode="json") for record in performance]
+        found["challenger"] = [compared.model_dump(mode="json") for compared in challenger]
         print_json(found)
         return
     if not windows:
@@ -84,6 +90,8 @@ def status(
         console.print(_latency_table(_latest_latency(windows)))
     if performance:
         console.print(performance_table(performance))
+    if challenger:
+        console.print(challenger_table(challenger))
     console.print(_failed_table(failed))
     console.print(_alerts_table(open_alerts))
 
@@ -196,6 +204,31 @@ def performance_table(records: list[PerformanceRecord]) -> Table:
                 value,
                 baseline,
                 verdict,
+            )
+    return table
+
+
+def challenger_table(compared: list[RealizedComparison]) -> Table:
+    """Champion against challenger per window: realized metrics on the same labels."""
+    table = Table(title="champion vs challenger, realized on the same labels")
+    for column in ("window", "champion / challenger", "labels", "metric"):
+        table.add_column(column)
+    for column in ("champion", "challenger", "difference"):
+        table.add_column(column, justify="right")
+    for window in reversed(compared):
+        labels = str(window.champion_labels)
+        if window.challenger_labels != window.champion_labels:
+            labels += f" / {window.challenger_labels}"
+        for metric in window.metrics:
+            colour = {True: "green", False: "red", None: "default"}[metric.better]
+            table.add_row(
+                window.window,
+                f"v{window.champion_version} / v{window.challenger_version}",
+                labels,
+                metric.metric,
+                _number(metric.champion),
+                _number(metric.challenger),
+                f"[{colour}]{metric.difference:+.4g}[/]",
             )
     return table
 

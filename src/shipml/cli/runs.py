@@ -27,8 +27,9 @@ from shipml.errors import WindowInputError
 
 if TYPE_CHECKING:
     from shipml.project.batch import WindowOutcome
+    from shipml.project.challenger import ChallengerLineage
     from shipml.project.engines import Engine
-    from shipml.store.records import RunDetail, RunRecord
+    from shipml.store.records import AliasMoveRecord, RunDetail, RunRecord
     from shipml.windows import Window
 
 
@@ -226,18 +227,23 @@ def lineage(
     project_dir: ProjectDir = Path("."),
     json_output: JsonFlag = False,
 ) -> None:
-    """Show one run: its versions, counts, step timings, validations and quarantine."""
+    """Show one run: its versions, counts, step timings, validations and quarantine, and the
+    challenger's output beside the window's."""
     from shipml.errors import RunNotFound
+    from shipml.project.challenger import challenger_lineage
 
     project = open_project(project_dir)
     try:
         detail = project.store.run(_full_id(project, run_id))
     except RunNotFound:
         fail(f"no run {run_id!r} in {project.name}", EXIT_UNUSABLE)
+    challenger = challenger_lineage(project.store, detail.run)
     if json_output:
-        print_json(dataclasses.asdict(detail))
+        found = dataclasses.asdict(detail)
+        found["challenger"] = None if challenger is None else dataclasses.asdict(challenger)
+        print_json(found)
         return
-    _print_lineage(detail)
+    _print_lineage(detail, challenger)
 
 
 def _full_id(project: Any, prefix: str) -> str:
@@ -247,9 +253,8 @@ def _full_id(project: Any, prefix: str) -> str:
     return matches[0] if matches else prefix
 
 
-def _move(detail: RunDetail) -> str:
+def _move(move: AliasMoveRecord | None) -> str:
     """'move #3 (manual, gate passed): v1 -> v2 by ana@host at 2026-12-03 10:00'."""
-    move = detail.alias_move
     if move is None:
         return ""
     gate = (
@@ -264,7 +269,21 @@ def _move(detail: RunDetail) -> str:
     )
 
 
-def _print_lineage(detail: RunDetail) -> None:
+def _challenger_rows(challenger: ChallengerLineage | None) -> dict[str, str]:
+    """The lineage rows of the challenger's output of a batch window (none without one)."""
+    if challenger is None:
+        return {}
+    scored = challenger.scored
+    model = f"{scored.model_name or '?'} v{scored.version or '?'} ({scored.alias or '-'})"
+    return {
+        "challenger": model,
+        "challenger set by": _move(challenger.move),
+        "challenger output": scored.output or "",
+        "challenger error": scored.error or "",
+    }
+
+
+def _print_lineage(detail: RunDetail, challenger: ChallengerLineage | None = None) -> None:
     run = detail.run
     facts = Table(show_header=False, title=f"run {run.id}")
     facts.add_column(style="bold")
@@ -278,7 +297,7 @@ def _print_lineage(detail: RunDetail) -> None:
         "model": f"{run.model_name} v{run.model_version} ({run.model_alias or '-'})"
         if run.model_name
         else "",
-        "model set by": _move(detail),
+        "model set by": _move(detail.alias_move),
         "shipml": run.shipml_version or "",
         "rows in/valid/invalid/quarantined/out": " / ".join(
             str(c)
@@ -291,6 +310,7 @@ def _print_lineage(detail: RunDetail) -> None:
             )
         ),
         "output": run.output or "",
+        **_challenger_rows(challenger),
         "error": f"{run.failed_step or ''}: {run.error}" if run.error else "",
     }
     for key, value in rows.items():

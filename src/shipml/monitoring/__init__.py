@@ -25,6 +25,7 @@ from shipml.monitoring.calibration import (
     needs_calibration,
 )
 from shipml.monitoring.class_shift import ClassMixResult, ClassReference, alpha_of, class_shift
+from shipml.monitoring.comparison import MetricComparison, RealizedComparison, compare_realized
 from shipml.monitoring.confidence import ConfidenceSummary
 from shipml.monitoring.drift import (
     DEFAULT_THRESHOLDS,
@@ -146,6 +147,7 @@ __all__ = [
     "LatencyHistogram",
     "LatencyProfile",
     "LatencySummary",
+    "MetricComparison",
     "MetricRow",
     "Moments",
     "MonitoringBaseline",
@@ -161,6 +163,7 @@ __all__ = [
     "Profile",
     "ProfileSpec",
     "PromotionConfig",
+    "RealizedComparison",
     "RetrainDecision",
     "RetrainingConfig",
     "Severity",
@@ -177,6 +180,7 @@ __all__ = [
     "class_mix_alerts",
     "class_shift",
     "compare_predictions",
+    "compare_realized",
     "decide_retraining",
     "detect_drift",
     "drift_alerts",

@@ -180,7 +180,12 @@ def run_window(
         clear_failure(store, project.name, window.start)
     clear_missing_input(store, project.name, window.start)
     challenger = score_challenger(
-        project, window, run_id, engine, version_column=MODEL_VERSION_COLUMN
+        project,
+        window,
+        run_id,
+        engine,
+        version_column=MODEL_VERSION_COLUMN,
+        log_predictions=logging_on,
     )
     outcome = WindowOutcome(
         window,

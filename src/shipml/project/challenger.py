@@ -8,20 +8,34 @@ rows whose pipeline is `<pipeline>.challenger`), each row carrying the challenge
 `model_version`. The champion's output, run record and alerts are the window's; the
 challenger's scoring never fails the window: its failure is logged and reported in the
 outcome.
+
+With `[labels]` set, the challenger's predictions are logged with their keys as the
+champion's are, under `<pipeline>.challenger` in the prediction log, so that labels judge both
+(`shipml.project.realized`). The window's run keeps where the challenger's output went, its
+version and the alias move that put it there (a "challenger" profile of the run, read back by
+`challenger_lineage`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from shipml.io.labels import PREDICTION_ID
+from shipml.pipeline.runner import FlowResult
 from shipml.project.engines import Engine, WindowJob, score_window
+from shipml.project.observe import FEATURES, PREDICTIONS
+from shipml.project.predictions import CHALLENGER_SUFFIX, keyed_predictions, write_window_log
 from shipml.project.project import Project
+from shipml.store import AliasMoveRecord, RunRecord, RunStore
 from shipml.windows import Window
 
 log = logging.getLogger(__name__)
 
-SUFFIX = ".challenger"
+LINEAGE = "challenger"  # the profile of a batch run that says where its challenger's scores went
+_KIND = "batch"
 
 
 @dataclass(frozen=True)
@@ -31,17 +45,38 @@ class ChallengerOutput:
     version: str | None
     output: str | None = None
     error: str | None = None
+    model_name: str | None = None
+    alias: str | None = None
+    alias_move: int | None = None  # the id of the recorded move that put the alias there
+
+
+@dataclass(frozen=True)
+class ChallengerLineage:
+    """A batch run's challenger output, as its lineage shows it."""
+
+    scored: ChallengerOutput
+    move: AliasMoveRecord | None  # the move that put the challenger alias on its version
 
 
 def challenger_pipeline(pipeline: str) -> str:
     """The pipeline name the challenger's outputs are written under."""
-    return f"{pipeline}{SUFFIX}"
+    return f"{pipeline}{CHALLENGER_SUFFIX}"
 
 
 def score_challenger(
-    project: Project, window: Window, run_id: str, engine: Engine, *, version_column: str
+    project: Project,
+    window: Window,
+    run_id: str,
+    engine: Engine,
+    *,
+    version_column: str,
+    log_predictions: bool = False,
 ) -> ChallengerOutput | None:
-    """Score `window` with the challenger into its own output; None when none is set."""
+    """Score `window` with the challenger into its own output; None when none is set.
+
+    `log_predictions` (with `[labels]`): the challenger's predictions go to the prediction log
+    under `<pipeline>.challenger`, keyed as the champion's.
+    """
     alias = project.settings.model.challenger
     if alias is None or not project.settings.model.challenger_in_batch:
         return None
@@ -55,6 +90,7 @@ def score_challenger(
             return None
         model = project.tracker.load(alias)
         version = model.ref.version
+        generated = log_predictions and project.settings.labels.generated_key
         job = WindowJob(
             project.pipeline.batch,
             window,
@@ -65,11 +101,93 @@ def score_challenger(
             context={**model.scoring_context(), "window": window},
             policies=project.policies(),
             output_columns={version_column: version},
+            prediction_id=PREDICTION_ID if generated else None,
         )
-        location = score_window(engine, job).commit()
+        scored = score_window(engine, job)
+        location = scored.commit()
+        if log_predictions:
+            _log(project, window, run_id, version, scored.result)
+        move = project.store.alias_move_behind(model.ref.name, alias, version, datetime.now(UTC))
     except Exception as error:  # the champion's window stands; the challenger's failure is told
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         log.error("window %s: the challenger (%s) could not score it: %s", window, alias, message)
-        return ChallengerOutput(version, error=message)
+        failed = ChallengerOutput(version, error=message, alias=alias)
+        return _recorded(project, window, run_id, failed)
     log.info("window %s: challenger v%s scored into %s", window, version, location)
-    return ChallengerOutput(version, location)
+    found = ChallengerOutput(
+        version,
+        location,
+        model_name=model.ref.name,
+        alias=alias,
+        alias_move=None if move is None else move.id,
+    )
+    return _recorded(project, window, run_id, found)
+
+
+def challenger_lineage(store: RunStore, run: RunRecord) -> ChallengerLineage | None:
+    """Where a batch run's challenger scores went, and the move behind its version (None:
+    the run had no challenger)."""
+    if run.kind != _KIND or run.window_start is None:
+        return None
+    found = [
+        p
+        for p in store.profiles(
+            run.pipeline,
+            _KIND,
+            LINEAGE,
+            since=run.window_start,
+            before=run.window_start + timedelta(microseconds=1),
+        )
+        if p.run_id == run.id
+    ]
+    if not found:
+        return None
+    scored = ChallengerOutput(**found[-1].payload)
+    move = None
+    if scored.alias_move is not None and scored.model_name and scored.alias:
+        moves = store.alias_moves(scored.model_name, scored.alias, limit=None)
+        move = next((m for m in moves if m.id == scored.alias_move), None)
+    return ChallengerLineage(scored, move)
+
+
+def _log(project: Project, window: Window, run_id: str, version: str, result: FlowResult) -> None:
+    """Keep the challenger's predictions with their keys, as the champion's are kept."""
+    predictions = result.kept.get(PREDICTIONS)
+    if predictions is None:
+        log.warning("window %s: challenger predictions not logged (the engine keeps them)", window)
+        return
+    keyed = keyed_predictions(
+        predictions, result.kept.get(FEATURES), project.settings.labels, window
+    )
+    write_window_log(
+        project.root,
+        challenger_pipeline(project.name),
+        "batch",
+        window.key,
+        keyed,
+        window=window,
+        model_version=version,
+        run_id=run_id,
+    )
+
+
+def _recorded(
+    project: Project, window: Window, run_id: str, found: ChallengerOutput
+) -> ChallengerOutput:
+    """Keep the challenger's output with the window's run (its lineage); never fail on it."""
+    payload: dict[str, Any] = asdict(found)
+    try:
+        project.store.save_profile(
+            project.name,
+            _KIND,
+            LINEAGE,
+            payload,
+            run_id=run_id,
+            window_start=window.start,
+            window_end=window.end,
+            model_name=found.model_name,
+            model_version=found.version,
+        )
+    except Exception:
+        log.exception("the challenger output of run %s could not be recorded", run_id)
+    return found

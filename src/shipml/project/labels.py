@@ -15,12 +15,10 @@ are kept with their reason in `.shipml/labels/<pipeline>/rejected/<ingest time>.
 never dropped silently. Predictions still without a label `label_delay` after their window
 ended are counted as overdue. The counts go to the run store (`label_ingests`).
 
-Keys compare by value: a key column that is a time in the predictions is read as a time
-(UTC) in the labels, any other column as text.
-
-Then every window that received labels has its realized performance computed and judged
-(`performance`), stored as a "performance" record, and alerted through the usual alert
-state, in window order.
+Keys compare by value (`_keys`). Then every window that received labels has its realized
+performance computed and judged (`performance`), stored as a "performance" record, and
+alerted through the usual alert state, in window order; the challenger's predictions of the
+same rows, when it scored them, are judged on the same labels (`realized`).
 """
 
 from __future__ import annotations
@@ -33,44 +31,27 @@ from typing import Any
 
 import pandas as pd
 
-from shipml.alerting.state import raise_alerts
 from shipml.errors import ConfigError, LabelsError, MissingInput, WindowInputError
 from shipml.io.labels import LabelsSettings
-from shipml.monitoring.performance import (
-    PerformanceRecord,
-    PerformanceReference,
-    checked_metrics,
-    performance_alerts,
-)
-from shipml.project.performance import (
-    ONLINE_SUFFIX,
-    PERFORMANCE,
-    REALIZED,
-    Baseline,
-    judge_window,
-    reference_baseline,
-)
+from shipml.monitoring.performance import PerformanceRecord
+from shipml.project._keys import KEY, LABEL, canonical_keys, labelled_rows
 from shipml.project.performance_metrics import publish_performance
 from shipml.project.predictions import (
-    META_COLUMNS,
-    MODEL_VERSION,
+    CHALLENGER_SUFFIX,
     WINDOW_END,
-    WINDOW_START,
     LoggedWindow,
     logged_windows,
     purge,
     write_atomically,
 )
 from shipml.project.project import Project
+from shipml.project.realized import judge_labelled
 from shipml.windows import Window
 
 log = logging.getLogger(__name__)
 
-KEY = "_key"
-LABEL = "_label"
 LABELLED_AT = "_labelled_at"
 REASON = "_reason"
-_SEPARATOR = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -88,6 +69,8 @@ class LabelIngest:
     predictions: int  # logged predictions the labels were joined against
     rejected: str | None = None  # where the labels not joined were kept
     records: list[PerformanceRecord] = field(default_factory=list)
+    # the challenger's realized performance on the same labels (its batch outputs, its shadow)
+    challenger_records: list[PerformanceRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -118,7 +101,10 @@ def ingest_labels(
     now = now or datetime.now(UTC)
     column = _label_column(project)
     notes: list[str] = []
-    purged = purge(project.root, project.name, settings.retention, now)
+    purged = sum(
+        purge(project.root, log, settings.retention, now)
+        for log in (project.name, project.name + CHALLENGER_SUFFIX)
+    )
     if purged:
         notes.append(f"{purged} logged windows older than the retention deleted")
     try:
@@ -132,7 +118,7 @@ def ingest_labels(
     rejected = _keep_rejected(project, ingest.pop("rejected"), now)
     for logged, new in joined.items():
         _append_labels(logged, new)
-    records = _judge(project, sorted(joined, key=lambda w: w.name), frames)
+    judged = judge_labelled(project, sorted(joined, key=lambda w: w.name), frames)
     overdue = _overdue(windows, frames, settings, now)
     result = LabelIngest(
         start,
@@ -140,7 +126,8 @@ def ingest_labels(
         overdue=overdue,
         predictions=sum(len(frame) for frame in frames.values()),
         rejected=str(rejected) if rejected else None,
-        records=records,
+        records=judged.champion,
+        challenger_records=judged.challenger,
         notes=notes,
         **ingest,
     )
@@ -153,7 +140,7 @@ def ingest_labels(
         result.counts,
         {
             "rejected": result.rejected,
-            "windows": [r.window for r in records],
+            "windows": [r.window for r in judged.champion],
             "notes": notes,
         },
     )
@@ -215,7 +202,7 @@ def _join(
         )
     sample = next(iter(frames.values()), None)
     rows = labels[[*keys, column]].reset_index(drop=True)
-    rows[KEY] = _canonical_keys(rows, keys, sample)
+    rows[KEY] = canonical_keys(rows, keys, sample)
     rows[LABEL] = rows[column]
     invalid = rows[[*keys, column]].isna().any(axis=1)
     labelled = _already_labelled(windows)
@@ -223,7 +210,7 @@ def _join(
     duplicate = ~invalid & repeated
     index: dict[str, list[LoggedWindow]] = {}
     for logged in windows:
-        for key in _canonical_keys(frames[logged.path], keys, sample):
+        for key in canonical_keys(frames[logged.path], keys, sample):
             index.setdefault(key, []).append(logged)
     candidate = ~invalid & ~duplicate
     found = rows[KEY].map(lambda key: key in index)
@@ -258,28 +245,6 @@ def _join(
     return {**counts, "rejected": rejected if len(rejected) else None}, new
 
 
-def _canonical_keys(
-    frame: pd.DataFrame, keys: list[str], predictions: pd.DataFrame | None
-) -> pd.Series:
-    """One text per row: the key's values, times as UTC ISO 8601 when the predictions hold
-    times in that column."""
-    parts = []
-    for key in keys:
-        values = frame[key]
-        as_time = predictions is not None and pd.api.types.is_datetime64_any_dtype(
-            predictions[key].dtype
-        )
-        if as_time:
-            times = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
-            parts.append(times.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").where(times.notna()))
-        else:
-            parts.append(values.astype("str").where(values.notna()))
-    joined = parts[0].astype("object")
-    for part in parts[1:]:
-        joined = joined + _SEPARATOR + part.astype("object")
-    return joined.fillna("").astype("str")
-
-
 def _already_labelled(windows: list[LoggedWindow]) -> set[str]:
     labelled: set[str] = set()
     for logged in windows:
@@ -303,100 +268,6 @@ def _keep_rejected(project: Project, rejected: pd.DataFrame | None, now: datetim
     target = directory / f"{now:%Y%m%dT%H%M%S%fZ}.parquet"
     write_atomically(rejected.astype("str"), target)
     return target
-
-
-def labelled_rows(
-    logged: LoggedWindow, frame: pd.DataFrame, keys: list[str]
-) -> tuple[pd.Series, pd.DataFrame]:
-    """The window's labels (as text) and its predictions that have one, aligned."""
-    if not logged.labels_path.is_file():
-        return pd.Series(dtype="str"), frame.iloc[:0]
-    labels = pd.read_parquet(logged.labels_path).drop_duplicates(KEY, keep="first")
-    keyed = frame.assign(**{KEY: _canonical_keys(frame, keys, frame)})
-    joined = keyed.merge(labels[[KEY, LABEL]], on=KEY, how="inner")
-    truth = joined[LABEL]
-    return truth, joined.drop(columns=[KEY, LABEL])
-
-
-def _judge(
-    project: Project, windows: list[LoggedWindow], frames: dict[Path, pd.DataFrame]
-) -> list[PerformanceRecord]:
-    """Each window's realized performance, stored and alerted on, in window order."""
-    settings = project.settings
-    keys = settings.labels.key_columns
-    records = []
-    references: dict[str | None, PerformanceReference | None] = {}
-    baselines: dict[tuple[str, int], Baseline] = {}
-    for logged in windows:
-        frame = frames[logged.path]
-        if frame.empty:
-            continue
-        version = str(frame[MODEL_VERSION].iloc[0])
-        if version not in references:
-            references[version] = _reference(project, version)
-        reference = references[version]
-        if reference is None:
-            log.warning("model version %s has no performance baseline: not judged", version)
-            continue
-        truth, predictions = labelled_rows(logged, frame, keys)
-        window = Window(
-            frame[WINDOW_START].iloc[0].to_pydatetime(), frame[WINDOW_END].iloc[0].to_pydatetime()
-        )
-        labels = len(truth)
-        baseline = None
-        if labels >= settings.labels.min_labels:
-            if (version, labels) not in baselines:
-                baselines[version, labels] = reference_baseline(
-                    reference, labels, settings.monitoring.min_chunks
-                )
-            baseline = baselines[version, labels]
-        record = judge_window(
-            reference,
-            truth.reset_index(drop=True),
-            predictions.drop(columns=[c for c in META_COLUMNS if c in predictions]).reset_index(
-                drop=True
-            ),
-            window=window,
-            name=logged.name,
-            model_version=version,
-            predicted=len(frame),
-            min_labels=settings.labels.min_labels,
-            k=settings.monitoring.k_sigma,
-            min_chunks=settings.monitoring.min_chunks,
-            baseline=baseline,
-        )
-        _store(project, record, logged)
-        records.append(record)
-    return records
-
-
-def _reference(project: Project, version: str) -> PerformanceReference | None:
-    found = project.store.latest_baseline(project.name, PERFORMANCE, model_version=version)
-    return None if found is None else PerformanceReference.model_validate(found.payload)
-
-
-def _store(project: Project, record: PerformanceRecord, logged: LoggedWindow) -> None:
-    """Keep the record, and open, refresh or close its alerts (judged windows only)."""
-    project.store.save_profile(
-        project.name,
-        PERFORMANCE,
-        REALIZED if logged.kind == "batch" else REALIZED + ONLINE_SUFFIX,
-        record.model_dump(mode="json"),
-        window_start=record.window_start,
-        window_end=record.window_end,
-        model_version=record.model_version,
-    )
-    if not record.judged:
-        return
-    raise_alerts(
-        project.store,
-        project.name,
-        performance_alerts(record),
-        run_id=None,
-        window_start=record.window_start,
-        sinks=project.alert_sinks,
-        checked=checked_metrics(record),
-    )
 
 
 def _overdue(

@@ -202,7 +202,9 @@ def _plain(values: pd.Series) -> list[Any]:
 
 ESTIMATED = "estimated"
 ONLINE_SUFFIX = ".online"
+CHALLENGER = f"{REALIZED}.challenger"  # the challenger's realized records, on the same labels
 RECORD_NAMES = (REALIZED, REALIZED + ONLINE_SUFFIX, ESTIMATED, ESTIMATED + ONLINE_SUFFIX)
+CHALLENGER_RECORD_NAMES = (CHALLENGER, CHALLENGER + ONLINE_SUFFIX)
 
 
 def save_estimates(
@@ -245,14 +247,23 @@ def save_estimates(
     return record
 
 
-def load_performance(store: RunStore, pipeline: str, last: int = 100) -> list[PerformanceRecord]:
+def realized_record_name(kind: str, *, challenger: bool = False) -> str:
+    """The profile name of a realized record of a batch or online window."""
+    name = CHALLENGER if challenger else REALIZED
+    return name if kind == "batch" else name + ONLINE_SUFFIX
+
+
+def load_performance(
+    store: RunStore, pipeline: str, last: int = 100, *, challenger: bool = False
+) -> list[PerformanceRecord]:
     """The newest record of each (kind, window), realized and estimated, oldest window first.
 
     The one reader of both kinds: realized records are written by `shipml labels ingest`,
     estimated ones (CBPE) by each monitored window (`save_estimates`).
+    `challenger`: the challenger's realized records instead ("realized.challenger").
     """
     latest: dict[tuple[str, str, str], PerformanceRecord] = {}
-    for name in RECORD_NAMES:
+    for name in CHALLENGER_RECORD_NAMES if challenger else RECORD_NAMES:
         for found in store.profiles(pipeline, PERFORMANCE, name, limit=last):
             record = PerformanceRecord.model_validate(found.payload)
             latest[(name, record.kind, record.window)] = record

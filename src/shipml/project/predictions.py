@@ -36,6 +36,9 @@ MODEL_VERSION = "_model_version"
 RUN_ID = "_run_id"
 REQUEST_ID = "_request_id"
 META_COLUMNS = (WINDOW_START, WINDOW_END, MODEL_VERSION, RUN_ID, REQUEST_ID)
+CHALLENGER_SUFFIX = (
+    ".challenger"  # the challenger's log beside the champion's: <pipeline>.challenger
+)
 _LOG_DIR = Path(".shipml") / "predictions"
 _SECOND = timedelta(seconds=1)
 
@@ -62,6 +65,16 @@ class LoggedWindow:
             / self.kind
             / (self.path.name)
         )
+
+
+def challenger_window(logged: LoggedWindow) -> LoggedWindow | None:
+    """The challenger's predictions of the same window (its log under `<pipeline>.challenger`),
+    or None when the challenger did not score it."""
+    pipeline = logged.path.parents[1].name
+    path = (
+        logged.path.parents[2] / f"{pipeline}{CHALLENGER_SUFFIX}" / logged.kind / logged.path.name
+    )
+    return LoggedWindow(logged.kind, logged.name, path) if path.is_file() else None
 
 
 def log_directory(root: Path, pipeline: str) -> Path:
@@ -197,12 +210,22 @@ def online_log_window(start: datetime, end: datetime, version: str) -> tuple[str
     return name, Window(start.replace(microsecond=0), end.replace(microsecond=0) + _SECOND)
 
 
-def online_log_writer(
-    root: Path, pipeline: str, settings: LabelsSettings
-) -> Callable[[Any, datetime, datetime, str, Any], None]:
-    """What the online monitor calls once per stored window: write its answered predictions."""
+def online_log_writer(root: Path, pipeline: str, settings: LabelsSettings) -> Callable[..., None]:
+    """What the online monitor calls once per stored window: write its answered predictions.
 
-    def write(model: Any, start: datetime, end: datetime, run_id: str, answered: Any) -> None:
+    With `challenger` (the shadow's predictions of the window's requests), the file goes to
+    the challenger's log under the champion window's name, with the challenger's version.
+    """
+
+    def write(
+        model: Any,
+        start: datetime,
+        end: datetime,
+        run_id: str,
+        answered: Any,
+        *,
+        challenger: Any = None,
+    ) -> None:
         frame = online_frame(answered, settings)
         for column in frame.columns:  # times as the batch log keeps them
             if column in settings.key and frame[column].dtype == object:
@@ -210,9 +233,16 @@ def online_log_writer(
                 if parsed.notna().all():
                     frame[column] = parsed
         name, window = online_log_window(start, end, str(model.version))
+        answering = model if challenger is None else challenger
         write_window_log(
-            root, pipeline, "online", name, frame, window=window,
-            model_version=str(model.version), run_id=run_id,
-        )  # fmt: skip
+            root,
+            pipeline if challenger is None else pipeline + CHALLENGER_SUFFIX,
+            "online",
+            name,
+            frame,
+            window=window,
+            model_version=str(answering.version),
+            run_id=run_id,
+        )
 
     return write

@@ -1,10 +1,12 @@
 """Moving a registry alias through the promotion gate, recorded in the run store.
 
 `promote` scores the candidate and the current champion on the same labelled rows (the
-candidate's holdout by default), applies `[promotion]` (`monitoring.promotion.judge`), and
-moves the alias only when the gate passes or `force` is given. Every attempt is recorded
-(`RunStore.record_alias_move`): who, when, from and to which version, the verdict and its
-comparison table, forced or not, and why (manual, rollback, retraining); a refused one too.
+candidate's holdout by default; once the candidate has scored production windows as the
+challenger and labels were joined to them, those labelled rows: `production_rows`), applies
+`[promotion]` (`monitoring.promotion.judge`), and moves the alias only when the gate passes
+or `force` is given. Every attempt is recorded (`RunStore.record_alias_move`): who, when,
+from and to which version, the verdict and its comparison table, forced or not, and why
+(manual, rollback, retraining); a refused one too.
 `rollback` moves champion back to the version the last recorded move took it from.
 """
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from shipml.errors import PromotionRefused, RegistryError
 from shipml.monitoring import GateVerdict, judge
 from shipml.project.evaluation import CandidateHoldout, EvaluationData, metrics_on, target_of
+from shipml.project.production_rows import production_metrics
 from shipml.project.project import Project
 from shipml.store import AliasMoveRecord, MoveReason
 
@@ -47,13 +50,29 @@ def who() -> str:
 
 
 def evaluate(project: Project, version: str, data: EvaluationData | None = None) -> GateVerdict:
-    """Score `version` and the current champion on the same rows and apply `[promotion]`."""
+    """Score `version` and the current champion on the same rows and apply `[promotion]`.
+
+    Without `data`: the labelled production rows both predicted, when the candidate scored
+    beside the champion as the challenger (`production_metrics`), else the candidate's holdout.
+    """
     tracker = project.tracker
     candidate_info = tracker.version(version)
+    champion_version = tracker.current(CHAMPION)
+    if data is None and champion_version is not None and champion_version != version:
+        found = production_metrics(project, version, champion_version)
+        if found is not None:
+            return judge(
+                project.settings.promotion,
+                task=found.task,
+                candidate=found.candidate,
+                champion=found.champion,
+                candidate_version=version,
+                champion_version=champion_version,
+                evaluated_on=found.describe(),
+            )
     data = data or CandidateHoldout(version)
     rows = data.rows(project)
     target = target_of(project, candidate_info, rows)
-    champion_version = tracker.current(CHAMPION)
     candidate = metrics_on(project, tracker.load_version(version), rows, target)
     champion = None
     if champion_version is not None and champion_version != version:

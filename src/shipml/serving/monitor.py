@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 
@@ -62,9 +62,25 @@ InScoringThread = Callable[[Callable[[], None]], Awaitable[None]]
 OnEvaluated = Callable[[str, datetime, WindowEvaluation], None]
 OnStored = Callable[[str, datetime, str | None], None]  # run id, start, why it failed
 Answered = list[tuple[str, list[dict[str, Any]]]]  # (request id, output rows) per request
-# Writes an online window's answered predictions to the prediction log: (model, start, end,
-# run id, answered); called in the flushing thread, once per window.
-LogPredictions = Callable[[ModelRef, datetime, datetime, str, Answered], None]
+
+
+class LogPredictions(Protocol):
+    """Writes an online window's answered predictions to the prediction log (in the flushing
+    thread, once per window); `challenger`: the shadow's predictions of the window's requests."""
+
+    def __call__(
+        self,
+        model: ModelRef,
+        start: datetime,
+        end: datetime,
+        run_id: str,
+        answered: Answered,
+        *,
+        challenger: ModelRef | None = None,
+    ) -> None:
+        """Write one window's predictions."""
+        ...
+
 
 KIND: Literal["online"] = "online"
 PROFILE = WINDOW
@@ -95,6 +111,22 @@ class _Window:
     answered: Answered = field(default_factory=list)  # for the prediction log
     shadow: dict[str, ShadowProfile] = field(default_factory=dict)  # by challenger version
     estimating: bool = True  # summarise confidence for CBPE (off once it failed)
+    shadow_model: ModelRef | None = None  # the challenger whose answers are kept
+    shadow_answered: Answered = field(default_factory=list)  # its answers, for the log
+
+    def add_shadow_answers(self, challenger: ModelRef, answered: Answered) -> None:
+        """Keep the challenger's answers; one challenger version per window (the latest)."""
+        if self.shadow_model is not None and self.shadow_model.version != challenger.version:
+            log.warning(
+                "the challenger changed from v%s to v%s in an online window: only v%s's "
+                "predictions are logged for it",
+                self.shadow_model.version,
+                challenger.version,
+                challenger.version,
+            )
+            self.shadow_answered = []
+        self.shadow_model = challenger
+        self.shadow_answered.extend(answered)
 
     def add_shadow(self, found: ShadowProfile) -> None:
         """Add a shadow batch's profile (or drops) to its challenger version's."""
@@ -250,6 +282,16 @@ class OnlineMonitor:
         with self._lock:
             self._window(champion).add_shadow(found)
 
+    def record_shadow_answers(
+        self, champion: ModelRef, challenger: ModelRef, answered: Answered
+    ) -> None:
+        """Keep the challenger's output rows with their request ids, for the prediction log
+        (called by the shadow's thread; only references are kept, the flush writes them)."""
+        if self._log_predictions is None or not answered:
+            return
+        with self._lock:
+            self._window(champion).add_shadow_answers(challenger, answered)
+
     def record_request(self, model: ModelRef, seconds: float) -> None:
         """Add a request's end-to-end latency (called on the event loop; takes no lock)."""
         self._latencies.append((model, seconds))
@@ -345,6 +387,17 @@ class OnlineMonitor:
             assert window.end is not None
             self._log_predictions(model, window.start, window.end, window.run_id, window.answered)
             window.saved.add("log")
+        if "shadow log" not in window.saved and self._log_predictions and window.shadow_answered:
+            assert window.end is not None
+            self._log_predictions(
+                model,
+                window.start,
+                window.end,
+                window.run_id,
+                window.shadow_answered,
+                challenger=window.shadow_model,
+            )
+            window.saved.add("shadow log")
         failure = _failure(window, self._rules.max_rejected_fraction)
         if "run" not in window.saved:
             store.finish_run(

@@ -332,6 +332,7 @@ class Answered:
 
     records: list[Record]
     rows: list[Record]
+    request_id: str = ""
 
 
 OnAnswered = Callable[[ServedModel, list[Answered]], None]
@@ -393,7 +394,7 @@ class PredictionService:
                 log.exception("recording a batch's metrics and monitoring failed")
             if shadow and self._on_answered is not None:
                 answered = [
-                    Answered(item.records, outcome.rows)
+                    Answered(item.records, outcome.rows, item.request_id)
                     for item, outcome in zip(batch, result.outcomes, strict=True)
                     if isinstance(outcome, Scored)
                 ]

@@ -15,6 +15,9 @@ Per batch, the challenger's predictions are compared with the champion's answers
 version that answered (`OnlineMonitor.record_shadow`): agreement, both distributions on the
 champion's baseline bins, and the challenger's latency per shadow batch. A shadow batch may
 land in the window after the one that holds its requests (it is scored a moment later).
+With `[labels]`, the challenger's output rows are kept with their request ids too
+(`OnlineMonitor.record_shadow_answers`), for the prediction log the champion's go to, so that
+labels judge both models.
 """
 
 from __future__ import annotations
@@ -198,6 +201,7 @@ class Shadow:
         theirs: list[Any] = []
         ours: list[Any] = []
         failed = 0
+        kept: list[tuple[str, list[Record]]] = []
         for item, outcome in pairs:
             answered = item.request.rows
             if not isinstance(outcome, Scored) or len(outcome.rows) != len(answered):
@@ -205,6 +209,9 @@ class Shadow:
                 continue
             theirs += [self._value(row) for row in answered]
             ours += [self._value(row) for row in outcome.rows]
+            kept.append((item.request.request_id, outcome.rows))
+        if self._monitor.logs_predictions:
+            self._monitor.record_shadow_answers(champion.ref, challenger.ref, kept)
         agreed = compare_predictions(
             theirs, ours, thresholds=_thresholds(champion, challenger), tolerance=self._tolerance
         )
