@@ -10,6 +10,7 @@ the Prometheus export live here too, beside the jobs that produce them.
 
 from shipml.project.baselines import ModelBaselines
 from shipml.project.batch import WindowOutcome, labels_configured, run_window
+from shipml.project.challenger import ChallengerLineage, challenger_lineage
 from shipml.project.engines import Engine, LocalEngine, engine_by_name
 from shipml.project.evaluation import CandidateHoldout, EvaluationData
 from shipml.project.failures import FailedWindow, failed_windows, failure_reason
@@ -42,6 +43,7 @@ __all__ = [
     "WINDOW",
     "AliasMove",
     "CandidateHoldout",
+    "ChallengerLineage",
     "Engine",
     "EvaluationData",
     "FailedWindow",
@@ -54,6 +56,7 @@ __all__ = [
     "RetrainingOutcome",
     "TrainingOutcome",
     "WindowOutcome",
+    "challenger_lineage",
     "engine_by_name",
     "evaluate",
     "failed_windows",
