@@ -14,6 +14,11 @@ ran (a re-run, a backfill) records its findings but changes no alert and pages n
 outcome holds what it found (`held`) for the caller's one summary. A window that succeeded
 is scored by the challenger too, into an output of its own, when so configured
 (`shipml.project.challenger`).
+
+With a `[labels]` table, every prediction of a window is kept with its key in the prediction
+log (`shipml.project.predictions`), committed with the output on either engine (the Dask
+engine's workers write their partitions' part of it); with no `[labels] key`, the output
+and the log carry the same generated `prediction_id`s, whatever the engine.
 """
 
 from __future__ import annotations
@@ -22,8 +27,6 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Literal, cast
-
-import pandas as pd
 
 from shipml.alerting.windows import (
     WINDOW_FAILED,
@@ -34,15 +37,14 @@ from shipml.alerting.windows import (
     raise_failure,
 )
 from shipml.errors import CriticalAlert, MissingInput, WindowFailed
-from shipml.io.labels import PREDICTION_ID
 from shipml.pipeline.runner import FlowResult, StepObserver
 from shipml.project._records import record_failure, record_flow
 from shipml.project.baselines import ModelBaselines
 from shipml.project.challenger import ChallengerOutput, score_challenger
-from shipml.project.engines import Engine, LocalEngine, WindowJob, score_window
+from shipml.project.engines import Engine, LocalEngine, ScoredWindow, WindowJob, score_window
 from shipml.project.failures import failure_reason
-from shipml.project.observe import FEATURES, PREDICTIONS, observe_window
-from shipml.project.predictions import keyed_predictions, write_window_log
+from shipml.project.observe import observe_window
+from shipml.project.predictions import WindowLog
 from shipml.project.project import Project
 from shipml.store import EngineKind, RunRecord, RunStore
 from shipml.versioning.tracking import LoadedModel
@@ -117,8 +119,17 @@ def run_window(
         trigger=trigger,
     )
     result = FlowResult()
-    labels = project.settings.labels
-    logging_on = labels_configured(project)
+    scored: ScoredWindow | None = None
+    log_to = None
+    if labels_configured(project):
+        log_to = WindowLog.of(
+            project.root,
+            project.name,
+            project.settings.labels,
+            window,
+            model_version=model.ref.version,
+            run_id=run_id,
+        )
     try:
         job = WindowJob(
             project.pipeline.batch,
@@ -131,7 +142,7 @@ def run_window(
             policies=project.policies(),
             baselines=baselines,
             output_columns={MODEL_VERSION_COLUMN: model.ref.version},
-            prediction_id=PREDICTION_ID if logging_on and labels.generated_key else None,
+            log=log_to,
             on_step=on_step,
         )
         scored = score_window(engine, job)
@@ -146,20 +157,10 @@ def run_window(
             past=past,
             rerun=earlier is not None,
         )
-        keyed = _keyed(project, window, result) if logging_on else None
         location = scored.commit()
-        if keyed is not None:
-            write_window_log(
-                project.root,
-                project.name,
-                "batch",
-                window.key,
-                keyed,
-                window=window,
-                model_version=model.ref.version,
-                run_id=run_id,
-            )
     except Exception as error:
+        if scored is not None:
+            scored.discard()
         result, message = record_failure(store, run_id, error, result)
         outcome = _failed(window, run_id, result, message, model.ref.version, error, past)
         alerted = _alert_failure(project, outcome, rerun=earlier is not None)
@@ -212,19 +213,6 @@ def run_window(
 def labels_configured(project: Project) -> bool:
     """Whether shipml.toml has a `[labels]` table: predictions are then logged with their key."""
     return "labels" in project.settings.model_fields_set
-
-
-def _keyed(project: Project, window: Window, result: FlowResult) -> pd.DataFrame | None:
-    """The window's predictions with their key, for the prediction log (None: not at hand).
-
-    The Dask engine keeps the predictions on its workers; its windows are not logged yet.
-    """
-    predictions = result.kept.get(PREDICTIONS)
-    if predictions is None:
-        log.warning("window %s: predictions not logged (the engine does not return them)", window)
-        return None
-    features = result.kept.get(FEATURES)
-    return keyed_predictions(predictions, features, project.settings.labels, window)
 
 
 def _close_abandoned(store: RunStore, earlier: RunRecord) -> None:

@@ -2,7 +2,10 @@
 
 Stored as Parquet by window under `<project>/.shipml/predictions/<pipeline>/`:
 `batch/<window key>.parquet` for a batch window (replaced when the window runs again) and
-`online/<flush start>.parquet` for each flush of an online window's predictions. Why Parquet
+`online/<flush start>.parquet` for each flush of an online window's predictions. A batch
+window scored on Dask is logged as a directory of parts, `batch/<window key>.parquet/`, each
+worker writing its partition's (staged and committed whole as Dask outputs are,
+`shipml.io.parts`); a reader reads either the same way. Why Parquet
 and not the run store: predictions are row-level data, a million a day or more; the run
 store keeps per-window summaries (profiles, counts, alerts) and would grow by one database
 row per prediction, while a window's predictions are written once, read by window range,
@@ -10,7 +13,9 @@ and dropped whole by retention, which is what a columnar file per window is good
 
 Each file holds the key columns, the predict step's output columns, and `_window_start`,
 `_window_end`, `_model_version`, `_run_id` (and `_request_id` online). Files are written
-atomically (a temporary file renamed over), so a reader never sees half a window.
+atomically (a temporary file renamed over), so a reader never sees half a window. The labels
+joined to a window are kept apart, in one file per window under `.shipml/labels/`, whether the
+window's log is a file or a directory.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from shipml.errors import LabelsError
-from shipml.io.labels import PREDICTION_ID, LabelsSettings
+from shipml.io import PREDICTION_ID, LabelsSettings, remove_output, replace_output
 from shipml.windows import Window
 
 LogKind = Literal["batch", "online"]
@@ -41,11 +46,12 @@ CHALLENGER_SUFFIX = (
 )
 _LOG_DIR = Path(".shipml") / "predictions"
 _SECOND = timedelta(seconds=1)
+IdMaker = Callable[[Window, pd.Index], pd.Series]
 
 
 @dataclass(frozen=True)
 class LoggedWindow:
-    """One file of the prediction log: a batch window or an online flush."""
+    """One file (or directory of parts) of the prediction log: a batch window or an online flush."""
 
     kind: LogKind
     name: str  # the file's stem: the window's key
@@ -87,19 +93,30 @@ def generated_ids(window: Window, index: pd.Index) -> pd.Series:
     return pd.Series([f"{window.key}-{label}" for label in index], index=index, dtype="str")
 
 
+def row_labels(window: Window, index: pd.Index) -> pd.Series:
+    """The rows' labels themselves: what a partition keeps until its generated ids are known."""
+    return pd.Series(index, index=index)
+
+
+def window_labels(labels: pd.Index, offset: int) -> pd.Index:
+    """A partition's row labels as the window's: shifted by where its rows start (if numbers)."""
+    return labels + offset if pd.api.types.is_integer_dtype(labels.dtype) else labels
+
+
 def keyed_predictions(
     predictions: pd.DataFrame,
     features: pd.DataFrame | None,
     settings: LabelsSettings,
     window: Window,
+    ids: IdMaker = generated_ids,
 ) -> pd.DataFrame:
     """The predict step's output with the key columns: its own, else the features' (by index).
 
-    With no `[labels] key`, a generated `prediction_id` is added.
+    With no `[labels] key`, a generated `prediction_id` is added (made by `ids`).
     """
     frame = predictions.copy()
     if settings.generated_key:
-        frame[PREDICTION_ID] = generated_ids(window, frame.index)
+        frame[PREDICTION_ID] = ids(window, frame.index)
         return frame
     missing = [c for c in settings.key if c not in frame.columns]
     if missing and features is not None:
@@ -115,6 +132,63 @@ def keyed_predictions(
     return frame
 
 
+@dataclass(frozen=True)
+class WindowLog:
+    """Where and how one run of a batch window logs its predictions."""
+
+    location: Path  # batch/<window key>.parquet: a file, or a directory of parts
+    settings: LabelsSettings
+    window: Window
+    model_version: str
+    run_id: str
+
+    @classmethod
+    def of(
+        cls,
+        root: Path,
+        pipeline: str,
+        settings: LabelsSettings,
+        window: Window,
+        *,
+        model_version: str,
+        run_id: str,
+    ) -> WindowLog:
+        """The log of `window` of `pipeline` in the project at `root`."""
+        location = log_directory(root, pipeline) / "batch" / f"{window.key}.parquet"
+        return cls(location, settings, window, model_version, run_id)
+
+    @property
+    def id_column(self) -> str | None:
+        """The column of generated ids that the window's output carries too (None: a key)."""
+        return PREDICTION_ID if self.settings.generated_key else None
+
+    @property
+    def columns(self) -> dict[str, Any]:
+        """What every logged row gets: the window, the model version and the run."""
+        return log_columns(self.window, self.model_version, self.run_id)
+
+    def keyed(
+        self, predictions: pd.DataFrame, features: pd.DataFrame | None, ids: IdMaker = generated_ids
+    ) -> pd.DataFrame:
+        """The predictions with their key, as `keyed_predictions` gives them."""
+        return keyed_predictions(predictions, features, self.settings, self.window, ids)
+
+    def write(self, keyed: pd.DataFrame) -> Path:
+        """Write the window's keyed predictions as its log, atomically, replacing any earlier."""
+        write_atomically(keyed.reset_index(drop=True).assign(**self.columns), self.location)
+        return self.location
+
+
+def log_columns(window: Window, model_version: str, run_id: str | None) -> dict[str, Any]:
+    """The columns every logged prediction of a window gets, by name."""
+    return {
+        WINDOW_START: pd.Timestamp(window.start),
+        WINDOW_END: pd.Timestamp(window.end),
+        MODEL_VERSION: str(model_version),
+        RUN_ID: run_id,
+    }
+
+
 def write_window_log(
     root: Path,
     pipeline: str,
@@ -127,24 +201,21 @@ def write_window_log(
     run_id: str | None,
 ) -> Path:
     """Write one window's keyed predictions to the log atomically; returns the file."""
-    frame = predictions.reset_index(drop=True)
-    frame[WINDOW_START] = pd.Timestamp(window.start)
-    frame[WINDOW_END] = pd.Timestamp(window.end)
-    frame[MODEL_VERSION] = str(model_version)
-    frame[RUN_ID] = run_id
+    frame = predictions.reset_index(drop=True).assign(**log_columns(window, model_version, run_id))
     target = log_directory(root, pipeline) / kind / f"{name}.parquet"
     write_atomically(frame, target)
     return target
 
 
 def write_atomically(frame: pd.DataFrame, target: Path) -> None:
-    """Write `frame` as Parquet at `target` through a temporary file renamed over it."""
+    """Write `frame` as Parquet at `target` through a temporary file renamed over it (or put in
+    the place of the directory of parts that `target` may be)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", dir=target.parent)
     os.close(handle)
     try:
         frame.to_parquet(temporary, index=False)
-        os.replace(temporary, target)
+        replace_output(Path(temporary), target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -153,13 +224,15 @@ def write_atomically(frame: pd.DataFrame, target: Path) -> None:
 def logged_windows(
     root: Path, pipeline: str, kinds: Sequence[LogKind] = ("batch", "online")
 ) -> list[LoggedWindow]:
-    """Every file of the log, batch then online, oldest name first."""
+    """Every file (or directory of parts) of the log, batch then online, oldest name first."""
     found: list[LoggedWindow] = []
     for kind in kinds:
         directory = log_directory(root, pipeline) / kind
         if directory.is_dir():
             found += [
-                LoggedWindow(kind, path.stem, path) for path in sorted(directory.glob("*.parquet"))
+                LoggedWindow(kind, path.stem, path)
+                for path in sorted(directory.glob("*.parquet"))
+                if not path.name.startswith(".")  # staged, set aside, or being written
             ]
     return found
 
@@ -170,7 +243,7 @@ def purge(root: Path, pipeline: str, retention: timedelta, now: datetime | None 
     deleted = 0
     for logged in logged_windows(root, pipeline):
         if datetime.fromtimestamp(logged.path.stat().st_mtime, UTC) < limit:
-            logged.path.unlink(missing_ok=True)
+            remove_output(logged.path)
             logged.labels_path.unlink(missing_ok=True)
             deleted += 1
     return deleted

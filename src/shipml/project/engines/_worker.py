@@ -9,8 +9,11 @@ per worker process; later partitions and later windows with the same model reuse
 
 A window's partition (`run_window_partition`) is read on the worker (`shipml.io.partitions`),
 run, profiled on the baseline's bins, and its output written there as one Parquet part
-(`shipml.io.parts`): what goes back is counts, timings, reports, quarantined rows and a
-profile, never the kept frames or the output.
+(`shipml.io.parts`), its keyed predictions as one part of the prediction log when the window
+is logged: what goes back is counts, timings, reports, quarantined rows and a profile, never
+the kept frames or the output. Generated prediction ids need the window's row numbers, known
+only once every partition ran: a part keeps its rows' labels in the id column until
+`identify_part` rewrites them into ids at commit.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 
 import cloudpickle
 import pandas as pd
+import pyarrow as pa
 from distributed import get_worker
 
 from shipml.contracts import Baseline
@@ -40,6 +44,7 @@ from shipml.io import (
     PartitionRead,
     PartsTarget,
     WrittenPart,
+    align_part,
     read_partition,
     write_part,
 )
@@ -47,6 +52,9 @@ from shipml.monitoring import MonitoringBaseline
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.runner import BoundaryPolicy, FlowResult, Policies, run_flow
 from shipml.project.engines._profiles import ProfilePart, profile_part
+from shipml.project.observe import FEATURES, PREDICTIONS
+from shipml.project.predictions import WindowLog, generated_ids, row_labels, window_labels
+from shipml.windows import Window
 
 # Partitions set every invalid row aside: the policy is applied to the whole window's counts.
 SET_ASIDE_ALL = Policies(default=BoundaryPolicy("quarantine", 1.0))
@@ -102,6 +110,15 @@ class JobPayload:
     baselines: Mapping[str, Baseline] | None  # for the validation diagnoses
     monitoring: MonitoringBaseline | None = None  # profile the kept frames on its bins
     output: PartsTarget | None = None  # write the output there instead of returning it
+    log: LogParts | None = None  # write the keyed predictions there (the prediction log)
+
+
+@dataclass(frozen=True)
+class LogParts:
+    """Where a window's partitions write their part of the prediction log, and how it is keyed."""
+
+    log: WindowLog
+    target: PartsTarget
 
 
 @dataclass(frozen=True)
@@ -136,6 +153,7 @@ class PartitionOutcome:
     last_input_kept: str | None = None
     profile: ProfilePart | None = None
     written: WrittenPart | None = None
+    logged: WrittenPart | None = None  # its part of the prediction log
     read: PartitionRead | None = None
     skipped: bool = False  # no row of the window: the flow did not run
 
@@ -207,8 +225,28 @@ def run_window_partition(
     if payload.output is not None:
         written = write_part(payload.output, index, result.output)
         result.output = None
+    logged = None
+    if payload.log is not None:
+        keyed = payload.log.log.keyed(
+            result.kept[PREDICTIONS], result.kept.get(FEATURES), ids=row_labels
+        )
+        logged = write_part(payload.log.target, index, keyed)
     result.kept, result.last_input = {}, None
-    return PartitionOutcome(result, profile=profile, written=written, read=facts)
+    return PartitionOutcome(result, profile=profile, written=written, logged=logged, read=facts)
+
+
+def identify_part(
+    part: WrittenPart, start: int, *, schema: pa.Schema, column: str, window: Window
+) -> None:
+    """Turn the row labels a part keeps in `column` into the window's generated ids, its rows
+    starting at row `start` of the window, and write it in `schema` (on a worker)."""
+
+    def with_ids(table: pa.Table) -> pa.Table:
+        labels = window_labels(pd.Index(table.column(column).to_pandas()), start)
+        ids = pa.Array.from_pandas(generated_ids(window, labels))
+        return table.set_column(table.schema.get_field_index(column), column, ids)
+
+    align_part(part, schema, with_ids)
 
 
 def model_loads() -> int:

@@ -10,7 +10,11 @@ small: counts, step timings, validation reports, quarantined rows and a profile.
 and counts are merged in row order (`_merge`) and the boundary policies applied to the whole
 window; the profiles merge exactly (`_profiles`); the parts become the window's output when
 it is committed. So the result is the local engine's: the same output rows in the same order,
-the same counts, reports, quarantined rows, drift and prediction shift.
+the same counts, reports, quarantined rows, drift and prediction shift. A logged window's
+keyed predictions are written the same way, one part per partition, into the prediction log
+(`shipml.project.predictions`), committed with the output; generated prediction ids, which
+need where each partition starts in the window, are written into the output's and the
+log's parts by the workers at commit (`_worker.identify_part`), as the local engine gives them.
 
 `run` is the same engine on a frame this process already holds: slices are sent to the
 workers and their outputs and kept frames come back (what `Engine.run` returns).
@@ -45,6 +49,7 @@ from typing import Any
 import cloudpickle
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from distributed import Client, Future, LocalCluster
 
 from shipml.contracts import Baseline
@@ -54,14 +59,18 @@ from shipml.io import (
     PartitionPlan,
     PartitionRead,
     PartsTarget,
+    WrittenPart,
     align_part,
     commit_parts,
+    common_schema,
     data_version,
     discard_parts,
+    kept_parts,
     parts_target,
     parts_to_align,
     plan_partitions,
     review_reads,
+    staged_parts,
 )
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.runner import FlowResult, Policies, StepObserver
@@ -69,14 +78,18 @@ from shipml.project.engines._merge import concat_frames, merge_partitions
 from shipml.project.engines._profiles import merge_profile_parts
 from shipml.project.engines._worker import (
     JobPayload,
+    LogParts,
     ModelBlob,
     PartitionJob,
     PartitionOutcome,
     ProjectCode,
+    identify_part,
     run_partition,
     run_window_partition,
 )
 from shipml.project.engines.window import KEPT, ScoredWindow, WindowJob, read_window
+from shipml.project.predictions import generated_ids, window_labels
+from shipml.windows import Window
 
 CONNECT_TIMEOUT_S = 10.0
 
@@ -186,8 +199,25 @@ class DaskEngine:
         target = None
         if isinstance(job.sink, ParquetSink):  # the workers write the parts; else it comes here
             target = parts_target(
-                job.sink, job.pipeline, job.window, job.run_id, job.output_columns
+                job.sink,
+                job.pipeline,
+                job.window,
+                job.run_id,
+                job.output_columns,
+                labels_column=job.prediction_id,
             )
+        log = None
+        if job.log is not None:
+            log_target = staged_parts(
+                job.log.location, job.window, job.run_id, job.log.columns, run_column=None
+            )
+            log = LogParts(job.log, log_target)
+        staged = [t for t in (target, log.target if log else None) if t is not None]
+
+        def discard() -> None:
+            for parts in staged:
+                discard_parts(parts)
+
         monitoring = job.baselines.monitoring if job.baselines else None
         payload = JobPayload(
             job.flow,
@@ -196,21 +226,23 @@ class DaskEngine:
             job.validation_baselines,
             monitoring,
             target,
+            log,
         )
         try:
             shipped = self._ship(client, payload, job.context)
             outcomes, version, offsets = self._run_window(client, shipped, job, plan)
             result = merge_partitions(job.flow, outcomes, job.policies, job.on_step, offsets)
         except BaseException:
-            if target is not None:
-                discard_parts(target)
+            discard()
             raise
         profile = None
         if monitoring is not None:
             profile = merge_profile_parts([o.profile for o in outcomes if o.profile is not None])
         rows_out = sum(o.rows_out for o in outcomes)
-        commit = self._committer(client, job, target, outcomes)
-        return ScoredWindow(result, profile, rows_out, version or result.data_version, commit)
+        starts = offsets or [0] * len(outcomes)
+        commit = self._committer(client, job, target, log, outcomes, starts)
+        version = version or result.data_version
+        return ScoredWindow(result, profile, rows_out, version, commit, discard)
 
     def _run_window(
         self, client: Client, shipped: _Shipped, job: WindowJob, plan: PartitionPlan | None
@@ -276,25 +308,57 @@ class DaskEngine:
         client: Client,
         job: WindowJob,
         target: PartsTarget | None,
+        log: LogParts | None,
         outcomes: Sequence[PartitionOutcome],
+        starts: Sequence[int],
     ) -> Callable[[], str]:
-        """What commits the output: the parts moved into place, or the frames written."""
+        """What commits the output (the parts moved into place, or the frames written) and
+        the log (its parts moved into place); each partition's rows start at `starts`.
+
+        Every part is rewritten as needed before anything is moved, so that a failure there
+        leaves both the output and the log as they were.
+        """
+        ids = job.prediction_id
+        numbered = list(zip(outcomes, starts, strict=True))
+        logged = [(o.logged, s) for o, s in numbered if o.logged is not None]
+
+        def finish_log() -> None:
+            if log is not None:
+                _finish_parts(client, logged, ids, job.window)
+
+        def commit_log() -> None:
+            if log is not None:
+                commit_parts(log.target, [part for part, _ in logged])
+
         if target is None:
-            output = concat_frames([o.result.output for o in outcomes])
+            frames = [o.result.output for o in outcomes]
+            output = concat_frames(frames)
+            labels = []
+            if ids is not None:  # numbered as the local engine numbers them
+                labels = [
+                    generated_ids(job.window, window_labels(f.index, s))
+                    for f, s in zip(frames, starts, strict=True)
+                ]
 
             def write() -> str:
+                finish_log()
                 rows = output.assign(**job.output_columns)
+                if ids is not None:  # the frames' rows, in order
+                    rows[ids] = pd.concat(labels).array
                 window, run_id = job.window, job.run_id
-                return job.sink.write(rows, pipeline=job.pipeline, window=window, run_id=run_id)
+                location = job.sink.write(rows, pipeline=job.pipeline, window=window, run_id=run_id)
+                commit_log()
+                return location
 
             return write
-        written = [o.written for o in outcomes if o.written is not None]
+        written = [(o.written, s) for o, s in numbered if o.written is not None]
 
         def commit() -> str:
-            differ, schema = parts_to_align(written)
-            if differ:  # rewritten where they are, by the workers
-                client.gather(client.map(align_part, differ, schema=schema, pure=False))
-            return commit_parts(target, written)
+            _finish_parts(client, written, ids, job.window)
+            finish_log()
+            location = commit_parts(target, [part for part, _ in written])
+            commit_log()
+            return location
 
         return commit
 
@@ -317,6 +381,30 @@ class DaskEngine:
         future = client.scatter(blob, broadcast=True, hash=False)
         self._model = (blob.digest, future)
         return future
+
+
+def _finish_parts(
+    client: Client, parts: Sequence[tuple[WrittenPart, int]], ids: str | None, window: Window
+) -> None:
+    """Make the parts one dataset, rewritten where they are by the workers: in one schema, and
+    with the generated ids in column `ids` (each part's rows starting where it says)."""
+    written = [part for part, _ in parts]
+    if ids is None:
+        differ, schema = parts_to_align(written)
+        if differ:
+            client.gather(client.map(align_part, differ, schema=schema, pure=False))
+        return
+    kept = kept_parts(written)
+    start = {part.file: at for part, at in parts}
+    common = common_schema(kept)
+    assert common is not None  # a window has at least one part
+    id_type = pa.Array.from_pandas(generated_ids(window, pd.RangeIndex(1))).type
+    schema = common.set(common.get_field_index(ids), pa.field(ids, id_type))
+    starts = [start[part.file] for part in kept]
+    tasks = client.map(
+        identify_part, kept, starts, schema=schema, column=ids, window=window, pure=False
+    )
+    client.gather(tasks)
 
 
 @dataclass(frozen=True)

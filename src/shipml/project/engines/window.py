@@ -6,7 +6,10 @@ its own partitions, so no window-sized frame reaches this process). Any other en
 runs the flow (`Engine.run`), and the window is read, profiled and written here.
 
 The output is committed only when asked (`ScoredWindow.commit`), after monitoring has looked
-at the window, so a window that fails there leaves the previous output in place.
+at the window, so a window that fails there leaves the previous output in place
+(`ScoredWindow.discard` drops what was staged). With a prediction log (`WindowJob.log`), the
+commit writes the window's keyed predictions too, and, with no `[labels] key`, the output and
+the log carry the same generated `prediction_id`s.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from shipml.project.baselines import ModelBaselines
 from shipml.project.engines._profiles import merge_profile_parts, profile_part
 from shipml.project.engines.local import Engine
 from shipml.project.observe import FEATURES, PREDICTIONS
-from shipml.project.predictions import generated_ids
+from shipml.project.predictions import WindowLog, generated_ids
 from shipml.windows import Window
 
 KEPT = (FEATURES, PREDICTIONS)  # the frames monitoring profiles
@@ -46,8 +49,13 @@ class WindowJob:
     policies: Policies
     baselines: ModelBaselines | None = None
     output_columns: Mapping[str, Any] = field(default_factory=dict)  # added to every row
-    prediction_id: str | None = None  # add generated prediction ids in this column
+    log: WindowLog | None = None  # log the predictions with their key (a [labels] table)
     on_step: StepObserver | None = None
+
+    @property
+    def prediction_id(self) -> str | None:
+        """The column of generated prediction ids the output gets (None: not logged, or keyed)."""
+        return self.log.id_column if self.log is not None else None
 
     @property
     def validation_baselines(self) -> dict[str, Baseline] | None:
@@ -63,7 +71,8 @@ class ScoredWindow:
     profile: Profile | None  # None when the model has no monitoring baseline
     rows_out: int
     data_version: str | None
-    commit: Callable[[], str]  # writes (or moves into place) the output; returns its location
+    commit: Callable[[], str]  # writes (or moves into place) the output and log; its location
+    discard: Callable[[], None] = lambda: None  # drops what was staged (the window failed)
 
 
 @runtime_checkable
@@ -97,9 +106,16 @@ def score_window(engine: Engine, job: WindowJob) -> ScoredWindow:
     output: pd.DataFrame = result.output.assign(**job.output_columns)
     if job.prediction_id is not None:
         output[job.prediction_id] = generated_ids(job.window, output.index)
+    log = job.log
+    keyed = None if log is None else log.keyed(result.kept[PREDICTIONS], result.kept.get(FEATURES))
 
     def commit() -> str:
-        return job.sink.write(output, pipeline=job.pipeline, window=job.window, run_id=job.run_id)
+        location = job.sink.write(
+            output, pipeline=job.pipeline, window=job.window, run_id=job.run_id
+        )
+        if log is not None and keyed is not None:
+            log.write(keyed)
+        return location
 
     return ScoredWindow(
         result, profile, result.rows_out, data_version or result.data_version, commit
