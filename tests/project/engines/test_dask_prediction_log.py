@@ -9,6 +9,7 @@ counts and realized performance.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from typer.testing import CliRunner
 
 from _task_projects import WINDOW, WINDOW_START, TaskData, write_task_project
 from shipml.cli import app
-from shipml.project.batch import WindowOutcome, run_window
+from shipml.project.batch import WindowFailed, WindowOutcome, run_window
 from shipml.project.engines.dask import DaskEngine
 from shipml.project.labels import LabelIngest, ingest_labels
 from shipml.project.predictions import LoggedWindow, logged_windows, purge
@@ -194,6 +195,23 @@ def test_a_window_logged_on_dask_is_replaced_by_a_local_rerun_and_purged_whole(
     assert purge(project.root, project.name, timedelta(hours=1), now=tomorrow) == 1
     assert logged_windows(project.root, project.name) == []
     assert not rerun.path.exists() and not rerun.labels_path.exists()
+
+
+def test_a_failed_rerun_on_dask_leaves_the_earlier_log_and_nothing_staged(
+    trained: tuple[Path, TaskData], tmp_path: Path, engine: DaskEngine
+) -> None:
+    project = logged_copy(trained, tmp_path / "project", GENERATED)
+    run_window(project, SCORED, engine=engine)
+    logged = the_log(project)
+    before = logged.read()
+    model = project.tracker.load(project.settings.model.alias)
+    broken = dataclasses.replace(model, model="not a model")
+
+    with pytest.raises(WindowFailed):
+        run_window(project, SCORED, model=broken, engine=engine, force=True)
+
+    assert list(logged.path.parent.iterdir()) == [logged.path]
+    pd.testing.assert_frame_equal(the_log(project).read(), before)
 
 
 def _counts(found: dict[str, Any]) -> tuple[int, ...]:
