@@ -186,7 +186,7 @@ def run_window(
         run_id,
         engine,
         version_column=MODEL_VERSION_COLUMN,
-        log_predictions=logging_on,
+        log_predictions=log_to is not None,
     )
     outcome = WindowOutcome(
         window,

@@ -23,11 +23,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shipml.io.labels import PREDICTION_ID
-from shipml.pipeline.runner import FlowResult
 from shipml.project.engines import Engine, WindowJob, score_window
-from shipml.project.observe import FEATURES, PREDICTIONS
-from shipml.project.predictions import CHALLENGER_SUFFIX, keyed_predictions, write_window_log
+from shipml.project.predictions import CHALLENGER_SUFFIX, WindowLog
 from shipml.project.project import Project
 from shipml.store import AliasMoveRecord, RunRecord, RunStore
 from shipml.windows import Window
@@ -90,7 +87,16 @@ def score_challenger(
             return None
         model = project.tracker.load(alias)
         version = model.ref.version
-        generated = log_predictions and project.settings.labels.generated_key
+        log_to = None
+        if log_predictions:
+            log_to = WindowLog.of(
+                project.root,
+                challenger_pipeline(project.name),
+                project.settings.labels,
+                window,
+                model_version=version,
+                run_id=run_id,
+            )
         job = WindowJob(
             project.pipeline.batch,
             window,
@@ -101,12 +107,9 @@ def score_challenger(
             context={**model.scoring_context(), "window": window},
             policies=project.policies(),
             output_columns={version_column: version},
-            prediction_id=PREDICTION_ID if generated else None,
+            log=log_to,
         )
-        scored = score_window(engine, job)
-        location = scored.commit()
-        if log_predictions:
-            _log(project, window, run_id, version, scored.result)
+        location = score_window(engine, job).commit()
         move = project.store.alias_move_behind(model.ref.name, alias, version, datetime.now(UTC))
     except Exception as error:  # the champion's window stands; the challenger's failure is told
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -148,27 +151,6 @@ def challenger_lineage(store: RunStore, run: RunRecord) -> ChallengerLineage | N
         moves = store.alias_moves(scored.model_name, scored.alias, limit=None)
         move = next((m for m in moves if m.id == scored.alias_move), None)
     return ChallengerLineage(scored, move)
-
-
-def _log(project: Project, window: Window, run_id: str, version: str, result: FlowResult) -> None:
-    """Keep the challenger's predictions with their keys, as the champion's are kept."""
-    predictions = result.kept.get(PREDICTIONS)
-    if predictions is None:
-        log.warning("window %s: challenger predictions not logged (the engine keeps them)", window)
-        return
-    keyed = keyed_predictions(
-        predictions, result.kept.get(FEATURES), project.settings.labels, window
-    )
-    write_window_log(
-        project.root,
-        challenger_pipeline(project.name),
-        "batch",
-        window.key,
-        keyed,
-        window=window,
-        model_version=version,
-        run_id=run_id,
-    )
 
 
 def _recorded(

@@ -80,7 +80,7 @@ def challenger_window(logged: LoggedWindow) -> LoggedWindow | None:
     path = (
         logged.path.parents[2] / f"{pipeline}{CHALLENGER_SUFFIX}" / logged.kind / logged.path.name
     )
-    return LoggedWindow(logged.kind, logged.name, path) if path.is_file() else None
+    return LoggedWindow(logged.kind, logged.name, path) if path.exists() else None
 
 
 def log_directory(root: Path, pipeline: str) -> Path:
