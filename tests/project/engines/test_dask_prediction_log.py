@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
+from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
 from _task_projects import WINDOW, WINDOW_START, TaskData, write_task_project
@@ -149,6 +150,24 @@ def test_a_dask_window_is_logged_and_labelled_as_a_local_one(
 
     assert_same_ingest(ingest(local_project), ingest(dask_project))
     assert dask_log.labels_path.is_file()
+
+
+def test_with_a_sql_output_the_rows_scored_on_dask_carry_the_local_ids(
+    trained: tuple[Path, TaskData], tmp_path: Path, engine: DaskEngine
+) -> None:
+    sql = '[output]\nkind = "sql"\nurl = "sqlite:///scores.db"\ntable = "scores"\n'
+    local_project, _, dask_project, _ = score_both(trained, tmp_path, sql + GENERATED, engine)
+
+    local_rows, dask_rows = (
+        pd.read_sql_table("scores", create_engine(f"sqlite:///{p.root / 'scores.db'}"))
+        for p in (local_project, dask_project)
+    )
+    assert dask_rows["prediction_id"].is_unique and len(dask_rows) == 60
+    pd.testing.assert_frame_equal(sorted_rows(dask_rows, "id"), sorted_rows(local_rows, "id"))
+    pd.testing.assert_frame_equal(
+        sorted_rows(the_log(dask_project).read(), "prediction_id"),
+        sorted_rows(the_log(local_project).read(), "prediction_id"),
+    )
 
 
 def test_the_cli_ingests_labels_of_a_dask_window_with_generated_ids(
