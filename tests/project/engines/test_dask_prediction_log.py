@@ -3,8 +3,8 @@
 A binary project (breast cancer) is trained once; each test scores its 60-row window in two
 copies of it, one on the local engine and one on a cluster of 2 worker processes (4
 partitions), then ingests the same late labels into both: the prediction logs hold the same
-rows and keys, the outputs the same generated `prediction_id`s, and the ingests give the same
-counts and realized performance.
+rows and keys, the outputs (Parquet or SQL) the same generated `prediction_id`s, and the
+ingests give the same counts and realized performance, the challenger's too.
 """
 
 from __future__ import annotations
@@ -231,6 +231,47 @@ def test_a_failed_rerun_on_dask_leaves_the_earlier_log_and_nothing_staged(
 
     assert list(logged.path.parent.iterdir()) == [logged.path]
     pd.testing.assert_frame_equal(the_log(project).read(), before)
+
+
+def test_the_challengers_predictions_on_dask_are_logged_and_judged_as_local_ones(
+    trained: tuple[Path, TaskData], tmp_path: Path, engine: DaskEngine
+) -> None:
+    base = logged_copy(trained, tmp_path / "base", "[model]\nchallenger_in_batch = true\n" + KEYED)
+    root = str(base.root)
+    version = _cli("train", "--project", root)["model"]["version"]
+    _cli("promote", version, "--alias", "challenger", "--force", "--project", root)
+    for engine_name in ("local", "dask"):
+        shutil.copytree(base.root, tmp_path / engine_name)
+    local_project, dask_project = Project.load(tmp_path / "local"), Project.load(tmp_path / "dask")
+    local = run_window(local_project, SCORED)
+    dask = run_window(dask_project, SCORED, engine=engine)
+    assert local.challenger is not None and dask.challenger is not None
+    assert dask.challenger.error is None and dask.challenger.version == version
+
+    pipeline = f"{base.name}.challenger"
+    (local_log,) = logged_windows(local_project.root, pipeline)
+    (dask_log,) = logged_windows(dask_project.root, pipeline)
+    assert dask_log.path.is_dir()
+    pd.testing.assert_frame_equal(
+        sorted_rows(dask_log.read(), "id"), sorted_rows(local_log.read(), "id")
+    )
+    output = pd.read_parquet(local.output)
+    for project in (local_project, dask_project):
+        write_labels(project, trained[1], output, "id")
+    local_ingest, dask_ingest = ingest(local_project), ingest(dask_project)
+
+    assert dask_ingest.counts == local_ingest.counts
+    (local_record,) = local_ingest.challenger_records
+    (dask_record,) = dask_ingest.challenger_records
+    assert (dask_record.model_version, dask_record.labels) == (version, 40)
+    assert dask_record.labels == local_record.labels
+    assert dask_record.metrics == pytest.approx(local_record.metrics)
+
+
+def _cli(*arguments: str) -> Any:
+    outcome = CliRunner().invoke(app, [*arguments, "--json"])
+    assert outcome.exit_code == 0, outcome.output
+    return json.loads(outcome.stdout)
 
 
 def _counts(found: dict[str, Any]) -> tuple[int, ...]:
