@@ -9,9 +9,10 @@ hesitates (its logit halves), so its confidence moves. Columns: y_pred_proba, y_
 - shipml: `EstimationReference.from_holdout` (NannyML's calibration check, isotonic
   calibration, the holdout kept for the chunk baseline), then per window its
   `ConfidenceSummary` and `estimate_window` (the five estimates and the k-sigma rule on holdout
-  chunks of the window's size). Realized performance per window: the labels branch owns it in
-  shipml; here it is the vectorized numpy computation shipml's realized metrics come down to
-  (confusion counts by `bincount`; ROC AUC by ranks, Mann-Whitney, ties averaged).
+  chunks of the window's size). Realized performance per window: shipml's own
+  `judge_window`, as `shipml labels ingest` runs it (the training metrics of
+  `task_metrics.score_holdout`, scikit-learn's functions, on the window's rows, judged against
+  holdout chunks of the window's size, computed once for the run).
 - NannyML 0.13: `CBPE(problem_type="classification_binary", chunk_size=10_000, metrics=...)`
   `.fit(reference).estimate(analysis)`, and `PerformanceCalculator(...)` `.fit(reference)`
   `.calculate(analysis)`.
@@ -45,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +62,20 @@ WINDOWS = 100
 WINDOW_ROWS = 10_000
 DEGRADED_WINDOWS = 20
 METRICS = ("roc_auc", "f1", "accuracy", "precision", "recall")
+FIRST_WINDOW = datetime(2026, 1, 1, tzinfo=UTC)
+WINDOW_SPAN = timedelta(hours=1)
 GOAL_AGREEMENT = 0.01
 GOAL_WHOLE = 5.0
 GOAL_WINDOW = 50.0
 GOAL_MEMORY = 0.5
 IMPORTS = {
-    "shipml": ("pyarrow.parquet", "shipml.monitoring", "sklearn.isotonic", "sklearn.metrics"),
+    "shipml": (
+        "pyarrow.parquet",
+        "shipml.monitoring",
+        "shipml.project.performance",
+        "sklearn.isotonic",
+        "sklearn.metrics",
+    ),
     "nannyml": ("pyarrow.parquet", "nannyml"),
 }
 
@@ -100,35 +110,43 @@ def make_frames(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
 # shipml
 
 
-def realized(analysis: pd.DataFrame) -> dict[str, list[float]]:
-    """The five metrics of every window, from the labels (window by window: little memory)."""
-    found: dict[str, list[float]] = {metric: [] for metric in METRICS}
-    for index in range(WINDOWS):
-        window = analysis.iloc[index * WINDOW_ROWS : (index + 1) * WINDOW_ROWS]
-        for metric, value in realized_window(window).items():
-            found[metric].append(value)
-    return found
+def realized(reference: pd.DataFrame, analysis: pd.DataFrame) -> tuple[dict[str, list[float]], int]:
+    """shipml's realized performance of every window, as `shipml labels ingest` computes it
+    (`judge_window`: the training metrics on the window's labelled rows, judged against
+    holdout chunks of its size), and the number of windows it alerted on."""
+    from shipml.project.outputs import PredictionLayout
+    from shipml.project.performance import judge_window, performance_reference, reference_baseline
+    from shipml.project.targets import Target
+    from shipml.windows import Window
 
-
-def realized_window(window: pd.DataFrame) -> dict[str, float]:
-    """Confusion counts by `bincount`; ROC AUC by ranks (Mann-Whitney, ties averaged)."""
-    from scipy.stats import rankdata
-
-    truth = window["y_true"].to_numpy().astype(bool)
-    predicted = window["y_pred"].to_numpy().astype(bool)
-    tn, fp, fn, tp = np.bincount(2 * truth + predicted, minlength=4).astype(float)
-    positives = tp + fn
-    ranks = rankdata(window["y_pred_proba"].to_numpy())
-    auc = (ranks[truth].sum() - positives * (positives + 1) / 2) / (
-        positives * (len(truth) - positives)
+    target = Target("y_true", "binary", (0, 1), 1)
+    layout = PredictionLayout("y_pred", {1: "y_pred_proba"})
+    columns = ["y_pred", "y_pred_proba"]
+    holdout = performance_reference(
+        target, layout, reference["y_true"], reference[columns], threshold=0.5
     )
-    return {
-        "roc_auc": float(auc),
-        "f1": 2 * tp / (2 * tp + fp + fn),
-        "accuracy": (tp + tn) / len(truth),
-        "precision": tp / (tp + fp),
-        "recall": tp / (tp + fn),
-    }
+    baseline = reference_baseline(holdout, WINDOW_ROWS)  # windows of one size share it
+    found: dict[str, list[float]] = {metric: [] for metric in METRICS}
+    alerted = 0
+    for index in range(WINDOWS):
+        rows = analysis.iloc[index * WINDOW_ROWS : (index + 1) * WINDOW_ROWS]
+        rows = rows.reset_index(drop=True)
+        start = FIRST_WINDOW + index * WINDOW_SPAN
+        record = judge_window(
+            holdout,
+            rows["y_true"],
+            rows[columns],
+            window=Window(start, start + WINDOW_SPAN),
+            name=str(index),
+            model_version="1",
+            predicted=len(rows),
+            min_labels=1,
+            baseline=baseline,
+        )
+        for metric in METRICS:
+            found[metric].append(record.metrics[metric])
+        alerted += bool(record.degraded)
+    return found, alerted
 
 
 def run_shipml(reference: pd.DataFrame, analysis: pd.DataFrame) -> dict[str, Any]:
@@ -148,13 +166,14 @@ def run_shipml(reference: pd.DataFrame, analysis: pd.DataFrame) -> dict[str, Any
             estimated[result.metric].append(result.value)
         alerts += any(r.dropped for r in results if r.metric in ("roc_auc", "f1", "accuracy"))
     cbpe = time.perf_counter() - started
-    truth = realized(analysis)
+    truth, realized_alerts = realized(reference, analysis)
     return {
         "cbpe_seconds": cbpe,
         "realized_seconds": time.perf_counter() - started - cbpe,
         "estimated": estimated,
         "realized": truth,
         "windows_alerted": alerts,
+        "windows_alerted_realized": realized_alerts,
         "calibrated": fitted.calibration is not None,
         "stored_reference": fitted.model_dump_json(),
     }
@@ -365,6 +384,7 @@ def _summary(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         "load_average_1m_by_turn": [round(run["load_average"][0], 1) for run in shipml],
         "shipml_calibrated": shipml[-1]["calibrated"],
         "shipml_windows_alerted": shipml[-1]["windows_alerted"],
+        "shipml_windows_alerted_realized": shipml[-1]["windows_alerted_realized"],
         "shipml_stored_reference_kb": round(shipml[-1]["stored_reference_bytes"] / 1e3),
         "shipml_warm_window_seconds_median": round(
             statistics.median(run["warm_window_seconds"] for run in shipml), 5

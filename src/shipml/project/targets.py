@@ -44,7 +44,13 @@ class Target:
         """`values` as the target's classes: a class as itself or as its text; others NaN."""
         lookup: dict[Any, Any] = {str(c): c for c in self.classes}
         lookup.update({c: c for c in self.classes})
-        return values.map(lambda v: lookup.get(_python(v), np.nan))
+        if values.empty:
+            return values.map(lambda v: lookup.get(_python(v), np.nan))
+        # Each distinct value is looked up once (a window has 10,000 rows and two classes).
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)
+        found = [lookup.get(_python(v), np.nan) for v in distinct]
+        picked = np.array([*found, np.nan], dtype=object)[codes]  # code -1 (null): NaN
+        return pd.Series(picked, index=values.index, name=values.name).infer_objects()
 
     def is_positive(self, values: pd.Series) -> np.ndarray:
         """Whether each value is the positive class (binary), as booleans."""

@@ -115,10 +115,14 @@ def binary_scores(
     else:
         assert probability is not None and threshold is not None
         decided = probability >= threshold
+    # One call for the three (precision_score, recall_score and f1_score each make it).
+    precision, recall, f1, _ = sk.precision_recall_fscore_support(
+        positive, decided, average="binary", zero_division=0
+    )
     found.update(
-        precision=float(sk.precision_score(positive, decided, zero_division=0)),
-        recall=float(sk.recall_score(positive, decided, zero_division=0)),
-        f1=float(sk.f1_score(positive, decided, zero_division=0)),
+        precision=float(precision),
+        recall=float(recall),
+        f1=float(f1),
         balanced_accuracy=float(sk.balanced_accuracy_score(positive, decided)),
         accuracy=float(sk.accuracy_score(positive, decided)),
         positive_rate=float(positive.mean()),
