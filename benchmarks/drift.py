@@ -55,6 +55,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from _peers import peer_environment
+
 HERE = Path(__file__).resolve().parent
 EVIDENTLY_VENV = HERE / ".venv-evidently"
 EVIDENTLY_REQUIREMENTS = ("pandas<3", "evidently==0.7.*", "pyarrow")
@@ -383,7 +385,12 @@ def main() -> None:
         return
     contenders = ["shipml", "scipy"] + ([] if arguments.skip_evidently else ["evidently"])
     if "evidently" in contenders:
-        _ensure_evidently()
+        peer_environment(
+            EVIDENTLY_VENV,
+            EVIDENTLY_REQUIREMENTS,
+            what="Evidently (once: about 100 s, 1 GB)",
+            ready="python",
+        )
     with tempfile.TemporaryDirectory(prefix="shipml-drift-") as folder:
         data = Path(folder)
         reference, current = make_frames(arguments.rows)
@@ -403,16 +410,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--contender", choices=sorted(CONTENDERS), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args()
-
-
-def _ensure_evidently() -> None:
-    python = EVIDENTLY_VENV / "bin" / "python"
-    if python.exists():
-        return
-    print(f"creating {EVIDENTLY_VENV} for Evidently (once: about 100 s, 1 GB)", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(EVIDENTLY_VENV)], check=True)
-    pip = [str(python), "-m", "pip", "install", "--quiet", *EVIDENTLY_REQUIREMENTS]
-    subprocess.run(pip, check=True)
 
 
 def _run_contender(name: str, data: Path) -> dict[str, Any]:

@@ -53,6 +53,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from _peers import peer_environment
+
 HERE = Path(__file__).resolve().parent
 NANNYML_VENV = HERE / ".venv-nannyml"
 NANNYML_REQUIREMENTS = ("nannyml==0.13.*", "statsmodels", "pyarrow")
@@ -309,7 +311,12 @@ def main() -> None:
         return
     contenders = ["shipml"] + ([] if arguments.skip_nannyml else ["nannyml"])
     if "nannyml" in contenders:
-        _ensure_nannyml()
+        peer_environment(
+            NANNYML_VENV,
+            NANNYML_REQUIREMENTS,
+            what="NannyML (once: about 2 minutes)",
+            ready="python",
+        )
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
     with tempfile.TemporaryDirectory(prefix="shipml-performance-") as folder:
         data = Path(folder)
@@ -342,16 +349,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--contender", choices=sorted(IMPORTS), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args()
-
-
-def _ensure_nannyml() -> None:
-    python = NANNYML_VENV / "bin" / "python"
-    if python.exists():
-        return
-    print(f"creating {NANNYML_VENV} for NannyML (once: about 2 minutes)", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(NANNYML_VENV)], check=True)
-    pip = [str(python), "-m", "pip", "install", "--quiet", *NANNYML_REQUIREMENTS]
-    subprocess.run(pip, check=True)
 
 
 def _run_contender(name: str, data: Path, window_repeat: int) -> dict[str, Any]:
