@@ -65,6 +65,8 @@ import httpx
 import numpy as np
 import pandas as pd
 
+from _peers import peer_environment
+
 FEATURES = ["f0", "f1", "f2", "f3", "f4"]
 RECORD = {"f0": 0.5, "f1": -1.2, "f2": 0.3, "f3": 2.0, "f4": -0.7}
 STARTUP_SECONDS = 240
@@ -425,16 +427,11 @@ def _bentoml(workdir: Path, model_file: Path, batching: str) -> Target:
 
 def _ensure_bentoml() -> None:
     """BentoML's own virtualenv (created once: about a minute), with this scikit-learn."""
-    python = BENTOML_VENV / "bin" / "python"
-    if (BENTOML_VENV / "bin" / "bentoml").exists():
-        return
     import sklearn
 
-    _say(f"creating {BENTOML_VENV} for BentoML (once: about a minute, 400 MB) ...")
-    subprocess.run([sys.executable, "-m", "venv", str(BENTOML_VENV)], check=True)
     requirements = [*BENTOML_REQUIREMENTS, f"scikit-learn=={sklearn.__version__}"]
-    pip = [str(python), "-m", "pip", "install", "--quiet", *requirements]
-    subprocess.run(pip, check=True)
+    what = "BentoML (once: about a minute, 400 MB)"
+    peer_environment(BENTOML_VENV, requirements, what=what, ready="bentoml")
 
 
 def _training_data(rows: int = 5000) -> pd.DataFrame:
