@@ -13,7 +13,7 @@ test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -n 3 --dist loadfile --durations=25
+	$(BIN)/pytest -n 4 --dist loadfile --durations=25
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
