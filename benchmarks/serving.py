@@ -32,6 +32,10 @@ that the champion's p50/p99 and throughput with a challenger set stand beside th
 without (issue 17); the challenger's agreed, failed and dropped records are read from its
 /metrics at the end.
 
+"shipml+labels" is shipml with a `[labels]` table: every answered prediction is kept, with
+its request id, in the prediction log the online windows write (issue 16), measured in the
+same turns, so that the hot path's cost of keeping predictions stands beside plain shipml.
+
 `--soak S` also runs shipml for S seconds under 32 clients and reports errors and the
 growth of its resident memory. `--compare DIR` adds a server "before": shipml imported
 from DIR (another checkout's `src`), measured in the same turns, so a change is judged
@@ -75,6 +79,9 @@ WARM_UP_REQUESTS = 200
 CHALLENGER = "challenger"
 SHADOW = "shipml+shadow"
 NO_SHADOW = {"SHIPML_SERVING__SHADOW": "false"}  # plain shipml: the challenger is not scored
+LABELS = "shipml+labels"
+# A [labels] table (from the environment): every answered prediction goes to the log.
+WITH_LABELS = {**NO_SHADOW, "SHIPML_LABELS__MIN_LABELS": "100"}
 
 CONTRACTS = """
 from pydantic import BaseModel, Field
@@ -350,6 +357,7 @@ def _prepare(workdir: Path, options: argparse.Namespace) -> list[Target]:
     targets = [
         _shipml(project_dir),
         _shipml(project_dir, shadow=True),
+        _shipml(project_dir, labels=True),
         *([_shipml(project_dir, workers=options.workers)] if options.workers > 1 else []),
         *([_before(project_dir, options.compare)] if options.compare else []),
         _bare(workdir, model_file),
@@ -365,12 +373,17 @@ def _shipml_command(project_dir: Path, workers: int = 1) -> list[str]:
     return [*serve, "--project", str(project_dir), "--port", "{port}", "--workers", str(workers)]
 
 
-def _shipml(project_dir: Path, workers: int = 1, *, shadow: bool = False) -> Target:
+def _shipml(
+    project_dir: Path, workers: int = 1, *, shadow: bool = False, labels: bool = False
+) -> Target:
     """`shipml serve` with `workers` worker processes (mixed phase: one plain worker only);
-    with `shadow`, the challenger is scored in shadow, else it is loaded and left idle."""
+    with `shadow`, the challenger is scored in shadow, else it is loaded and left idle; with
+    `labels`, every answered prediction is kept in the prediction log."""
     command = _shipml_command(project_dir, workers)
     if shadow:
         return Target(SHADOW, command, "/predict", RECORD, {})
+    if labels:
+        return Target(LABELS, command, "/predict", RECORD, WITH_LABELS)
     name = "shipml" if workers == 1 else f"shipml-{workers}w"
     return Target(name, command, "/predict", RECORD, NO_SHADOW, mixed=workers == 1)
 
@@ -607,32 +620,9 @@ def _report(
         ratios["throughput_x_before"] = _ratio(
             shipml["concurrent"]["rps"], before["concurrent"]["rps"]
         )
-    shadow = figures.get(SHADOW)
-    if shadow is not None:
-        ratios["shadow_p50_x_shipml"] = _ratio(
-            shadow["sequential"]["p50_ms"], shipml["sequential"]["p50_ms"]
-        )
-        ratios["shadow_p50_x_shipml_concurrent"] = _ratio(
-            shadow["concurrent"]["p50_ms"], shipml["concurrent"]["p50_ms"]
-        )
-        ratios["shadow_p99_x_shipml_concurrent"] = _ratio(
-            shadow["concurrent"]["p99_ms"], shipml["concurrent"]["p99_ms"]
-        )
-        ratios["shadow_throughput_x_shipml"] = _ratio(
-            shadow["concurrent"]["rps"], shipml["concurrent"]["rps"]
-        )
-        ratios["shadow_p50_ms_over_bare"] = round(
-            shadow["sequential"]["p50_ms"] - bare["sequential"]["p50_ms"], 3
-        )
-        ratios["shadow_throughput_x_bare"] = _ratio(
-            shadow["concurrent"]["rps"], bare["concurrent"]["rps"]
-        )
-        ratios["shadow_p99_x_bare_concurrent"] = _ratio(
-            shadow["concurrent"]["p99_ms"], bare["concurrent"]["p99_ms"]
-        )
-        goals["shadow_p50_within_1ms_of_bare"] = ratios["shadow_p50_ms_over_bare"] <= 1.0
-        goals["shadow_throughput_5x_bare"] = ratios["shadow_throughput_x_bare"] >= 5.0
-        goals["shadow_p99_no_worse_than_bare"] = ratios["shadow_p99_x_bare_concurrent"] <= 1.0
+    for variant, prefix in ((SHADOW, "shadow"), (LABELS, "labels")):
+        if variant in figures:
+            _against_plain(shipml, bare, figures[variant], prefix, ratios, goals)
     if soak is not None:
         goals["soak_no_errors_and_rss_growth_under_10pct"] = (
             soak["errors"] == 0 and soak["rss_growth"] < 0.10
@@ -655,6 +645,37 @@ def _report(
         "soak": soak,
     }
     print(json.dumps(result))
+
+
+def _against_plain(
+    shipml: dict[str, Any],
+    bare: dict[str, Any],
+    variant: dict[str, Any],
+    prefix: str,
+    ratios: dict[str, float],
+    goals: dict[str, bool],
+) -> None:
+    """A variant of shipml (a shadow, a prediction log) against plain shipml and the serving
+    goals it must still meet."""
+    for figure, phase, measure in (
+        ("p50_x_shipml", "sequential", "p50_ms"),
+        ("p50_x_shipml_concurrent", "concurrent", "p50_ms"),
+        ("p99_x_shipml_concurrent", "concurrent", "p99_ms"),
+        ("throughput_x_shipml", "concurrent", "rps"),
+    ):
+        ratios[f"{prefix}_{figure}"] = _ratio(variant[phase][measure], shipml[phase][measure])
+    ratios[f"{prefix}_p50_ms_over_bare"] = round(
+        variant["sequential"]["p50_ms"] - bare["sequential"]["p50_ms"], 3
+    )
+    ratios[f"{prefix}_throughput_x_bare"] = _ratio(
+        variant["concurrent"]["rps"], bare["concurrent"]["rps"]
+    )
+    ratios[f"{prefix}_p99_x_bare_concurrent"] = _ratio(
+        variant["concurrent"]["p99_ms"], bare["concurrent"]["p99_ms"]
+    )
+    goals[f"{prefix}_p50_within_1ms_of_bare"] = ratios[f"{prefix}_p50_ms_over_bare"] <= 1.0
+    goals[f"{prefix}_throughput_5x_bare"] = ratios[f"{prefix}_throughput_x_bare"] >= 5.0
+    goals[f"{prefix}_p99_no_worse_than_bare"] = ratios[f"{prefix}_p99_x_bare_concurrent"] <= 1.0
 
 
 def _against_bentoml(
