@@ -56,6 +56,18 @@ def _estimated_online(project: Project, timeout: float = 30) -> None:
     raise AssertionError(f"no online window was estimated within {timeout} s")
 
 
+def _scraped_estimate(url: str, timeout: float = 10) -> str:
+    """The service's own /metrics line of the estimated ROC AUC, once the window shows it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = httpx.get(f"{url}/metrics").text.splitlines()
+        found = [line for line in lines if line.startswith("shipml_model_performance{")]
+        if found:
+            return next(line for line in found if 'metric="roc_auc"' in line)
+        time.sleep(0.2)
+    raise AssertionError(f"/metrics showed no estimated performance within {timeout} s")
+
+
 def test_an_online_window_is_estimated_and_realized_under_one_key(trained: Path) -> None:
     project = Project.load(trained)
     rows = pd.read_csv(trained / "data" / "train.csv")
@@ -68,6 +80,8 @@ def test_an_online_window_is_estimated_and_realized_under_one_key(trained: Path)
             answer = httpx.post(f"{url}/predict", json=records[start : start + 3])
             assert answer.status_code == 200, answer.text
         _estimated_online(project)
+        shown = _scraped_estimate(url)
+    assert shown.startswith('shipml_model_performance{kind="estimated",metric="roc_auc"')
 
     (logged,) = logged_windows(trained, project.name, ("online",))
     (estimated,) = load_performance(project.store, project.name)

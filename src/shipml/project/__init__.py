@@ -28,7 +28,11 @@ from shipml.project.online import online_window_outcome
 from shipml.project.performance import load_performance, save_estimates
 from shipml.project.predictions import online_log_window, online_log_writer
 from shipml.project.project import HOME, Project
-from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
+from shipml.project.prometheus import (
+    MonitoringMetrics,
+    PerformanceMetrics,
+    register_monitoring_metrics,
+)
 from shipml.project.promotion import AliasMove, evaluate, promote, rollback
 from shipml.project.report import render_report
 from shipml.project.retraining import RETRAINING, RetrainingOutcome, retrain_on_alerts
@@ -52,6 +56,7 @@ __all__ = [
     "ModelBaselines",
     "MonitoredWindow",
     "MonitoringMetrics",
+    "PerformanceMetrics",
     "Project",
     "RetrainingOutcome",
     "TrainingOutcome",

@@ -34,13 +34,13 @@ from fastapi import FastAPI
 from shipml.alerting.state import raise_window_alerts
 from shipml.config import ServingSettings
 from shipml.errors import RegistryError, ServingError, first_line, without_password
-from shipml.monitoring import WindowEvaluation
+from shipml.monitoring import PerformanceRecord, WindowEvaluation
 from shipml.pipeline import Pipeline
+from shipml.project import MonitoringMetrics, PerformanceMetrics, register_monitoring_metrics
 from shipml.project.batch import labels_configured
 from shipml.project.online import online_window_outcome
 from shipml.project.predictions import online_log_writer
 from shipml.project.project import Project
-from shipml.project.prometheus import MonitoringMetrics, register_monitoring_metrics
 from shipml.serving.canary import Canary
 from shipml.serving.docs import (
     Examples,
@@ -144,7 +144,7 @@ def _assemble(
         flush_seconds=settings.monitor_flush_seconds,
         flush_requests=settings.monitor_flush_requests,
         rules=project.settings.monitoring,
-        on_evaluated=_alerting(project, gauges),
+        on_evaluated=_alerting(project, gauges, PerformanceMetrics(metrics.registry, project.name)),
         on_stored=online_window_outcome(project),
         log_predictions=(
             online_log_writer(project.root, project.name, project.settings.labels)
@@ -227,10 +227,17 @@ def _lifespan(runtime: Runtime, served: ServedModel, limits: ConnectionLimits) -
     return lifespan
 
 
-def _alerting(project: Project, gauges: MonitoringMetrics) -> OnEvaluated:
+def _alerting(
+    project: Project, gauges: MonitoringMetrics, performance: PerformanceMetrics
+) -> OnEvaluated:
     """Raise an online window's alerts (deduplicated, new ones to the sinks); update gauges."""
 
-    def on_evaluated(run_id: str, start: datetime, evaluation: WindowEvaluation) -> None:
+    def on_evaluated(
+        run_id: str,
+        start: datetime,
+        evaluation: WindowEvaluation,
+        estimated: PerformanceRecord | None,
+    ) -> None:
         store = project.store
         raise_window_alerts(
             store,
@@ -242,6 +249,8 @@ def _alerting(project: Project, gauges: MonitoringMetrics) -> OnEvaluated:
         )
         gauges.update(evaluation)
         gauges.set_open_alerts(store.alerts(status="open", pipeline=project.name))
+        if estimated is not None:  # realized performance reaches Prometheus from label ingests
+            performance.update([estimated])
 
     return on_evaluated
 

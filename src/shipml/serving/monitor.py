@@ -42,6 +42,7 @@ from shipml.monitoring import (
     LatencyProfile,
     MonitoringBaseline,
     MonitoringConfig,
+    PerformanceRecord,
     Profile,
     ShadowProfile,
     ShadowProfiles,
@@ -59,7 +60,8 @@ from shipml.versioning.tracking import ModelRef
 log = logging.getLogger(__name__)
 
 InScoringThread = Callable[[Callable[[], None]], Awaitable[None]]
-OnEvaluated = Callable[[str, datetime, WindowEvaluation], None]
+# run id, start, the evaluation, and its estimated performance (None: not estimated)
+OnEvaluated = Callable[[str, datetime, WindowEvaluation, PerformanceRecord | None], None]
 OnStored = Callable[[str, datetime, str | None], None]  # run id, start, why it failed
 Answered = list[tuple[str, list[dict[str, Any]]]]  # (request id, output rows) per request
 
@@ -111,6 +113,7 @@ class _Window:
     answered: Answered = field(default_factory=list)  # for the prediction log
     shadow: dict[str, ShadowProfile] = field(default_factory=dict)  # by challenger version
     estimating: bool = True  # summarise confidence for CBPE (off once it failed)
+    estimated: PerformanceRecord | None = None  # its CBPE estimates, once stored
     shadow_model: ModelRef | None = None  # the challenger whose answers are kept
     shadow_answered: Answered = field(default_factory=list)  # its answers, for the log
 
@@ -414,7 +417,7 @@ class OnlineMonitor:
         if "estimated" not in window.saved and window.evaluation is not None:
             assert window.end is not None
             name, span = online_log_window(window.start, window.end, model.version)
-            save_estimates(
+            window.estimated = save_estimates(
                 store,
                 self._pipeline,
                 window.evaluation,
@@ -427,7 +430,7 @@ class OnlineMonitor:
             )
             window.saved.add("estimated")
         if window.evaluation is not None and self._on_evaluated is not None:
-            self._on_evaluated(window.run_id, window.start, window.evaluation)
+            self._on_evaluated(window.run_id, window.start, window.evaluation, window.estimated)
         if self._on_stored is not None:
             self._on_stored(window.run_id, window.start, failure)
 
