@@ -24,6 +24,19 @@ from sklearn import datasets
 
 WINDOW_START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
+# Labels keyed by the task data's `id`, read from data/labels.csv by `labelled_at`, which
+# tests set to LABELLED_AT (hours after the window: late labels).
+LABELS = """
+[labels]
+key = ["id"]
+min_labels = 20
+
+[labels.source]
+kind = "files"
+path = "data/labels.csv"
+time_column = "labelled_at"
+"""
+LABELLED_AT = WINDOW_START + timedelta(hours=6)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ prediction log has, so realized performance lands beside them once labels arrive
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -13,34 +12,24 @@ import pandas as pd
 import pytest
 from _server import running
 
-from _task_projects import WINDOW, WINDOW_START, write_task_project
+from _task_projects import LABELLED_AT, LABELS, WINDOW, WINDOW_START, write_task_project
 from shipml.project import Project, load_performance, train
 from shipml.project.labels import ingest_labels
 from shipml.project.predictions import logged_windows
 from shipml.serving import create_app
 
-SETTINGS = """
+SERVING = """
 [serving]
 monitor_flush_requests = 10
 monitor_flush_seconds = 3600
-
-[labels]
-key = ["id"]
-min_labels = 20
-
-[labels.source]
-kind = "files"
-path = "data/labels.csv"
-time_column = "labelled_at"
 """
-LATER = WINDOW_START + timedelta(hours=6)
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The rare-positive binary project (calibrated probabilities), trained and promoted."""
     directory = tmp_path_factory.mktemp("online_estimates")
-    write_task_project(directory, "rare", extra_settings=SETTINGS)
+    write_task_project(directory, "rare", extra_settings=SERVING + LABELS)
     project = Project.load(directory)
     project.tracker.promote(train(project).model.version, "champion")
     return directory
@@ -90,9 +79,9 @@ def test_an_online_window_is_estimated_and_realized_under_one_key(trained: Path)
     assert {r.metric for r in estimated.results} == {"roc_auc", "f1", "accuracy"}
     assert all(r.n_chunks == 40 for r in estimated.results)  # 1,200 holdout rows / 30
 
-    labels = served[["id", "fraud"]].assign(labelled_at=(LATER + WINDOW).isoformat())
+    labels = served[["id", "fraud"]].assign(labelled_at=(LABELLED_AT + WINDOW).isoformat())
     labels.to_csv(trained / "data" / "labels.csv", index=False)
-    ingest_labels(project, WINDOW_START, LATER + 2 * WINDOW)
+    ingest_labels(project, WINDOW_START, LABELLED_AT + 2 * WINDOW)
 
     both = {r.kind: r for r in load_performance(project.store, project.name)}
     assert set(both) == {"estimated", "realized"}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -18,23 +17,11 @@ import pytest
 from _server import free_port, process, shipml_command, wait_until_ready
 from typer.testing import CliRunner
 
-from _task_projects import WINDOW, WINDOW_START, TaskData, write_task_project
+from _task_projects import LABELLED_AT, LABELS, WINDOW, WINDOW_START, TaskData, write_task_project
 from shipml.cli import app
 from shipml.project.labels import ingest_labels
 from shipml.project.predictions import logged_windows
 from shipml.project.project import Project
-
-LABELS = """
-[labels]
-key = ["id"]
-min_labels = 20
-
-[labels.source]
-kind = "files"
-path = "data/labels.csv"
-time_column = "labelled_at"
-"""
-LATER = WINDOW_START + timedelta(hours=6)
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +58,10 @@ def test_online_predictions_are_logged_with_request_ids_and_joined_after_a_serve
     online = pd.concat([w.read() for w in logged_windows(directory, "breast_cancer", ("online",))])
     assert sorted(online["id"]) == sorted(fresh["id"])
     assert set(online["_request_id"]) == {a.headers["x-request-id"] for a in answers}
-    labels = fresh[["id", data.label]].assign(labelled_at=(LATER + WINDOW).isoformat())
+    labels = fresh[["id", data.label]].assign(labelled_at=(LABELLED_AT + WINDOW).isoformat())
     labels.to_csv(directory / "data" / "labels.csv", index=False)
 
-    found = ingest_labels(Project.load(directory), WINDOW_START, LATER + 2 * WINDOW)
+    found = ingest_labels(Project.load(directory), WINDOW_START, LABELLED_AT + 2 * WINDOW)
 
     assert (found.labels_read, found.matched, found.unmatched) == (30, 30, 0)
     assert [

@@ -9,7 +9,6 @@ log, and `labels ingest` judges both models on the same labels.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +20,11 @@ from _server import free_port, process, shipml_command, wait_until_ready
 from sklearn import metrics as sk
 from typer.testing import CliRunner
 
-from _task_projects import WINDOW, WINDOW_START, write_task_project
+from _task_projects import LABELLED_AT, LABELS, WINDOW, WINDOW_START, write_task_project
 from shipml.cli import app
 from shipml.project.labels import ingest_labels
 from shipml.project.predictions import logged_windows
 from shipml.project.project import Project
-
-LABELS = """
-[labels]
-key = ["id"]
-min_labels = 20
-
-[labels.source]
-kind = "files"
-path = "data/labels.csv"
-time_column = "labelled_at"
-"""
-LATER = WINDOW_START + timedelta(hours=6)
 
 
 def shipml(*arguments: str) -> Any:
@@ -76,11 +63,11 @@ def test_the_shadows_predictions_are_logged_by_request_and_judged_on_the_same_la
     assert sorted(theirs["id"]) == sorted(fresh["id"]), log.read_text()[-3000:]
     assert set(theirs["_model_version"]) == {challenger}
     assert set(theirs["_request_id"]) == {a.headers["x-request-id"] for a in answers}
-    fresh[["id", data.label]].assign(labelled_at=(LATER + WINDOW).isoformat()).to_csv(
+    fresh[["id", data.label]].assign(labelled_at=(LABELLED_AT + WINDOW).isoformat()).to_csv(
         directory / "data" / "labels.csv", index=False
     )
 
-    found = ingest_labels(Project.load(directory), WINDOW_START, LATER + 2 * WINDOW)
+    found = ingest_labels(Project.load(directory), WINDOW_START, LABELLED_AT + 2 * WINDOW)
 
     ours = {r.window: r for r in found.records}
     assert sum(r.labels for r in ours.values()) == 30
