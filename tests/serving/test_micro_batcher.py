@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from shipml.serving.scoring import Answers, BatchItem, MicroBatcher
+from shipml.serving.batching import Answers, BatchItem, MicroBatcher
 
 
 class Recorder:

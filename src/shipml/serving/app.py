@@ -41,6 +41,7 @@ from shipml.project.batch import labels_configured
 from shipml.project.online import online_window_outcome
 from shipml.project.predictions import online_log_writer
 from shipml.project.project import Project
+from shipml.serving.batching import MicroBatcher
 from shipml.serving.canary import Canary
 from shipml.serving.docs import (
     Examples,
@@ -63,8 +64,9 @@ from shipml.serving.model import (
 )
 from shipml.serving.monitor import OnEvaluated, OnlineMonitor
 from shipml.serving.routes import Parts, add_routes, served_paths
-from shipml.serving.scoring import Failed, MicroBatcher, PredictionService, Rejected, Scored, Scorer
+from shipml.serving.scoring import Failed, Rejected, Scored, Scorer
 from shipml.serving.server import LIMITS, ConnectionLimits, redact_access_log
+from shipml.serving.service import PredictionService
 from shipml.serving.shadow import Shadow
 from shipml.serving.shapes import Record
 from shipml.store import RunStore

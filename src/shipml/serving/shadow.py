@@ -43,7 +43,8 @@ from shipml.monitoring import (
 from shipml.serving.metrics import ServingMetrics
 from shipml.serving.model import ModelSlot, ServedModel
 from shipml.serving.monitor import OnlineMonitor
-from shipml.serving.scoring import Answered, Outcome, Scored, Scorer
+from shipml.serving.scoring import Outcome, Scored, Scorer
+from shipml.serving.service import Answered
 from shipml.serving.shapes import Record
 
 log = logging.getLogger(__name__)
