@@ -66,7 +66,8 @@ def test_the_image_serves_the_project_and_answers_its_health_check(
     assert healthy == ""
     assert answer.status_code == 200, answer.text
     assert len(answer.json()["predictions"]) == 3
-    assert (model["name"], model["version"]) == ("sensors", "1")
+    # The project's champion, whichever it is by now (other tests may promote a newer one).
+    assert (model["name"], model["version"]) == ("sensors", _champion(demo_project, environment))
     # `start` execs shipml: the signal reached the server itself, which shut down, then
     # ended by the same signal, as uvicorn does (exit status 143 in a container).
     assert exit_code == -signal.SIGTERM, log.read_text()[-3000:]
@@ -79,3 +80,13 @@ def _window_records(project: Path, rows: int) -> list[dict[str, object]]:
     frame = pd.read_csv(first).head(rows)
     records: list[dict[str, object]] = json.loads(frame.to_json(orient="records"))
     return records
+
+
+def _champion(project: Path, environment: dict[str, str]) -> str:
+    """The version the project's `champion` alias names, as `shipml models --json` lists it."""
+    command = ["shipml", "models", "--project", str(project), "--json"]
+    listed = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    versions = json.loads(listed.stdout)
+    (champion,) = [v["ref"]["version"] for v in versions if "champion" in v["aliases"]]
+    return str(champion)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,3 +86,26 @@ def test_two_processes_write_to_one_fresh_sqlite_file(tmp_path: Path) -> None:
         assert alert.occurrences == 2 * runs_each
         assert len(store.profiles("a", "batch", "features")) == runs_each
         assert len(store.profiles("b", "batch", "features")) == runs_each
+
+
+def _open(url: str, barrier: Any, outcomes: Any) -> None:
+    barrier.wait()  # every process opens the fresh file at the same moment
+    try:
+        RunStore(url).close()
+        outcomes.put("opened")
+    except Exception as error:  # reported to the test, which names it
+        outcomes.put(f"{type(error).__name__}: {error}")
+
+
+def test_processes_that_open_one_fresh_sqlite_store_at_once_all_open_it(tmp_path: Path) -> None:
+    # Each switches the new file to WAL; the loser used to get "database is locked" at once.
+    context = multiprocessing.get_context("fork")
+    for attempt in range(40):  # the race was lost about once in ten
+        url = f"sqlite:///{tmp_path / f'fresh{attempt}.db'}"
+        barrier, outcomes = context.Barrier(4), context.Queue()
+        openers = [context.Process(target=_open, args=(url, barrier, outcomes)) for _ in range(4)]
+        for opener in openers:
+            opener.start()
+        for opener in openers:
+            opener.join(TIMEOUT_S)
+        assert [outcomes.get(timeout=5) for _ in openers] == ["opened"] * 4
