@@ -360,7 +360,10 @@ def split_holdout(
     else:
         order = np.random.default_rng(HOLDOUT_SEED).permutation(len(frame))
     cut = len(frame) - holdout_size
-    return frame.iloc[np.sort(order[:cut])], frame.iloc[np.sort(order[cut:])]
+    # With a time column the holdout stays in time order (not the file's): its consecutive
+    # chunks stand for windows in the chunk rules, so they must cover time as windows do.
+    held = order[cut:] if time_column is not None else np.sort(order[cut:])
+    return frame.iloc[np.sort(order[:cut])], frame.iloc[held]
 
 
 def _scoring_flow(project: Project) -> Flow:
