@@ -11,7 +11,6 @@ status`, and the window's lineage lists the challenger's output, version and ali
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 from sklearn import metrics as sk
 from typer.testing import CliRunner
 
-from _task_projects import WINDOW, WINDOW_START, TaskData, write_task_project
+from _task_projects import LABELLED_AT, LABELS, WINDOW, WINDOW_START, TaskData, write_task_project
 from shipml.cli import app
 from shipml.monitoring import PerformanceRecord
 from shipml.project.labels import LabelIngest, ingest_labels
@@ -29,20 +28,10 @@ from shipml.project.performance import load_performance
 from shipml.project.project import Project
 from shipml.project.promotion import evaluate
 
-SETTINGS = """
+CHALLENGER_IN_BATCH = """
 [model]
 challenger_in_batch = true
-
-[labels]
-key = ["id"]
-min_labels = 20
-
-[labels.source]
-kind = "files"
-path = "data/labels.csv"
-time_column = "labelled_at"
 """
-LATER = WINDOW_START + timedelta(hours=6)
 LABELLED = 45
 
 
@@ -60,7 +49,9 @@ def ingested(
     """Champion v1 and challenger v2 scored one window; 45 of its rows got labels."""
     directory = tmp_path_factory.mktemp("challenger-labels")
     project = str(directory)
-    data = write_task_project(directory, "breast_cancer", extra_settings=SETTINGS)
+    data = write_task_project(
+        directory, "breast_cancer", extra_settings=CHALLENGER_IN_BATCH + LABELS
+    )
     shipml("train", "--project", project, "--promote", "champion")
     flipped = data.frame.copy()
     other = flipped[data.label].map({data.positive: "benign", "benign": data.positive})
@@ -77,10 +68,10 @@ def ingested(
     ids = pd.read_parquet(window["output"])["id"].to_numpy()[:LABELLED]
     truth = data.frame.set_index("id")[data.label]
     labels = pd.DataFrame({"id": ids, data.label: truth.loc[ids].to_numpy()})
-    labels.assign(labelled_at=(LATER + WINDOW).isoformat()).to_csv(
+    labels.assign(labelled_at=(LABELLED_AT + WINDOW).isoformat()).to_csv(
         directory / "data" / "labels.csv", index=False
     )
-    found = ingest_labels(Project.load(directory), WINDOW_START, LATER + 2 * WINDOW)
+    found = ingest_labels(Project.load(directory), WINDOW_START, LABELLED_AT + 2 * WINDOW)
     return directory, data, window, found
 
 
