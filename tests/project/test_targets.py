@@ -71,6 +71,26 @@ def test_a_configured_positive_label_is_matched_as_it_is_or_as_text() -> None:
     assert "([training] positive_label)" in _target(cancer, positive_label="benign").describe()
 
 
+@pytest.mark.parametrize(
+    ("classes", "positive", "values"),
+    [
+        ((0, 1), 1, pd.Series([1, 0, 1, None, 1.0, 0.0], dtype="float64")),
+        ((0, 1), 1, pd.Series(["1", "0", "2", None], dtype="string[pyarrow]")),
+        ((False, True), True, pd.Series([True, False, None], dtype="boolean")),
+        (("benign", "malignant"), "malignant", pd.Series(["malignant", "benign", "other"])),
+        (("benign", "malignant"), "benign", pd.Series(["benign", None], dtype="category")),
+        ((0, 1), 1, pd.Series([], dtype="int64")),
+    ],
+)
+def test_is_positive_reads_each_value_as_its_class_does(
+    classes: tuple[object, ...], positive: object, values: pd.Series
+) -> None:
+    target = Target("y", "binary", classes, positive)
+
+    expected = (target.as_classes(values) == positive).to_numpy(dtype=bool)
+    assert target.is_positive(values).tolist() == expected.tolist()
+
+
 def test_regression_keeps_the_target_as_numbers() -> None:
     diabetes = datasets.load_diabetes()
 

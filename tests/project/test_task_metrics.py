@@ -40,6 +40,46 @@ def test_a_binary_prediction_without_probabilities_gets_the_decisions_metrics_on
     ]
 
 
+@pytest.mark.parametrize("positive", ["malignant", "benign"])  # first or last class
+@pytest.mark.parametrize(
+    ("truth", "called"),
+    [
+        ("random", "random"),
+        ("random", "none"),  # nothing called positive: precision and F1 0
+        ("one class", "random"),  # balanced accuracy is the one class's recall
+        ("one class", "none"),
+        ("random", "truth"),
+    ],
+)
+def test_the_decisions_metrics_and_confusion_matrix_are_scikit_learns(
+    positive: str, truth: str, called: str
+) -> None:
+    target = Target("diagnosis", "binary", ("benign", "malignant"), positive)
+    other = "benign" if positive == "malignant" else "malignant"
+    rng = np.random.default_rng(len(truth) + len(called))
+    actual = rng.random(500) < 0.3 if truth == "random" else np.zeros(500, dtype=bool)
+    decided = {"random": rng.random(500) < 0.4, "none": np.zeros(500, bool), "truth": actual}
+    labels = pd.Series(np.where(actual, positive, other))
+    calls = pd.DataFrame({"call": np.where(decided[called], positive, other)})
+
+    scores = score_holdout(target, PredictionLayout("call"), labels, calls)
+
+    said = decided[called]
+    assert scores.metrics == pytest.approx(
+        {
+            "precision": metrics.precision_score(actual, said, zero_division=0),
+            "recall": metrics.recall_score(actual, said, zero_division=0),
+            "f1": metrics.f1_score(actual, said, zero_division=0),
+            "balanced_accuracy": metrics.balanced_accuracy_score(actual, said),
+            "accuracy": metrics.accuracy_score(actual, said),
+            "positive_rate": actual.mean(),
+        },
+        rel=1e-12,
+    )
+    expected = metrics.confusion_matrix(labels, calls["call"], labels=["benign", "malignant"])
+    assert scores.confusion is not None and scores.confusion.counts == expected.tolist()
+
+
 def test_a_holdout_of_one_class_leaves_the_aucs_out_and_says_so() -> None:
     truth = pd.Series(["benign"] * 4)
     predicted = pd.DataFrame({"p": [0.1, 0.2, 0.7, 0.3]})

@@ -30,7 +30,7 @@ from shipml.monitoring.performance import (
 from shipml.monitoring.shift import DEFAULT_K, MIN_CHUNKS
 from shipml.project.outputs import PredictionLayout
 from shipml.project.targets import Target
-from shipml.project.task_metrics import score_holdout
+from shipml.project.task_metrics import confusion_counts, decision_scores, score_holdout
 from shipml.store import RunStore
 from shipml.windows import Window
 
@@ -185,7 +185,7 @@ def judged_metrics(
     else:
         assert probability is not None and threshold is not None
         decided = probability >= threshold
-    found["f1"] = float(sk.f1_score(positive, decided, zero_division=0))
+    found["f1"] = decision_scores(*confusion_counts(positive, decided))["f1"]
     return found
 
 

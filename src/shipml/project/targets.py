@@ -42,8 +42,7 @@ class Target:
 
     def as_classes(self, values: pd.Series) -> pd.Series:
         """`values` as the target's classes: a class as itself or as its text; others NaN."""
-        lookup: dict[Any, Any] = {str(c): c for c in self.classes}
-        lookup.update({c: c for c in self.classes})
+        lookup = self._lookup()
         if values.empty:
             return values.map(lambda v: lookup.get(_python(v), np.nan))
         # Each distinct value is looked up once (a window has 10,000 rows and two classes).
@@ -54,8 +53,17 @@ class Target:
 
     def is_positive(self, values: pd.Series) -> np.ndarray:
         """Whether each value is the positive class (binary), as booleans."""
-        positive: np.ndarray = (self.as_classes(values) == self.positive).to_numpy(dtype=bool)
+        lookup = self._lookup()
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)
+        hits = [lookup.get(_python(v), np.nan) == self.positive for v in distinct]
+        positive: np.ndarray = np.array([*hits, False], dtype=bool)[codes]  # null: not positive
         return positive
+
+    def _lookup(self) -> dict[Any, Any]:
+        """Each class, keyed by itself and by its text."""
+        lookup: dict[Any, Any] = {str(c): c for c in self.classes}
+        lookup.update({c: c for c in self.classes})
+        return lookup
 
     def scored_by(self, column: str) -> Target:
         """This binary target with the positive class scikit-learn scores in `predict_proba(...)
