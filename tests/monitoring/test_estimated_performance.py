@@ -211,3 +211,23 @@ def test_the_reference_round_trips_through_json() -> None:
     assert np.array_equal(again.holdout()[0], reference.holdout()[0])
     assert np.array_equal(again.holdout()[1], reference.holdout()[1])
     assert len(again.holdout()[0]) == HOLDOUT_ROWS
+
+
+def test_a_window_of_a_size_stored_at_training_is_judged_without_the_holdout_rows() -> None:
+    rng = np.random.default_rng(11)
+    raw, truth = _draw(rng, HOLDOUT_ROWS)
+    holdout = pd.DataFrame({"p": raw})
+    stored = EstimationReference.from_holdout(
+        holdout, truth, "p", window_rows=[WINDOW_ROWS, 2 * HOLDOUT_ROWS]
+    )
+    computed = EstimationReference.from_holdout(holdout, truth, "p")
+    # What a window reads back from the registry, with the holdout's rows taken out.
+    loaded = EstimationReference.model_validate_json(stored.model_dump_json()).model_copy(
+        update={"calibrated": "", "labelled_positive": "", "bins": ""}
+    )
+    window, _ = _draw(rng, WINDOW_ROWS, confidence=0.75)  # hesitating: the estimates fall
+    summary = loaded.summarize(pd.DataFrame({"p": window}))
+
+    assert [(b.rows, b.chunks) for b in stored.baselines] == [(WINDOW_ROWS, 20), (80_000, 0)]
+    assert estimate_window(loaded, summary) == estimate_window(computed, summary)
+    assert any(result.dropped for result in estimate_window(loaded, summary))

@@ -105,8 +105,8 @@ class ConfidenceSummary(BaseModel):
             mass=mass,
             mass_predicted_positive=mass_predicted_positive,
             first_bin=first,
-            counts=[int(c) for c in counts[first:last]],
-            sums=[float(s) for s in sums[first:last]],
+            counts=counts[first:last].astype(np.int64).tolist(),
+            sums=sums[first:last].astype(np.float64).tolist(),
         )
 
 

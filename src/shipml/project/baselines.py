@@ -21,7 +21,9 @@ probabilities for the chunk baseline, so that a window is estimated without refi
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -32,6 +34,9 @@ from shipml.pipeline.pipeline import Flow
 from shipml.project.outputs import PredictionLayout
 from shipml.project.targets import Target
 from shipml.versioning import CLASSES_TAG, POSITIVE_LABEL_TAG, TASK_TAG, THRESHOLD_TAG
+from shipml.windows import Cadence
+
+MOST_WINDOW_SIZES = 4
 
 
 @dataclass(frozen=True)
@@ -71,11 +76,13 @@ def monitoring_baseline(
     layout: PredictionLayout,
     truth: pd.Series | None = None,
     threshold: float | None = None,
+    window_rows: Collection[int] = (),
 ) -> MonitoringBaseline:
     """The monitoring baseline of `target`'s task from the fitted features and holdout outputs.
 
     With the holdout's `truth` (in the order of `outputs`), a binary model with probabilities
-    also gets its estimated-performance reference (calibrated on the holdout when needed).
+    also gets its estimated-performance reference (calibrated on the holdout when needed),
+    with the chunk baselines of windows of `window_rows` rows stored.
     """
     baseline = _prediction_baseline(features, outputs, target, layout)
     probability = layout.probability_of(target.positive) if target.task == "binary" else None
@@ -88,8 +95,26 @@ def monitoring_baseline(
         label=layout.label,
         positive_label=target.positive,
         threshold=0.5 if threshold is None else threshold,  # training's default threshold
+        window_rows=window_rows,
     )
     return baseline.model_copy(update={"performance": performance})
+
+
+def window_sizes(times: pd.Series, cadence: Cadence, most: int = MOST_WINDOW_SIZES) -> list[int]:
+    """The commonest row counts of the windows the training rows fall in, by their time.
+
+    Windows of these sizes are judged against baselines stored with the model version (a
+    source that sends a fixed number of rows per window gets one size). The first and last
+    windows of the data, usually cut short, are left out. A cron cadence has no fixed window
+    length: none.
+    """
+    if not isinstance(cadence, timedelta):
+        return []
+    stamps = pd.to_datetime(times, utc=True, errors="coerce").dropna()
+    per_window = stamps.dt.floor(cadence).value_counts().sort_index()
+    if len(per_window) > 2:
+        per_window = per_window.iloc[1:-1]
+    return sorted(int(rows) for rows in per_window.value_counts().index[:most])
 
 
 def _prediction_baseline(

@@ -25,7 +25,12 @@ from shipml.errors import TrainingError
 from shipml.pipeline.pipeline import Flow
 from shipml.pipeline.runner import FlowResult, StepObserver, run_flow
 from shipml.project._records import record_failure, record_flow
-from shipml.project.baselines import ModelBaselines, monitoring_baseline, task_tags
+from shipml.project.baselines import (
+    ModelBaselines,
+    monitoring_baseline,
+    task_tags,
+    window_sizes,
+)
 from shipml.project.outputs import PredictionLayout, check_values, read_layout
 from shipml.project.performance import PERFORMANCE, performance_reference
 from shipml.project.project import Project
@@ -103,7 +108,13 @@ def train(
         baselines = ModelBaselines(
             inputs=Baseline.from_frame(fit_rows.drop(columns=[target.column])),
             monitoring=monitoring_baseline(
-                features, outputs, target, layout, truth, holdout.threshold
+                features,
+                outputs,
+                target,
+                layout,
+                truth,
+                holdout.threshold,
+                window_rows=_window_sizes(project, frame, settings.time_column),
             ),
         )
         model = project.tracker.log_training(
@@ -364,6 +375,13 @@ def split_holdout(
     # chunks stand for windows in the chunk rules, so they must cover time as windows do.
     held = order[cut:] if time_column is not None else np.sort(order[cut:])
     return frame.iloc[np.sort(order[:cut])], frame.iloc[held]
+
+
+def _window_sizes(project: Project, frame: pd.DataFrame, time_column: str | None) -> list[int]:
+    """The training data's commonest window sizes, when its rows have a time."""
+    if time_column is None:
+        return []
+    return window_sizes(frame[time_column], project.settings.schedule.cadence())
 
 
 def _scoring_flow(project: Project) -> Flow:
