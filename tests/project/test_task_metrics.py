@@ -9,7 +9,7 @@ from sklearn import metrics
 
 from shipml.project.outputs import PredictionLayout
 from shipml.project.targets import Target
-from shipml.project.task_metrics import metric_key, regression_scores, score_holdout
+from shipml.project.task_metrics import metric_key, regression_scores, roc_auc, score_holdout
 
 CANCER = Target("diagnosis", "binary", ("benign", "malignant"), "malignant")
 DIGITS = Target("digit", "multiclass", (0, 1, 2))
@@ -78,6 +78,22 @@ def test_the_decisions_metrics_and_confusion_matrix_are_scikit_learns(
     )
     expected = metrics.confusion_matrix(labels, calls["call"], labels=["benign", "malignant"])
     assert scores.confusion is not None and scores.confusion.counts == expected.tolist()
+
+
+@pytest.mark.parametrize("rows", [2, 7, 1_000, 20_000])
+@pytest.mark.parametrize("decimals", [1, 3, 12])  # many ties, some, next to none
+def test_roc_auc_is_scikit_learns(rows: int, decimals: int) -> None:
+    rng = np.random.default_rng(rows + decimals)
+    truth = np.r_[True, False, rng.random(rows - 2) < 0.2]  # both classes, always
+    scores = np.round(np.clip(rng.normal(0.3 + 0.2 * truth, 0.2), 0, 1), decimals)
+
+    assert roc_auc(truth, scores) == pytest.approx(metrics.roc_auc_score(truth, scores), rel=1e-12)
+    assert roc_auc(truth.astype(int), scores) == roc_auc(truth, scores)  # 0/1 truth too
+
+
+def test_roc_auc_of_scores_with_a_nan_is_scikit_learns_error() -> None:
+    with pytest.raises(ValueError, match="NaN"):
+        roc_auc(np.array([True, False]), np.array([0.5, np.nan]))
 
 
 def test_a_holdout_of_one_class_leaves_the_aucs_out_and_says_so() -> None:

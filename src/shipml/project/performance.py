@@ -30,7 +30,12 @@ from shipml.monitoring.performance import (
 from shipml.monitoring.shift import DEFAULT_K, MIN_CHUNKS
 from shipml.project.outputs import PredictionLayout
 from shipml.project.targets import Target
-from shipml.project.task_metrics import confusion_counts, decision_scores, score_holdout
+from shipml.project.task_metrics import (
+    confusion_counts,
+    decision_scores,
+    roc_auc,
+    score_holdout,
+)
 from shipml.store import RunStore
 from shipml.windows import Window
 
@@ -179,7 +184,7 @@ def judged_metrics(
     probability = predictions[column].to_numpy(float) if column else None
     found: dict[str, float] = {}
     if probability is not None and positive.any() and not positive.all():
-        found["roc_auc"] = float(sk.roc_auc_score(positive, probability))
+        found["roc_auc"] = roc_auc(positive, probability)
     if layout.label is not None:
         decided = target.is_positive(predictions[layout.label])
     else:
