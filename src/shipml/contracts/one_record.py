@@ -1,0 +1,154 @@
+"""The report of one record Pydantic refused, as `validate` writes it for its one-row frame.
+
+A prediction request usually sends one record. When Pydantic refuses it, the caller gets the
+report `validate(pd.DataFrame([record]), M)` writes; the engine's way to it (a frame, every
+column checked, the report, the diagnoses) costs about a millisecond of pandas calls on one
+row, twenty times the cost of scoring a valid record in a batch. Pydantic's errors already
+say which fields failed, so for the common case only those fields' columns are checked, by
+the engine's own column check, and the rest of the report follows from the record:
+
+- every value is a bool, an int within int64, a non-NaN float or a str (a null or a nested
+  value has rules of its own: the engine decides);
+- the contract checks columns one by one (no whole-row validation, no forbidden extras, no
+  absent optional field whose default is validated);
+- the frame is built only when a diagnosis may come of it (a field absent, or text in a
+  field: a date format); with numbers in every field there is none on one row.
+
+Anything else, and a record the column checks find valid after all, goes the engine's way.
+`tests/contracts/test_one_record.py` compares both ways' reports on records of every kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+from shipml.contracts._columns import check_column
+from shipml.contracts._compile import Contract, compile_contract
+from shipml.contracts._failures import Failures
+from shipml.contracts._fields import FieldSpec
+from shipml.contracts._renames import _missing_diagnosis
+from shipml.contracts.diagnose import diagnose
+from shipml.contracts.report import MAX_EXAMPLES, Example, RuleFailure, ValidationReport
+from shipml.contracts.validate import _json_safe, validate
+from shipml.errors import ContractViolation
+
+_DATED_KINDS = ("str", "date", "datetime")  # kinds whose text `diagnose` reads for dates
+_SCALARS = (bool, int, float, str)
+_INT64 = 2**63
+_ROW = np.zeros(1, dtype=np.intp)  # the position of the one row
+
+
+def refused_record_report(
+    record: dict[str, Any], model: type[BaseModel], error: ValidationError
+) -> ValidationReport | None:
+    """What `validate` reports on the one-row frame of `record`, which `model` refused with
+    `error`; None when `validate` accepts the frame (it reads records as a frame)."""
+    contract = compile_contract(model)
+    if _fits_the_quick_way(record, contract):
+        report = _quick_report(record, contract, error)
+        if report is not None:
+            return report
+    try:
+        validate(pd.DataFrame([record]), model, policy="fail")
+    except ContractViolation as violation:
+        return violation.report
+    return None
+
+
+def _fits_the_quick_way(record: dict[str, Any], contract: Contract) -> bool:
+    if contract.row_mode == "all" or contract.extra == "forbid":
+        return False
+    for name, value in record.items():
+        kind = type(value)
+        if not isinstance(name, str) or kind not in _SCALARS:
+            return False
+        if (kind is float and value != value) or (kind is int and not -_INT64 <= value < _INT64):
+            return False  # NaN is a null; an int beyond int64 makes another dtype
+    return not any(f.column not in record and f.validate_default for f in contract.fields)
+
+
+def _quick_report(
+    record: dict[str, Any], contract: Contract, error: ValidationError
+) -> ValidationReport | None:
+    """The report, from the columns of the fields Pydantic named; None if none fails."""
+    named = {str(e["loc"][0]) for e in error.errors(include_url=False) if e["loc"]}
+    absent = [f for f in contract.fields if f.column not in record]
+    fields = set(contract.columns)
+    unexpected = [name for name in record if name not in fields]
+    frame = pd.DataFrame([record]) if _diagnosable(record, contract, absent, unexpected) else None
+    failures: dict[str, Failures] = {}
+    for spec in contract.fields:
+        if spec.column not in record:
+            if spec.required:
+                failures.setdefault(spec.name, Failures()).add("missing", "Field required", _ROW)
+        elif spec.column in named:
+            column = _column(record, spec.column, frame)
+            outcome = check_column(spec, column)
+            if outcome.failures.by_rule:
+                failures[spec.name] = outcome.failures
+    if not failures:
+        return None
+    rule_failures = [
+        RuleFailure(
+            column=column,
+            rule=rule,
+            message=message,
+            count=len(positions),
+            examples=[_example(record, column, p) for p in positions[:MAX_EXAMPLES]],
+        )
+        for column, column_failures in failures.items()
+        for (rule, message), positions in column_failures.merged().items()
+    ]
+    report = ValidationReport(
+        contract=contract.name,
+        rows=1,
+        invalid_rows=1,
+        failures=rule_failures,
+        null_counts=dict.fromkeys(record, 0),
+        missing_columns=[f.column for f in absent if f.required],
+        unexpected_columns=unexpected,
+    )
+    if frame is not None:
+        report.diagnoses = diagnose(frame, contract, report, None)
+    else:  # what `diagnose` finds on such a row: each required field absent, nothing else
+        report.diagnoses = [_missing_diagnosis(f, []) for f in absent if f.required]
+    return report
+
+
+def _diagnosable(
+    record: dict[str, Any], contract: Contract, absent: list[FieldSpec], unexpected: list[str]
+) -> bool:
+    """Whether `diagnose` may find more on the row than its absent fields, unexplained.
+
+    A rename needs an absent field and a column the contract does not know; a date format,
+    text in a date, datetime or str field, or in a field with a declared format; a null
+    rate, nulls (not on this path) in ten rows or more.
+    """
+    if absent and unexpected:
+        return True
+    return any(
+        type(record.get(f.column)) is str and (f.kind in _DATED_KINDS or f.date_format is not None)
+        for f in contract.fields
+    )
+
+
+def _column(record: dict[str, Any], name: str, frame: pd.DataFrame | None) -> pd.Series:
+    """The frame's column `name`; without a frame, the column a frame would hold (one
+    scalar: the same dtype inference)."""
+    if frame is not None:
+        return frame[name]
+    return pd.Series([record[name]], name=name)
+
+
+def _example(record: dict[str, Any], column: str, position: int) -> Example:
+    """The example `validate` gives: the value as received (None for an absent column).
+
+    The frame's value is the record's (one row: no dtype made it change), as a numpy scalar
+    that `_json_safe` turns back into the same Python value.
+    """
+    value = _json_safe(record[column]) if column in record else None
+    return Example(row=int(position), value=value)
