@@ -7,8 +7,9 @@ row, twenty times the cost of scoring a valid record in a batch. Pydantic's erro
 say which fields failed, so for the common case only those fields' columns are checked, by
 the engine's own column check, and the rest of the report follows from the record:
 
-- every value is a bool, an int within int64, a non-NaN float or a str (a null or a nested
-  value has rules of its own: the engine decides);
+- every value is a bool, an int within int64, a non-NaN float or a str that UTF-8 can
+  encode (a null, a nested value or a lone surrogate has rules of its own: the engine
+  decides);
 - the contract checks columns one by one (no whole-row validation, no forbidden extras, no
   absent optional field whose default is validated);
 - the frame is built only when a diagnosis may come of it (a field absent, or text in a
@@ -68,7 +69,19 @@ def _fits_the_quick_way(record: dict[str, Any], contract: Contract) -> bool:
             return False
         if (kind is float and value != value) or (kind is int and not -_INT64 <= value < _INT64):
             return False  # NaN is a null; an int beyond int64 makes another dtype
+        if kind is str and not _utf8(value):
+            return False  # a lone surrogate: pandas cannot build the frame (the engine raises)
     return not any(f.column not in record and f.validate_default for f in contract.fields)
+
+
+def _utf8(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _quick_report(
