@@ -3,7 +3,7 @@
 A prediction request usually sends one record. When Pydantic refuses it, the caller gets the
 report `validate(pd.DataFrame([record]), M)` writes; the engine's way to it (a frame, every
 column checked, the report, the diagnoses) costs about a millisecond of pandas calls on one
-row, twenty times the cost of scoring a valid record in a batch. Pydantic's errors already
+row, ten times the cost of scoring a valid record in a batch. Pydantic's errors already
 say which fields failed, so for the common case only those fields' columns are checked, by
 the engine's own column check, and the rest of the report follows from the record:
 
@@ -12,8 +12,10 @@ the engine's own column check, and the rest of the report follows from the recor
   decides);
 - the contract checks columns one by one (no whole-row validation, no forbidden extras, no
   absent optional field whose default is validated);
-- the frame is built only when a diagnosis may come of it (a field absent, or text in a
-  field: a date format); with numbers in every field there is none on one row.
+- the frame is built only when `diagnose` may find something in it: a rename (a field
+  absent and a column the contract does not know) or a date format (text in a date,
+  datetime or str field, or in one with a declared format). Otherwise, on one row without
+  nulls, it finds only that each absent required field is missing.
 
 Anything else, and a record the column checks find valid after all, goes the engine's way.
 `tests/contracts/test_one_record.py` compares both ways' reports on records of every kind.
@@ -88,7 +90,8 @@ def _quick_report(
     record: dict[str, Any], contract: Contract, error: ValidationError
 ) -> ValidationReport | None:
     """The report, from the columns of the fields Pydantic named; None if none fails."""
-    named = {str(e["loc"][0]) for e in error.errors(include_url=False) if e["loc"]}
+    details = error.errors(include_url=False, include_context=False, include_input=False)
+    named = {str(e["loc"][0]) for e in details if e["loc"]}
     absent = [f for f in contract.fields if f.column not in record]
     fields = set(contract.columns)
     unexpected = [name for name in record if name not in fields]

@@ -139,7 +139,9 @@ class Scorer:
         Pydantic decides first, in microseconds. Only for records it refuses does the
         contracts engine validate them (the verdict and report the flow would give, with the
         same diagnoses); records the engine accepts after all (it reads records as a frame)
-        go on to the flow like the others.
+        go on to the flow like the others. A lone refused record (most requests) has its
+        report written from the fields Pydantic named (`refused_record_report`: the same
+        report, without a frame or a check of every column in the common cases).
         """
         contract = self._input
         if contract is None:
@@ -152,7 +154,7 @@ class Scorer:
         else:
             return None
         try:
-            if len(records) == 1:  # most requests: the report from the fields Pydantic named
+            if len(records) == 1:
                 report = refused_record_report(records[0], contract, refused)
             else:
                 report = _frame_report(records, contract)
