@@ -9,7 +9,9 @@ processes on the machine count for less) per batch, the three kinds of batch in 
     python benchmarks/invalid_batches.py [--batches 2000] [--turns 5] [--compare OTHER/src]
 
 With `--compare`, each turn runs this checkout's `src` and then OTHER's, in separate
-processes (alternating, same conditions), and prints the median and worst turn of each.
+processes (alternating, same conditions), and prints the median and worst turn of each:
+the CPU ms per batch, its ratio to the all-valid batch's in the same process (what the
+throughput follows), and the ms added per invalid request.
 The last line printed is one JSON object with every figure.
 """
 
@@ -46,11 +48,11 @@ def main() -> None:
             figures = _in_process(source, options.batches)
             turns[name].append(figures)
             shown = ", ".join(f"{k} {v:.3f}" for k, v in figures.items())
-            print(f"turn {turn + 1} {name}: {shown} (ms of CPU per batch, median)", flush=True)
+            print(f"turn {turn + 1} {name}: {shown} (CPU per batch, median)", flush=True)
     summary = {name: _summary(figures) for name, figures in turns.items()}
     for name, figures in summary.items():
         for key, value in figures.items():
-            print(f"{name} {key}: median {value['median']:.3f} ms, worst {value['worst']:.3f} ms")
+            print(f"{name} {key}: median {value['median']:.3f}, worst {value['worst']:.3f}")
     print(json.dumps({"batches": options.batches, "turns": options.turns, "summary": summary}))
 
 
@@ -102,10 +104,19 @@ def _measure(batches: int) -> dict[str, float]:
             if turn >= 200:
                 times[invalid].append(time.thread_time() - started)
             assert sum(type(o).__name__ == "Rejected" for o in result.outcomes) == invalid
-    return {
+    figures = {
         f"{invalid}_invalid_ms": round(statistics.median(spent) * 1000, 4)
         for invalid, spent in times.items()
     }
+    valid = figures["0_invalid_ms"]
+    for invalid in INVALID_COUNTS[1:]:  # what throughput follows: the batch's cost, relative
+        figures[f"{invalid}_invalid_x_all_valid"] = round(
+            figures[f"{invalid}_invalid_ms"] / valid, 4
+        )
+        figures[f"ms_per_invalid_request_{invalid}"] = round(
+            (figures[f"{invalid}_invalid_ms"] - valid) / invalid, 4
+        )
+    return figures
 
 
 def _scorer() -> tuple[Any, Any]:
