@@ -33,6 +33,7 @@ from shipml.contracts._columns import check_column
 from shipml.contracts._compile import Contract, compile_contract
 from shipml.contracts._failures import Failures
 from shipml.contracts._fields import FieldSpec
+from shipml.contracts._pydantic import validate_items
 from shipml.contracts._renames import _missing_diagnosis
 from shipml.contracts.diagnose import diagnose
 from shipml.contracts.report import MAX_EXAMPLES, Example, RuleFailure, ValidationReport
@@ -40,6 +41,8 @@ from shipml.contracts.validate import _json_safe, validate
 from shipml.errors import ContractViolation
 
 _DATED_KINDS = ("str", "date", "datetime")  # kinds whose text `diagnose` reads for dates
+# Kinds with no fast path for a text column (`_columns._FAST_PATHS`): Pydantic decides.
+_TEXT_TO_PYDANTIC = (None, "int", "float", "bool")
 _SCALARS = (bool, int, float, str)
 _INT64 = 2**63
 _ROW = np.zeros(1, dtype=np.intp)  # the position of the one row
@@ -102,10 +105,9 @@ def _quick_report(
             if spec.required:
                 failures.setdefault(spec.name, Failures()).add("missing", "Field required", _ROW)
         elif spec.column in named:
-            column = _column(record, spec.column, frame)
-            outcome = check_column(spec, column)
-            if outcome.failures.by_rule:
-                failures[spec.name] = outcome.failures
+            found = _field_failures(spec, record, frame)
+            if found.by_rule:
+                failures[spec.name] = found
     if not failures:
         return None
     rule_failures = [
@@ -150,6 +152,22 @@ def _diagnosable(
         type(record.get(f.column)) is str and (f.kind in _DATED_KINDS or f.date_format is not None)
         for f in contract.fields
     )
+
+
+def _field_failures(
+    spec: FieldSpec, record: dict[str, Any], frame: pd.DataFrame | None
+) -> Failures:
+    """What the engine's column check finds in the field's one value."""
+    value = record[spec.column]
+    if type(value) is str and spec.kind in _TEXT_TO_PYDANTIC and spec.date_format is None:
+        # The check of a text column without a fast path for the field's kind: Pydantic
+        # on the distinct strings, here the one (`_columns._with_pydantic`), without a Series.
+        failures = Failures()
+        verdicts = validate_items(spec.list_adapter, [value])
+        for (rule, message), bad in verdicts.first_errors().items():
+            failures.add(rule, message, _ROW[bad])
+        return failures
+    return check_column(spec, _column(record, spec.column, frame)).failures
 
 
 def _column(record: dict[str, Any], name: str, frame: pd.DataFrame | None) -> pd.Series:
