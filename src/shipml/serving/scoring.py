@@ -23,8 +23,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from shipml.contracts import ContractViolation, ValidationReport, validate
-from shipml.contracts.one_record import refused_record_report
+from shipml.contracts import (
+    ContractViolation,
+    ValidationReport,
+    refused_record_report,
+    validate,
+)
 from shipml.pipeline import (
     BoundaryOutcome,
     BoundaryPolicy,
