@@ -92,13 +92,13 @@ def _measure(batches: int) -> dict[str, float]:
 
     scorer, model = _scorer()
     times: dict[int, list[float]] = {invalid: [] for invalid in INVALID_COUNTS}
-    number = 0
+    numbers = dict.fromkeys(INVALID_COUNTS, 0)  # each count takes the three kinds in turns
     for turn in range(200 + batches):  # the first 200: warm-up, not counted
         for invalid in INVALID_COUNTS:  # in turns, so that the machine's drift hits all alike
             requests = [[dict(RECORD)] for _ in range(BATCH)]
             for position in range(invalid):
-                requests[position * 7 + 3] = [_invalid(RECORD, number)]
-                number += 1
+                requests[position * 7 + 3] = [_invalid(RECORD, numbers[invalid])]
+                numbers[invalid] += 1
             started = time.thread_time()
             result = scorer.score(model, requests)
             if turn >= 200:
