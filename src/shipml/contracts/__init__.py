@@ -5,6 +5,7 @@ from shipml.contracts.compat import incompatibilities
 from shipml.contracts.dates import DateFormat, parse_datetimes
 from shipml.contracts.infer import infer_contract, suggested_field_name
 from shipml.contracts.loading import load_contract
+from shipml.contracts.one_record import refused_record_report
 from shipml.contracts.reading import (
     DEFAULT_MAX_CELL_CHARS,
     PARQUET_SUFFIXES,
@@ -39,6 +40,7 @@ __all__ = [
     "load_contract",
     "parse_datetimes",
     "read_table",
+    "refused_record_report",
     "suggested_field_name",
     "text_columns_of",
     "validate",

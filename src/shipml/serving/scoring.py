@@ -21,9 +21,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from shipml.contracts import ContractViolation, ValidationReport, validate
+from shipml.contracts import (
+    ContractViolation,
+    ValidationReport,
+    refused_record_report,
+    validate,
+)
 from shipml.pipeline import (
     BoundaryOutcome,
     BoundaryPolicy,
@@ -138,7 +143,9 @@ class Scorer:
         Pydantic decides first, in microseconds. Only for records it refuses does the
         contracts engine validate them (the verdict and report the flow would give, with the
         same diagnoses); records the engine accepts after all (it reads records as a frame)
-        go on to the flow like the others.
+        go on to the flow like the others. A lone refused record (most requests) has its
+        report written from the fields Pydantic named (`refused_record_report`: the same
+        report, without a frame or a check of every column in the common cases).
         """
         contract = self._input
         if contract is None:
@@ -146,19 +153,20 @@ class Scorer:
         try:
             for record in records:
                 contract.model_validate(record)
-        except ValidationError:
-            pass
+        except ValidationError as error:
+            refused = error
         else:
             return None
         try:
-            # Under "fail", a frame with an invalid row raises as soon as its report is written,
-            # without building the frames of valid and set-aside rows (most of the time).
-            validate(pd.DataFrame(records), contract, policy="fail")
-        except ContractViolation as violation:
-            return Rejected(self._input_boundary, violation.report, model.ref)
+            if len(records) == 1:
+                report = refused_record_report(records[0], contract, refused)
+            else:
+                report = _frame_report(records, contract)
         except Exception:  # the flow will meet the same problem and say what it is
             return None
-        return None  # the engine accepts what Pydantic refused (it reads records as a frame)
+        if report is None:  # the engine accepts what Pydantic refused (it reads a frame)
+            return None
+        return Rejected(self._input_boundary, report, model.ref)
 
     def _together(
         self, model: ServedModel, requests: Sequence[list[Record]], result: BatchResult
@@ -231,6 +239,17 @@ class Scorer:
             ) from failure.error
         joined = _joined(scored, post)
         return _Run(post.output, scored.last_input, scored.output, joined.steps, joined.boundaries)
+
+
+def _frame_report(records: list[Record], contract: type[BaseModel]) -> ValidationReport | None:
+    """The engine's report on the frame of `records`; None when it accepts them."""
+    try:
+        # Under "fail", a frame with an invalid row raises as soon as its report is written,
+        # without building the frames of valid and set-aside rows (most of the time).
+        validate(pd.DataFrame(records), contract, policy="fail")
+    except ContractViolation as violation:
+        return violation.report
+    return None
 
 
 def _joined(first: FlowResult, second: FlowResult) -> FlowResult:
