@@ -1,13 +1,19 @@
 """Where the CPU goes while `shipml serve` is under load: the client, each worker, each thread.
 
-    python benchmarks/cpu_split.py [--workers 1,2] [--clients 32] [--seconds 10] [--turns 3]
-                                   [--client python|wrk]
+    python benchmarks/cpu_split.py [--servers 1,2,1@16] [--clients 32] [--seconds 10]
+                                   [--turns 3] [--client python|wrk]
 
-The benchmark's project and model (benchmarks/serving.py), one server per worker count,
-measured in turns. Each turn runs the load client for `--seconds` and reads, before and after,
-the CPU ticks of every thread of the server's processes (/proc/PID/task/TID/stat), of the
-client (its rusage), and of the whole machine (/proc/stat): what each took, in percent of one
-core, and what the rest of the machine took meanwhile.
+The benchmark's project and model (benchmarks/serving.py); one `shipml serve` per entry of
+`--servers`, WORKERS[@CLIENTS] (`1@16`: one worker under 16 clients, the load each of two
+workers gets from 32), measured in turns. Each turn runs the load client for `--seconds`
+and reads, before and after, the CPU ticks of every thread of the server's processes
+(/proc/PID/task/TID/stat), of the client, and of the whole machine (/proc/stat): what each
+took in percent of one core, what the rest of the machine took meanwhile ("others"), the
+server's and the client's CPU per request, and the mean micro-batch (from /metrics).
+
+The client is the benchmark's own (its CPU counted over the phase, without its start-up) or
+`wrk` (Debian's package; `-t1`, the same record posted; its CPU includes its start-up). CPU
+per request is what to compare on a shared machine: throughput follows whatever else runs.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import contextlib
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,33 +40,41 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
-    """Measure each worker count in turns; print one line per turn and a JSON summary."""
+    """Measure each server in turns; print one line per turn, then medians per server."""
     options = _arguments()
     workdir = Path(tempfile.mkdtemp(prefix="shipml-cpu-"))
+    found: dict[str, list[dict[str, Any]]] = {}
     try:
         project_dir = _project(workdir)
-        counts = [int(n) for n in options.workers.split(",")]
         with contextlib.ExitStack() as stack:
             servers = {}
-            for count in counts:
-                target = bench._shipml(project_dir, workers=count)
+            for spec in options.servers.split(","):
+                workers, _, clients = spec.partition("@")
+                target = bench._shipml(project_dir, workers=int(workers))
                 url, pid = stack.enter_context(bench._server(target, workdir))
-                servers[count] = (target, url, pid)
-                _load(options, target, url, 3.0)  # warm up every worker
-            found: dict[int, list[dict[str, Any]]] = {count: [] for count in counts}
-            for turn in range(options.turns):
-                for count, (target, url, pid) in servers.items():
-                    split = _split(options, target, url, pid)
-                    found[count].append(split)
-                    print(f"turn {turn + 1}, {count} worker(s): {json.dumps(split)}", flush=True)
+                servers[spec] = (target, url, pid, int(clients or options.clients))
+                _load(options.client, target, url, 3.0, servers[spec][3])  # warm up
+                found[spec] = []
+            for turn in range(1, options.turns + 1):
+                for spec, (target, url, pid, clients) in servers.items():
+                    split = _split(options, target, url, pid, clients)
+                    found[spec].append(split)
+                    print(f"turn {turn}, {spec}: {json.dumps(split)}", flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps({str(count): runs for count, runs in found.items()}))
+    medians = {
+        spec: {
+            key: statistics.median(run[key] for run in runs)
+            for key in ("rps", "server_us_per_request", "client_us_per_request", "mean_batch")
+        }
+        for spec, runs in found.items()
+    }
+    print(json.dumps({"medians": medians, "turns": found}))
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--servers", default="1,2", help="WORKERS[@CLIENTS], comma-separated")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--turns", type=int, default=3)
@@ -82,14 +97,16 @@ def _project(workdir: Path) -> Path:
     return project_dir
 
 
-def _split(options: argparse.Namespace, target: Any, url: str, pid: int) -> dict[str, Any]:
+def _split(
+    options: argparse.Namespace, target: Any, url: str, pid: int, clients: int
+) -> dict[str, Any]:
     """One turn: requests per second and each part's CPU in percent of one core."""
     processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     before_threads = {p.pid: _threads(p.pid) for p in processes}
     before_batches = _batches(url)
     before_machine = _machine()
     started = time.perf_counter()
-    requests, client_ticks = _load(options, target, url, options.seconds)
+    requests, client_ticks = _load(options.client, target, url, options.seconds, clients)
     elapsed = time.perf_counter() - started
     after_machine = _machine()
     after_threads = {p.pid: _threads(p.pid) for p in processes}
@@ -150,56 +167,44 @@ def _machine() -> tuple[int, int]:
     return sum(fields[:8]) - idle, idle
 
 
-def _load(options: argparse.Namespace, target: Any, url: str, seconds: float) -> tuple[int, int]:
-    """Run the load client; the requests it got answered and the CPU ticks it used."""
+def _load(client: str, target: Any, url: str, seconds: float, clients: int) -> tuple[int, int]:
+    """Run the load client; the requests answered and the CPU ticks the client used."""
     with tempfile.TemporaryDirectory() as directory:
+        if client == "wrk":
+            return _wrk(Path(directory), target, url, seconds, clients)
         result = Path(directory) / "result.json"
-        if options.client == "wrk":
-            script = Path(directory) / "post.lua"
-            body = json.dumps(target.body).replace("\\", "\\\\").replace('"', '\\"')
-            script.write_text(
-                f'wrk.method = "POST"\nwrk.body = "{body}"\n'
-                'wrk.headers["Content-Type"] = "application/json"\n'
-            )
-            command = [
-                "wrk",
-                "-t1",
-                f"-c{options.clients}",
-                f"-d{seconds:g}s",
-                "-s",
-                str(script),
-                url + target.path,
-            ]
-            child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        else:
-            job = {
-                "url": url,
-                "path": target.path,
-                "body": target.body,
-                "warm_up": 0,
-                "requests": 0,
-                "seconds": seconds,
-                "clients": options.clients,
-                "more_clients": [],
-                "invalid_every": 0,
-                "result": str(result),
-            }
-            command = [
-                sys.executable,
-                os.environ.get("CLIENT_FILE", bench.__file__),
-                "--client",
-                json.dumps(job),
-            ]
-            child = subprocess.Popen(command)
-        _, _, usage = os.wait4(child.pid, 0)
-        ticks = round((usage.ru_utime + usage.ru_stime) * TICK)
-        if options.client == "wrk":
-            assert child.stdout is not None
-            out = child.stdout.read()
-            line = next(n for n in out.splitlines() if "requests in" in n)
-            return int(line.split()[0]), ticks
+        job = {
+            "url": url,
+            "path": target.path,
+            "body": target.body,
+            "warm_up": 0,
+            "requests": 0,
+            "seconds": seconds,
+            "clients": clients,
+            "more_clients": [],
+            "invalid_every": 0,
+            "result": str(result),
+        }
+        subprocess.run([sys.executable, bench.__file__, "--client", json.dumps(job)], check=True)
         phase = json.loads(result.read_text())["concurrent"]
         return len(phase["latencies"]), round(phase["client_cpu"] * TICK)  # without start-up
+
+
+def _wrk(directory: Path, target: Any, url: str, seconds: float, clients: int) -> tuple[int, int]:
+    script = directory / "post.lua"
+    body = json.dumps(target.body).replace("\\", "\\\\").replace('"', '\\"')
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.body = "{body}"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+    command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "-s", str(script)]
+    command.append(url + target.path)
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    _, _, usage = os.wait4(child.pid, 0)  # the child's rusage: its start-up included
+    assert child.stdout is not None
+    output = child.stdout.read()
+    answered = next(line for line in output.splitlines() if "requests in" in line)
+    return int(answered.split()[0]), round((usage.ru_utime + usage.ru_stime) * TICK)
 
 
 if __name__ == "__main__":
