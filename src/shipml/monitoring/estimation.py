@@ -277,13 +277,10 @@ class EstimationReference(BaseModel):
         return self._decoded
 
     def chunk_estimates(self, rows: int) -> dict[EstimatedMetric, np.ndarray]:
-        """Every metric on each holdout chunk of `rows` rows (kept for the next window)."""
-        cached = self._chunks.get(rows)
-        if cached is None:
-            calibrated, labelled = self.holdout()
-            bins = np.frombuffer(base64.b64decode(self.bins), dtype="<u2") if self.bins else None
-            cached = self._chunks[rows] = estimate_chunks(calibrated, labelled, rows, bins)
-        return cached
+        """Every metric on each holdout chunk of `rows` rows."""
+        calibrated, labelled = self.holdout()
+        bins = np.frombuffer(base64.b64decode(self.bins), dtype="<u2") if self.bins else None
+        return estimate_chunks(calibrated, labelled, rows, bins)
 
     def chunk_baseline(self, rows: int) -> ChunkBaseline:
         """The baseline of windows of `rows` rows: stored at training, or computed (and kept)."""
@@ -291,10 +288,6 @@ class EstimationReference(BaseModel):
         if found is None:
             found = self._baselines[rows] = ChunkBaseline.of(rows, self.chunk_estimates(rows))
         return found
-
-    @cached_property
-    def _chunks(self) -> dict[int, dict[EstimatedMetric, np.ndarray]]:
-        return {}
 
     @cached_property
     def _baselines(self) -> dict[int, ChunkBaseline]:
