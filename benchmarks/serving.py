@@ -9,7 +9,9 @@ once whole, is timed and checked and the next request written at once): on this 
 two cores, the client shares the CPU with the servers, and this costs it about 40 us of CPU
 per request, against about 65 us with asyncio streams (and about 30 us for `wrk`, its
 start-up included). Every server is measured by the same client; each phase also reports
-the client's own CPU time (`client_cpu`). The servers run side by side and are measured in
+the client's own CPU time (`client_cpu`) and the server's CPU time per answered request
+(`server_cpu_us`: its process and its children, read with psutil; unlike throughput, the
+machine's load hardly moves it). The servers run side by side and are measured in
 turns, `--rounds` times, one at a time while the others idle: on a shared machine whose
 speed drifts, each server sees the same conditions.
 
@@ -239,9 +241,9 @@ def main() -> None:
     try:
         targets = _prepare(workdir, options)
         with contextlib.ExitStack() as servers:
-            urls = {t.name: servers.enter_context(_server(t, workdir))[0] for t in targets}
-            figures = _measure_in_turns(targets, urls, options)
-            figures[SHADOW]["shadow"] = _shadow_counts(urls[SHADOW])
+            started = {t.name: servers.enter_context(_server(t, workdir)) for t in targets}
+            figures = _measure_in_turns(targets, started, options)
+            figures[SHADOW]["shadow"] = _shadow_counts(started[SHADOW][0])
         soak = _soak(targets[0], workdir, options.soak) if options.soak else None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -249,16 +251,15 @@ def main() -> None:
 
 
 def _measure_in_turns(
-    targets: list[Target], urls: dict[str, str], options: argparse.Namespace
+    targets: list[Target], started: dict[str, tuple[str, int]], options: argparse.Namespace
 ) -> dict[str, Any]:
     """Each server's figures, from `options.rounds` turns of each phase per server."""
     runs: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
     for number in range(1, options.rounds + 1):
         for target in targets:
             _say(f"round {number}/{options.rounds}: {target.name} ...")
-            runs[target.name].append(
-                _measure(urls[target.name], target, options, first=number == 1)
-            )
+            url, pid = started[target.name]
+            runs[target.name].append(_measure(url, pid, target, options, first=number == 1))
     return {name: _pooled(found) for name, found in runs.items()}
 
 
@@ -283,6 +284,7 @@ def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "concurrent": _summary(concurrent, sum(run["concurrent"]["errors"] for run in runs)),
     }
     summary["concurrent"]["rps"] = round(len(concurrent) / elapsed, 1)
+    summary["concurrent"]["server_cpu_us"] = _cpu_per_request([run["concurrent"] for run in runs])
     summary["concurrent"]["rps_by_round"] = [
         round(len(run["concurrent"]["latencies"]) / run["concurrent"]["elapsed"], 1) for run in runs
     ]
@@ -299,8 +301,16 @@ def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "valid": _summary(valid, errors),
             "invalid": _summary(invalid, 0),
             "rps": round((len(valid) + len(invalid)) / elapsed, 1),
+            "server_cpu_us": _cpu_per_request([run["mixed"] for run in runs]),
         }
     return summary
+
+
+def _cpu_per_request(phases: list[dict[str, Any]]) -> float:
+    """The server's CPU microseconds per answered request over the phases."""
+    answered = sum(len(p["latencies"]) + len(p["invalid_latencies"]) for p in phases)
+    cpu = sum(phase.get("server_cpu", 0.0) for phase in phases)
+    return round(cpu / answered * 1e6, 1) if answered else float("nan")
 
 
 def _concurrent_summary(phases: list[dict[str, Any]]) -> dict[str, Any]:
@@ -308,6 +318,7 @@ def _concurrent_summary(phases: list[dict[str, Any]]) -> dict[str, Any]:
     latencies = [latency for phase in phases for latency in phase["latencies"]]
     summary = _summary(latencies, sum(phase["errors"] for phase in phases))
     summary["rps"] = round(len(latencies) / sum(phase["elapsed"] for phase in phases), 1)
+    summary["server_cpu_us"] = _cpu_per_request(phases)
     summary["rps_by_round"] = [
         round(len(phase["latencies"]) / phase["elapsed"], 1) for phase in phases
     ]
@@ -522,11 +533,12 @@ def _free_port() -> int:
 
 
 def _measure(
-    url: str, target: Target, options: argparse.Namespace, *, first: bool
+    url: str, pid: int, target: Target, options: argparse.Namespace, *, first: bool
 ) -> dict[str, Any]:
     """One turn's latencies (sequential, then concurrent), from a separate client process."""
     job = {
         "url": url,
+        "server_pid": pid,
         "path": target.path,
         "body": target.body,
         "warm_up": WARM_UP_REQUESTS if first else 0,
@@ -667,6 +679,7 @@ def _against_plain(
         ("p50_x_shipml_concurrent", "concurrent", "p50_ms"),
         ("p99_x_shipml_concurrent", "concurrent", "p99_ms"),
         ("throughput_x_shipml", "concurrent", "rps"),
+        ("server_cpu_x_shipml", "concurrent", "server_cpu_us"),
     ):
         ratios[f"{prefix}_{figure}"] = _ratio(variant[phase][measure], shipml[phase][measure])
     ratios[f"{prefix}_p50_ms_over_bare"] = round(
@@ -709,18 +722,23 @@ def _against_bentoml(
 
 
 def _print_table(figures: dict[str, Any], ratios: dict[str, float], goals: dict[str, bool]) -> None:
-    print(f"{'server':13} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'p99 ms':>8}")
+    print(
+        f"{'server':13} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'p99 ms':>8} "
+        f"{'cpu us/req':>10}"
+    )
     for name, found in figures.items():
         sequential, concurrent = found["sequential"], found["concurrent"]
         print(
             f"{name:13} {sequential['p50_ms']:8.2f} {sequential['p95_ms']:8.2f} "
-            f"{sequential['p99_ms']:8.2f} {concurrent['rps']:8.1f} {concurrent['p99_ms']:8.2f}"
+            f"{sequential['p99_ms']:8.2f} {concurrent['rps']:8.1f} {concurrent['p99_ms']:8.2f} "
+            f"{concurrent['server_cpu_us']:10.0f}"
         )
     for name, found in figures.items():
         for clients, phase in found["more"].items():
             print(
                 f"{name} at {clients} clients: {phase['rps']:.1f} req/s, "
-                f"p50 {phase['p50_ms']:.2f} ms, p99 {phase['p99_ms']:.2f} ms"
+                f"p50 {phase['p50_ms']:.2f} ms, p99 {phase['p99_ms']:.2f} ms, "
+                f"server CPU {phase['server_cpu_us']:.0f} us/request"
             )
     for name, found in figures.items():
         if "mixed" in found:
@@ -807,12 +825,14 @@ Requests = Callable[[int], tuple[bytes, int]]  # the nth request, and the status
 async def _concurrent(
     connect: tuple[str, int], job: dict[str, Any], requests: Requests
 ) -> dict[str, Any]:
+    server = _ServerCpu(job.get("server_pid"))
     started, cpu = time.perf_counter(), time.process_time()
     deadline = started + job["seconds"]
     runs = await asyncio.gather(
         *(_until(connect, requests, deadline, offset) for offset in range(job["clients"]))
     )
     return {
+        "server_cpu": server.used(),  # the server's CPU time in the phase, workers included
         "latencies": [latency for run in runs for latency in run.valid],
         "invalid_latencies": [latency for run in runs for latency in run.invalid],
         "errors": sum(run.errors for run in runs),
@@ -904,6 +924,32 @@ class _Connection(asyncio.Protocol):
         self._started = time.perf_counter()
         assert self._transport is not None
         self._transport.write(request)
+
+
+class _ServerCpu:
+    """The CPU time a server (its process and every child: workers, gunicorn's, BentoML's)
+    uses from now on: a measure of its cost per request that the machine's load and the
+    client's share of the cores do not blur as they blur throughput."""
+
+    def __init__(self, pid: int | None) -> None:
+        import psutil
+
+        self._process = None if pid is None else psutil.Process(pid)
+        self._start = self._total()
+
+    def used(self) -> float:
+        """CPU seconds used since this was made (0 without a pid)."""
+        return self._total() - self._start
+
+    def _total(self) -> float:
+        if self._process is None:
+            return 0.0
+        total = 0.0
+        for process in (self._process, *self._process.children(recursive=True)):
+            with contextlib.suppress(Exception):  # a child that ended in between
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
 
 
 def _answer(buffer: bytes) -> tuple[int, int] | None:
