@@ -12,7 +12,7 @@ from _projects import SETTINGS, write_project
 from shipml.errors import LabelsError
 from shipml.io import LabelsSettings
 from shipml.project.batch import labels_configured
-from shipml.project.predictions import generated_ids, keyed_predictions
+from shipml.project.predictions import generated_ids, keyed_predictions, online_frame
 from shipml.project.project import Project
 from shipml.windows import Window
 
@@ -35,6 +35,28 @@ def test_key_columns_missing_from_the_prediction_are_taken_from_its_input_by_row
 def test_a_key_column_nowhere_is_one_clear_error() -> None:
     with pytest.raises(LabelsError, match="key column 'ts' is neither"):
         keyed_predictions(PREDICTIONS, FEATURES, LabelsSettings(key=["ts"]), WINDOW)
+
+
+ANSWERED = [
+    ("req-a", [{"machine_id": "m1", "score": 0.2}, {"machine_id": "m2", "score": 0.7}]),
+    ("req-b", []),
+    ("req-c", [{"machine_id": "m3", "score": None}]),
+]
+
+
+def test_an_online_window_keeps_every_answered_row_with_its_request_id() -> None:
+    frame = online_frame(ANSWERED, LabelsSettings())
+    assert list(frame["_request_id"]) == ["req-a", "req-a", "req-c"]
+    assert list(frame["prediction_id"]) == ["req-a-0", "req-a-1", "req-c-0"]
+    assert list(frame["machine_id"]) == ["m1", "m2", "m3"]
+    assert frame["score"].dtype == "float64" and frame["score"].isna().tolist() == [0, 0, 1]
+
+
+def test_an_online_window_keyed_by_output_columns_needs_them_in_the_output() -> None:
+    keyed = online_frame(ANSWERED, LabelsSettings(key=["machine_id"]))
+    assert "prediction_id" not in keyed.columns and len(keyed) == 3
+    with pytest.raises(LabelsError, match="key column 'ts' is not in the online output"):
+        online_frame(ANSWERED, LabelsSettings(key=["ts"]))
 
 
 def test_label_settings_read_durations_and_refuse_repeated_key_columns() -> None:

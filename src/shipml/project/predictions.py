@@ -260,14 +260,15 @@ def online_frame(
 ) -> pd.DataFrame:
     """An online window's answered rows with their request ids (and generated ids,
     '<request id>-<row>', when no key is configured)."""
-    frames = []
-    for request_id, rows in answered:
-        frame = pd.DataFrame(list(rows))
-        frame[REQUEST_ID] = request_id
-        if settings.generated_key:
-            frame[PREDICTION_ID] = [f"{request_id}-{i}" for i in range(len(frame))]
-        frames.append(frame)
-    together = pd.concat(frames, ignore_index=True)
+    # One frame for the whole window: a frame per request cost about 0.1 ms of CPU each,
+    # taken from the server in the flushing thread.
+    rows = [row for _, found in answered for row in found]
+    together = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(index=range(0))
+    together[REQUEST_ID] = [request_id for request_id, found in answered for _ in found]
+    if settings.generated_key:
+        together[PREDICTION_ID] = [
+            f"{request_id}-{i}" for request_id, found in answered for i in range(len(found))
+        ]
     missing = [c for c in settings.key_columns if c not in together.columns]
     if missing:
         raise LabelsError(
