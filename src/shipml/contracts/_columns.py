@@ -21,7 +21,9 @@ from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-define
 from shipml.contracts._failures import Failures
 from shipml.contracts._fields import FieldSpec
 from shipml.contracts._numeric import (
+    NULL_RULE,
     bool_from_number,
+    check_floats,
     float_from_number,
     int_from_bool,
     int_from_float,
@@ -50,9 +52,11 @@ Check = Callable[[FieldSpec, pd.Series, np.ndarray, Failures], "pd.Series | None
 def check_column(spec: FieldSpec, column: pd.Series) -> ColumnOutcome:
     """Check every value of `column` against `spec`, as Pydantic would."""
     failures = Failures()
+    if spec.kind == "float" and column.dtype == np.float64:  # the commonest column of all
+        return ColumnOutcome(failures, column, check_floats(spec, column.to_numpy(), failures))
     null, nulls = _nulls(column, expect_none=not spec.nullable)
     if nulls and not spec.nullable:
-        failures.add("null", "value is null but the field is not optional", np.flatnonzero(null))
+        failures.add(*NULL_RULE, np.flatnonzero(null))
     if isinstance(column.dtype, pd.CategoricalDtype):
         return ColumnOutcome(failures, _check_categorical(spec, column, failures), nulls)
     values = _vectorized(spec, column, null, failures)
@@ -212,8 +216,11 @@ def _unknown_strings(column: pd.Series, choices: tuple[str, ...], null: np.ndarr
         known_values = pc.is_in(strings, value_set=pa.array(choices, type=strings.type))
         if pc.all(known_values).as_py():
             return np.empty(0, dtype=np.intp)  # the clean path: no mask in numpy
-        known = known_values.to_numpy()
-        return np.flatnonzero(~known & ~null)
+        unknown = pc.invert(known_values)  # is_in gives False, not null, for a null
+        if strings.null_count:
+            unknown = pc.and_(unknown, pc.is_valid(strings))
+        positions: np.ndarray = pc.indices_nonzero(unknown).to_numpy()
+        return positions.astype(np.intp)
     known = column.isin(choices).to_numpy()
     return np.flatnonzero(~known & ~null)
 

@@ -7,6 +7,8 @@ values need Pydantic (ints beyond int64, say).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,54 @@ from shipml.contracts._failures import Failures
 from shipml.contracts._fields import Bounds, FieldSpec
 
 _INT64_SAFE = 2.0**63  # floats below this in magnitude convert to int64 exactly
+NULL_RULE = ("null", "value is null but the field is not optional")
+# Values per block when one array takes several passes: the passes after a block's first
+# read it from the CPU cache, not from memory (512 KiB of float64).
+_BLOCK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Extremes:
+    """The lowest and highest non-NaN values of an array (NaN if none), and its NaN count."""
+
+    lowest: Any
+    highest: Any
+    nans: int
+
+
+def extremes(values: np.ndarray) -> Extremes:
+    """The extremes and NaN count of `values`, reading each block of them from memory once."""
+    if values.dtype.kind != "f":
+        if not len(values):
+            return Extremes(np.nan, np.nan, 0)
+        return Extremes(values.min(), values.max(), 0)  # no NaN: min/max are faster than fmin
+    lowest, highest, nans = np.nan, np.nan, 0
+    flags = np.empty(min(len(values), _BLOCK), dtype=bool)
+    for start in range(0, len(values), _BLOCK):
+        block = values[start : start + _BLOCK]
+        nans += int(np.count_nonzero(np.isnan(block, out=flags[: len(block)])))
+        lowest = np.fmin(lowest, np.fmin.reduce(block))
+        highest = np.fmax(highest, np.fmax.reduce(block))
+    return Extremes(lowest, highest, nans)
+
+
+def check_floats(spec: FieldSpec, values: np.ndarray, failures: Failures) -> int:
+    """A float field from a float64 column (NaN: null): record failures, return the nulls.
+
+    One read of the values gives the null count and the extremes; the null mask is built only
+    when a rule needs it (a field that takes no null, or no NaN), the bound masks only when an
+    extreme breaks a limit.
+    """
+    found = extremes(values)
+    bounds = spec.bounds
+    where = None
+    if found.nans and (not spec.nullable or not bounds.allow_inf_nan):
+        null = np.isnan(values)
+        if not spec.nullable:
+            failures.add(*NULL_RULE, np.flatnonzero(null))
+        where = None if bounds.allow_inf_nan else ~null
+    _check_bounds(values, where, bounds, failures, found)
+    return found.nans
 
 
 def float_from_number(
@@ -95,13 +145,18 @@ def _int_column(values: np.ndarray, missing: np.ndarray, column: pd.Series) -> p
 
 
 def _check_bounds(
-    values: np.ndarray, where: np.ndarray | None, bounds: Bounds, failures: Failures
+    values: np.ndarray,
+    where: np.ndarray | None,
+    bounds: Bounds,
+    failures: Failures,
+    found: Extremes | None = None,
 ) -> None:
     """Apply Pydantic's numeric rules to `values[where]` (all values when `where` is None).
 
     A value that breaks several rules is reported under the first, as Pydantic does.
+    `found`: the values' extremes, when the caller has them.
     """
-    if (not bounds.any and bounds.allow_inf_nan) or _within_limits(values, bounds):
+    if (not bounds.any and bounds.allow_inf_nan) or _within_limits(values, bounds, found):
         return
     rules: list[tuple[str, str, Callable[[], np.ndarray]]] = []
     if not bounds.allow_inf_nan and values.dtype.kind == "f":
@@ -136,13 +191,15 @@ def _check_bounds(
             reported = broken if reported is None else reported | broken
 
 
-def _within_limits(values: np.ndarray, bounds: Bounds) -> bool:
+def _within_limits(values: np.ndarray, bounds: Bounds, found: Extremes | None = None) -> bool:
     """True when the extremes show that no value breaks a limit: no masks needed."""
     if bounds.multiple_of is not None:
         return False
     if not len(values):
         return True
-    lowest, highest = np.fmin.reduce(values), np.fmax.reduce(values)  # NaN ignored
+    if found is None:
+        found = extremes(values)
+    lowest, highest = found.lowest, found.highest  # NaN ignored
     if not bounds.allow_inf_nan and not (np.isfinite(lowest) and np.isfinite(highest)):
         return False
     return (
