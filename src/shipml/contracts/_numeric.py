@@ -51,20 +51,23 @@ def extremes(values: np.ndarray) -> Extremes:
 def check_floats(spec: FieldSpec, values: np.ndarray, failures: Failures) -> int:
     """A float field from a float64 column (NaN: null): record failures, return the nulls.
 
-    One read of the values gives the null count and the extremes; the null mask is built only
-    when a rule needs it (a field that takes no null, or no NaN), the bound masks only when an
-    extreme breaks a limit.
+    One read of the values gives the null count and the extremes (when a limit needs them);
+    the null mask is built only when a rule needs it (a field that takes no null, or no NaN),
+    the bound masks only when an extreme breaks a limit.
     """
-    found = extremes(values)
     bounds = spec.bounds
+    limited = bounds.any or not bounds.allow_inf_nan
+    found = extremes(values) if limited else None
+    nans = found.nans if found is not None else int(np.count_nonzero(np.isnan(values)))
     where = None
-    if found.nans and (not spec.nullable or not bounds.allow_inf_nan):
+    if nans and (not spec.nullable or not bounds.allow_inf_nan):
         null = np.isnan(values)
         if not spec.nullable:
             failures.add(*NULL_RULE, np.flatnonzero(null))
         where = None if bounds.allow_inf_nan else ~null
-    _check_bounds(values, where, bounds, failures, found)
-    return found.nans
+    if found is not None:
+        _check_bounds(values, where, bounds, failures, found)
+    return nans
 
 
 def float_from_number(
