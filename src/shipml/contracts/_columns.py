@@ -213,6 +213,8 @@ def _unknown_strings(column: pd.Series, choices: tuple[str, ...], null: np.ndarr
     """Positions of the non-null strings that are not among `choices`."""
     if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
         strings = column.array.__arrow_array__()
+        if not len(strings):  # pyarrow 25's indices_nonzero crashes on a chunked array of none
+            return np.empty(0, dtype=np.intp)
         known_values = pc.is_in(strings, value_set=pa.array(choices, type=strings.type))
         if pc.all(known_values).as_py():
             return np.empty(0, dtype=np.intp)  # the clean path: no mask in numpy
