@@ -13,12 +13,16 @@ with a single row, a 10% part under 2 rows) is left uncalibrated, where NannyML 
 When needed, `IsotonicCalibration.fit` fits scikit-learn's `IsotonicRegression`
 (`out_of_bounds="clip"`) on the whole holdout; only its knots are kept, and `apply` is the
 same piecewise-linear interpolation (`np.interp`), so no scikit-learn object is stored.
+`apply` finds each value's segment between knots in a uniform grid over the knots' range
+rather than by np.interp's binary search (4x faster on a window), then computes np.interp's
+own formula, so its results are np.interp's to the bit.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -32,6 +36,7 @@ _TEST_SHARE = 0.1
 _SPLIT_SEED = 42
 _ECE_BINS = 10
 _NEAR_PERFECT_AUC = 0.999  # NannyML 0.13: a ranking this good needs no calibration
+_CELLS_PER_KNOT = 64  # grid cells of `_Segments`: few knots share a cell, the table is small
 
 
 class IsotonicCalibration(BaseModel):
@@ -62,13 +67,107 @@ class IsotonicCalibration(BaseModel):
 
     def apply(self, probabilities: np.ndarray) -> np.ndarray:
         """The calibrated probabilities (clipped to the knots' range, as scikit-learn does)."""
-        knots, values = self._arrays
-        calibrated: np.ndarray = np.interp(probabilities, knots, values)
-        return calibrated
+        return self.apply_segments(probabilities)[0]
+
+    def apply_segments(self, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The calibrated probabilities and each one's segment: the number of knots at or
+        below it (`np.searchsorted(x, p, "right")`; 0 and len(x) are beyond the ends)."""
+        values = np.asarray(probabilities, dtype=np.float64)
+        segments = self._segments
+        if segments is None or not np.isfinite(values).all():
+            knots, calibrated = self._arrays
+            found = np.searchsorted(knots, values, side="right")
+            return np.interp(values, knots, calibrated), found
+        return segments.apply(values)
+
+    def constant_segments(self) -> np.ndarray:
+        """Per segment (see `apply_segments`), whether its calibrated value is one constant:
+        the knot's value where the map is flat, as beyond both ends."""
+        knots, calibrated = self._arrays
+        flat = np.ones(len(knots) + 1, dtype=bool)
+        flat[1:-1] = calibrated[1:] == calibrated[:-1]
+        return flat
+
+    def segment_values(self) -> np.ndarray:
+        """Per segment, the calibrated value at its start (the first knot's before it)."""
+        calibrated = self._arrays[1]
+        values: np.ndarray = np.concatenate([calibrated[:1], calibrated])
+        return values
 
     @cached_property
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.x, dtype=np.float64), np.asarray(self.y, dtype=np.float64)
+
+    @cached_property
+    def _segments(self) -> _Segments | None:
+        return _Segments.of(*self._arrays)
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """np.interp on fixed knots, its binary search replaced by a uniform grid's lookup.
+
+    A value's cell is trunc((v - start) * scale), clipped to the grid: a monotone function,
+    computed alike for the knots and the values, so the knots in cells before a value's are
+    below it and those in cells after it above it. `first[c]` counts the knots in cells
+    before c; at most `steps` knots share a cell, so `steps` comparisons with the next knot
+    (`upper`) from `first[cell]` find the number of knots at or below the value, exactly.
+    """
+
+    start: float
+    scale: float
+    cells: int
+    first: np.ndarray  # per cell: the knots in the cells before it
+    steps: int  # the most knots in one cell
+    upper: np.ndarray  # per segment: the knot that ends it (+inf after the last)
+    origin: np.ndarray  # per segment: the knot that starts it (the first before it)
+    value: np.ndarray  # per segment: the calibrated value at its origin
+    slope: np.ndarray  # per segment: np.interp's slope (0 beyond both ends)
+
+    @classmethod
+    def of(cls, knots: np.ndarray, values: np.ndarray) -> _Segments | None:
+        """The lookup of these knots, or None where np.interp itself is needed (fewer than 2
+        knots, not strictly increasing, a value or slope not finite)."""
+        if len(knots) < 2 or not np.all(np.diff(knots) > 0):
+            return None
+        with np.errstate(all="ignore"):
+            slope = np.diff(values) / np.diff(knots)  # np.interp's formula, to the bit
+        if not (np.isfinite(knots).all() and np.isfinite(values).all()):
+            return None
+        if not np.isfinite(slope).all():
+            return None
+        cells = _CELLS_PER_KNOT * len(knots)
+        start, scale = float(knots[0]), cells / float(knots[-1] - knots[0])
+        counts = np.bincount(_cell(knots, start, scale, cells), minlength=cells)
+        return cls(
+            start=start,
+            scale=scale,
+            cells=cells,
+            first=np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp),
+            steps=int(counts.max()),
+            upper=np.append(knots, np.inf),
+            origin=np.concatenate([knots[:1], knots]),
+            value=np.concatenate([values[:1], values]),
+            slope=np.concatenate([[0.0], slope, [0.0]]),
+        )
+
+    def apply(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """np.interp of finite values, and their segments."""
+        segment = self.first.take(_cell(values, self.start, self.scale, self.cells))
+        for _ in range(self.steps):
+            segment += self.upper.take(segment) <= values
+        calibrated = values - self.origin.take(segment)
+        calibrated *= self.slope.take(segment)  # slope * (x - xp[j]) + fp[j], as np.interp
+        calibrated += self.value.take(segment)
+        return calibrated, segment
+
+
+def _cell(values: np.ndarray, start: float, scale: float, cells: int) -> np.ndarray:
+    position = values - start
+    position *= scale
+    np.clip(position, 0, cells - 1, out=position)
+    cell: np.ndarray = position.astype(np.intp)
+    return cell
 
 
 def needs_calibration(probabilities: np.ndarray, positive: np.ndarray) -> bool:

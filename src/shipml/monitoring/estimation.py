@@ -270,7 +270,14 @@ class EstimationReference(BaseModel):
             present = predictions[known]
             probabilities, labelled = values[known], self._labelled(present, values[known])
         _check_probabilities(probabilities, self.probability)
-        return ConfidenceSummary.of(self.calibrate(probabilities), labelled)
+        if self.calibration is None:
+            return ConfidenceSummary.of(probabilities, labelled)
+        calibrated, segments = self.calibration.apply_segments(probabilities)
+        bins = self._segment_bins.take(segments)
+        sloped = np.flatnonzero(bins < 0)
+        if len(sloped):
+            bins[sloped] = bin_index(calibrated[sloped])
+        return ConfidenceSummary.of(calibrated, labelled, bins)
 
     def holdout(self) -> tuple[np.ndarray, np.ndarray]:
         """The stored calibrated probabilities and labels of the holdout (read-only)."""
@@ -292,6 +299,15 @@ class EstimationReference(BaseModel):
     @cached_property
     def _baselines(self) -> dict[int, ChunkBaseline]:
         return {baseline.rows: baseline for baseline in self.baselines}
+
+    @cached_property
+    def _segment_bins(self) -> np.ndarray:
+        """Per segment of the calibration, the bin of its calibrated value where that is one
+        constant (most rows: isotonic regression is flat between its knots' pairs), else -1."""
+        assert self.calibration is not None
+        bins = bin_index(self.calibration.segment_values())
+        bins[~self.calibration.constant_segments()] = -1
+        return bins
 
     @cached_property
     def _decoded(self) -> tuple[np.ndarray, np.ndarray]:
@@ -327,9 +343,7 @@ class EstimationReference(BaseModel):
 
 
 def _check_probabilities(values: np.ndarray, column: str) -> None:
-    if not np.all(np.isfinite(values)) or (
-        len(values) and not 0 <= values.min() <= values.max() <= 1
-    ):
+    if len(values) and not (0 <= values.min() and values.max() <= 1):  # NaN fails it too
         raise MonitoringError(f"probabilities in {column!r} must be between 0 and 1 (no nulls)")
 
 
