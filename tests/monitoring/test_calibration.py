@@ -119,6 +119,7 @@ def test_values_not_finite_are_np_interps_too() -> None:
         ([0.5], [0.3]),  # one knot
         ([0.1, 0.1, 0.4], [0.0, 0.2, 0.9]),  # a repeated knot
         ([0.0, 1e-320, 1.0], [0.0, 1.0, 1.0]),  # a slope beyond float range
+        ([0.0, 1e-320], [0.25, 0.25]),  # a range too narrow for a grid
         ([0.2, 0.25, 0.9], [0.1, 0.1, 0.8]),  # few knots, a flat part
     ],
 )

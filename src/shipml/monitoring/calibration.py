@@ -110,8 +110,8 @@ class _Segments:
     A value's cell is trunc((v - start) * scale), clipped to the grid: a monotone function,
     computed alike for the knots and the values, so the knots in cells before a value's are
     below it and those in cells after it above it. `first[c]` counts the knots in cells
-    before c; at most `steps` knots share a cell, so `steps` comparisons with the next knot
-    (`upper`) from `first[cell]` find the number of knots at or below the value, exactly.
+    before c; at most `steps` knots share a cell, so `steps` comparisons with the segment's
+    end from `first[cell]` find the number of knots at or below the value, exactly.
     """
 
     start: float
@@ -119,34 +119,37 @@ class _Segments:
     cells: int
     first: np.ndarray  # per cell: the knots in the cells before it
     steps: int  # the most knots in one cell
-    upper: np.ndarray  # per segment: the knot that ends it (+inf after the last)
-    origin: np.ndarray  # per segment: the knot that starts it (the first before it)
-    value: np.ndarray  # per segment: the calibrated value at its origin
+    knots: np.ndarray  # the first knot, the knots, +inf: segment s starts at s, ends at s + 1
+    value: np.ndarray  # per segment: the calibrated value at its start
     slope: np.ndarray  # per segment: np.interp's slope (0 beyond both ends)
 
     @classmethod
     def of(cls, knots: np.ndarray, values: np.ndarray) -> _Segments | None:
         """The lookup of these knots, or None where np.interp itself is needed (fewer than 2
         knots, not strictly increasing, a value or slope not finite)."""
-        if len(knots) < 2 or not np.all(np.diff(knots) > 0):
+        if len(knots) < 2:
+            return None
+        width = knots[1:] - knots[:-1]
+        if not (width > 0).all() or not math.isfinite(knots[-1] - knots[0]):
             return None
         with np.errstate(all="ignore"):
-            slope = np.diff(values) / np.diff(knots)  # np.interp's formula, to the bit
-        if not (np.isfinite(knots).all() and np.isfinite(values).all()):
-            return None
-        if not np.isfinite(slope).all():
+            slope = (values[1:] - values[:-1]) / width  # np.interp's, to the bit
+        if not np.isfinite(slope).all():  # a value not finite makes a slope so too
             return None
         cells = _CELLS_PER_KNOT * len(knots)
         start, scale = float(knots[0]), cells / float(knots[-1] - knots[0])
-        counts = np.bincount(_cell(knots, start, scale, cells), minlength=cells)
+        if not math.isfinite(scale):  # knots closer than float's range allows
+            return None
+        cell = _cell(knots, start, scale, cells)
+        gaps = np.empty(len(knots) + 1, dtype=np.intp)  # cells between consecutive knots'
+        gaps[0], gaps[1:-1], gaps[-1] = cell[0] + 1, cell[1:] - cell[:-1], cells - 1 - cell[-1]
         return cls(
             start=start,
             scale=scale,
             cells=cells,
-            first=np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp),
-            steps=int(counts.max()),
-            upper=np.append(knots, np.inf),
-            origin=np.concatenate([knots[:1], knots]),
+            first=np.repeat(np.arange(len(knots) + 1), gaps),
+            steps=int(np.bincount(cell).max()),
+            knots=np.concatenate([knots[:1], knots, [np.inf]]),
             value=np.concatenate([values[:1], values]),
             slope=np.concatenate([[0.0], slope, [0.0]]),
         )
@@ -154,9 +157,10 @@ class _Segments:
     def apply(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """np.interp of finite values, and their segments."""
         segment = self.first.take(_cell(values, self.start, self.scale, self.cells))
+        ends = self.knots[1:]
         for _ in range(self.steps):
-            segment += self.upper.take(segment) <= values
-        calibrated = values - self.origin.take(segment)
+            segment += ends.take(segment) <= values
+        calibrated = values - self.knots.take(segment)
         calibrated *= self.slope.take(segment)  # slope * (x - xp[j]) + fp[j], as np.interp
         calibrated += self.value.take(segment)
         return calibrated, segment
