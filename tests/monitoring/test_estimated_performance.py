@@ -12,6 +12,7 @@ from shipml.monitoring import (
     ESTIMATED_METRICS,
     ConfidenceSummary,
     EstimationReference,
+    MonitoringError,
     estimate,
     estimate_alerts,
     estimate_chunks,
@@ -231,3 +232,20 @@ def test_a_window_of_a_size_stored_at_training_is_judged_without_the_holdout_row
     assert [(b.rows, b.chunks) for b in stored.baselines] == [(WINDOW_ROWS, 20), (80_000, 0)]
     assert estimate_window(loaded, summary) == estimate_window(computed, summary)
     assert any(result.dropped for result in estimate_window(loaded, summary))
+
+
+def test_rows_without_a_probability_are_left_out_of_the_summary() -> None:
+    rng = np.random.default_rng(12)
+    raw, truth = _draw(rng, 5_000)
+    reference = EstimationReference.from_holdout(
+        pd.DataFrame({"p": raw, "label": raw >= 0.3}), truth, "p", label="label", positive_label=True
+    )
+    window, _ = _draw(rng, 1_000)
+    frame = pd.DataFrame({"p": window, "label": window >= 0.3})
+    missing = frame.assign(p=frame["p"].where(rng.random(1_000) > 0.1))
+    present = frame[missing["p"].notna()]
+
+    assert reference.summarize(missing) == reference.summarize(present)
+    assert reference.summarize(missing).rows == len(present) < 1_000
+    with pytest.raises(MonitoringError, match="between 0 and 1"):
+        reference.summarize(frame.assign(p=frame["p"] + 0.5))

@@ -263,12 +263,10 @@ class EstimationReference(BaseModel):
         """The confidence summary of (a part of) a window's predictions (rows with nulls
         in the probability are not estimated on)."""
         values = self._column(predictions)
-        known = ~np.isnan(values)
-        if known.all():
-            probabilities, labelled = values, self._labelled(predictions, values)
-        else:
-            present = predictions[known]
-            probabilities, labelled = values[known], self._labelled(present, values[known])
+        if len(values) and np.isnan(values.min()):  # np.min is NaN where a value is
+            known = ~np.isnan(values)
+            predictions, values = predictions[known], values[known]
+        probabilities, labelled = values, self._labelled(predictions, values)
         _check_probabilities(probabilities, self.probability)
         if self.calibration is None:
             return ConfidenceSummary.of(probabilities, labelled)
