@@ -3,6 +3,8 @@ realized values, and the k-sigma rule's false-alarm rate and power."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +21,7 @@ from shipml.monitoring import (
     estimate_window,
 )
 
+FIXTURES = Path(__file__).parent / "fixtures"
 HOLDOUT_ROWS = 40_000
 WINDOW_ROWS = 2_000  # 20 holdout chunks
 WINDOWS = 300
@@ -224,7 +227,7 @@ def test_a_window_of_a_size_stored_at_training_is_judged_without_the_holdout_row
     computed = EstimationReference.from_holdout(holdout, truth, "p")
     # What a window reads back from the registry, with the holdout's rows taken out.
     loaded = EstimationReference.model_validate_json(stored.model_dump_json()).model_copy(
-        update={"calibrated": "", "labelled_positive": "", "bins": ""}
+        update={"calibrated": "", "labelled_positive": "", "bins": "", "levels": "", "codes": ""}
     )
     window, _ = _draw(rng, WINDOW_ROWS, confidence=0.75)  # hesitating: the estimates fall
     summary = loaded.summarize(pd.DataFrame({"p": window}))
@@ -238,7 +241,11 @@ def test_rows_without_a_probability_are_left_out_of_the_summary() -> None:
     rng = np.random.default_rng(12)
     raw, truth = _draw(rng, 5_000)
     reference = EstimationReference.from_holdout(
-        pd.DataFrame({"p": raw, "label": raw >= 0.3}), truth, "p", label="label", positive_label=True
+        pd.DataFrame({"p": raw, "label": raw >= 0.3}),
+        truth,
+        "p",
+        label="label",
+        positive_label=True,
     )
     window, _ = _draw(rng, 1_000)
     frame = pd.DataFrame({"p": window, "label": window >= 0.3})
@@ -249,3 +256,45 @@ def test_rows_without_a_probability_are_left_out_of_the_summary() -> None:
     assert reference.summarize(missing).rows == len(present) < 1_000
     with pytest.raises(MonitoringError, match="between 0 and 1"):
         reference.summarize(frame.assign(p=frame["p"] + 0.5))
+
+
+def _earlier_holdout() -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(16)
+    signal = rng.normal(-1.0, 1.6, 1_500)
+    truth = rng.random(1_500) < _sigmoid(signal)
+    p = _sigmoid(2 * signal)
+    return pd.DataFrame({"p": p, "label": p >= 0.5}), truth
+
+
+def test_a_reference_stored_by_an_earlier_version_loads_and_judges_alike() -> None:
+    # The fixture: shipml before `levels` (each row's float32 and bin), `from_holdout(frame,
+    # truth, "p", label="label", positive_label=True, window_rows=[300])` of this holdout.
+    stored = (FIXTURES / "estimation_reference_per_row.json").read_text()
+    earlier = EstimationReference.model_validate_json(stored)
+    frame, truth = _earlier_holdout()
+    now = EstimationReference.from_holdout(
+        frame, truth, "p", label="label", positive_label=True, window_rows=[300]
+    )
+    window, _ = _draw(np.random.default_rng(17), 300, confidence=2)
+    windows = [pd.DataFrame({"p": window, "label": window >= 0.5})] * 2
+
+    assert earlier.calibrated and earlier.bins and not earlier.levels
+    assert now.levels and now.codes and not (now.calibrated or now.bins)
+    assert len(now.model_dump_json()) < len(stored) / 3
+    assert all(map(np.array_equal, earlier.holdout(), now.holdout()))
+    assert earlier.baselines == now.baselines
+    assert earlier.chunk_baseline(100) == now.chunk_baseline(100)  # from the rows' bins
+    assert estimate_window(earlier, earlier.summarize(windows[0])) == estimate_window(
+        now, now.summarize(windows[1])
+    )
+
+
+def test_probabilities_of_many_values_are_stored_per_row() -> None:
+    rng = np.random.default_rng(18)
+    p = rng.random(2_000)  # every value distinct, and no calibration (a perfect ranking)
+    reference = EstimationReference.from_holdout(pd.DataFrame({"p": p}), p >= 0.5, "p")
+    again = EstimationReference.model_validate_json(reference.model_dump_json())
+
+    assert reference.calibration is None
+    assert again.calibrated and again.bins and not again.levels
+    assert np.array_equal(again.holdout()[0], p.astype(np.float32))

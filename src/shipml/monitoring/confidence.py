@@ -58,7 +58,7 @@ class ConfidenceSummary(BaseModel):
         labelled = np.asarray(predicted_positive, dtype=bool)
         if p.shape != labelled.shape or p.ndim != 1:
             raise MonitoringError("a confidence summary needs one probability and label per row")
-        if len(p) and not (0 <= p.min() and p.max() <= 1):  # NaN fails the comparison too
+        if len(p) and not (p.min() >= 0 and p.max() <= 1):  # NaN fails the comparison too
             raise MonitoringError("calibrated probabilities must be finite and within [0, 1]")
         index = bin_index(p) if bins is None else bins
         counts = np.bincount(index, minlength=BINS)
