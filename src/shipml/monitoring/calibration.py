@@ -170,7 +170,8 @@ class _Segments:
 def _cell(values: np.ndarray, start: float, scale: float, cells: int) -> np.ndarray:
     position = values - start
     position *= scale
-    np.clip(position, 0, cells - 1, out=position)
+    np.maximum(position, 0, out=position)  # np.clip, without its wrapper's 3 us
+    np.minimum(position, cells - 1, out=position)
     cell: np.ndarray = position.astype(np.intp)
     return cell
 

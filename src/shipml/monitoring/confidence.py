@@ -121,5 +121,6 @@ def bin_index(calibrated: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):  # p = 0 or 1: logit -inf or +inf, the end bins
         logit = np.log(calibrated) - np.log1p(-calibrated)
     position = np.floor((logit + LOGIT_LIMIT) / LOGIT_STEP) + 1  # arithmetic: 10x a search
-    index: np.ndarray = np.clip(position, 0, BINS - 1).astype(np.intp)
+    np.maximum(position, 0, out=position)  # np.clip, without its wrapper's 3 us
+    index: np.ndarray = np.minimum(position, BINS - 1, out=position).astype(np.intp)
     return index
