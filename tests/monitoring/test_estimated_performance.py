@@ -298,3 +298,17 @@ def test_probabilities_of_many_values_are_stored_per_row() -> None:
     assert reference.calibration is None
     assert again.calibrated and again.bins and not again.levels
     assert np.array_equal(again.holdout()[0], p.astype(np.float32))
+
+
+def test_the_summary_bins_a_calibrated_window_as_its_calibrated_probabilities() -> None:
+    rng = np.random.default_rng(19)
+    reference = _reference(rng)
+    assert reference.calibration is not None
+    knots = reference.calibration.x
+    window, _ = _draw(rng, 20_000, confidence=0.75)
+    window[:4] = [0.0, 1.0, knots[0], knots[-1]]  # both ends, and beyond
+    calibrated = reference.calibrate(window)
+
+    summary = reference.summarize(pd.DataFrame({"p": window}))
+
+    assert summary == ConfidenceSummary.of(calibrated, window >= 0.5)
