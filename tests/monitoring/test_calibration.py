@@ -103,6 +103,7 @@ def test_the_calibration_is_np_interp_to_the_bit(seed: int, rows: int) -> None:
     assert np.array_equal(calibrated, np.interp(values, x, y))
     assert np.array_equal(segments, np.searchsorted(x, values, side="right"))
     assert np.array_equal(calibration.apply(values[:7]), np.interp(values[:7], x, y))
+    assert np.array_equal(calibration.apply_segments(values[:7])[1], segments[:7])
 
 
 def test_values_not_finite_are_np_interps_too() -> None:
@@ -125,7 +126,7 @@ def test_values_not_finite_are_np_interps_too() -> None:
 )
 def test_unusual_knots_are_np_interps_too(x: list[float], y: list[float]) -> None:
     calibration = IsotonicCalibration(x=x, y=y)
-    values = np.r_[np.random.default_rng(6).random(1_000), x, 0.0, 1.0]
+    values = np.r_[np.random.default_rng(6).random(2_000), x, 0.0, 1.0]
 
     with np.errstate(all="ignore"):
         expected = np.interp(values, x, y)

@@ -37,6 +37,7 @@ _SPLIT_SEED = 42
 _ECE_BINS = 10
 _NEAR_PERFECT_AUC = 0.999  # NannyML 0.13: a ranking this good needs no calibration
 _CELLS_PER_KNOT = 32  # grid cells of `_Segments`: few values share a knot's cell
+_GRID_MIN_VALUES = 1_000  # fewer: np.interp's search costs less than building the grid
 
 
 class IsotonicCalibration(BaseModel):
@@ -73,7 +74,7 @@ class IsotonicCalibration(BaseModel):
         """The calibrated probabilities and each one's segment: the number of knots at or
         below it (`np.searchsorted(x, p, "right")`; 0 and len(x) are beyond the ends)."""
         values = np.asarray(probabilities, dtype=np.float64)
-        segments = self._segments
+        segments = self._segments if values.size >= _GRID_MIN_VALUES else None
         if segments is None or not np.isfinite(values).all():
             knots, calibrated = self._arrays
             found = np.searchsorted(knots, values, side="right")
