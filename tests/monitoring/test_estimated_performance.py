@@ -3,6 +3,7 @@ realized values, and the k-sigma rule's false-alarm rate and power."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from shipml.monitoring import (
     estimate_chunks,
     estimate_window,
 )
+from shipml.monitoring.estimation import ChunkBaseline
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HOLDOUT_ROWS = 40_000
@@ -312,3 +314,17 @@ def test_the_summary_bins_a_calibrated_window_as_its_calibrated_probabilities() 
     summary = reference.summarize(pd.DataFrame({"p": window}))
 
     assert summary == ConfidenceSummary.of(calibrated, window >= 0.5)
+
+
+def test_probabilities_of_a_few_hundred_values_take_two_bytes_a_row() -> None:
+    rng = np.random.default_rng(20)
+    p = rng.choice(np.linspace(0.001, 0.999, 300), 3_000)  # no calibration: a perfect ranking
+    reference = EstimationReference.from_holdout(pd.DataFrame({"p": p}), p >= 0.5, "p")
+    again = EstimationReference.model_validate_json(reference.model_dump_json())
+
+    assert again.levels and not again.calibrated
+    assert len(again.codes) == len(base64.b64encode(bytes(2 * 3_000)))
+    assert np.array_equal(again.holdout()[0], p.astype(np.float32))
+    assert again.chunk_baseline(300) == ChunkBaseline.of(
+        300, estimate_chunks(p.astype(np.float32).astype(np.float64), p >= 0.5, 300)
+    )
