@@ -3,6 +3,9 @@ realized values, and the k-sigma rule's false-alarm rate and power."""
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,12 +15,15 @@ from shipml.monitoring import (
     ESTIMATED_METRICS,
     ConfidenceSummary,
     EstimationReference,
+    MonitoringError,
     estimate,
     estimate_alerts,
     estimate_chunks,
     estimate_window,
 )
+from shipml.monitoring.estimation import ChunkBaseline
 
+FIXTURES = Path(__file__).parent / "fixtures"
 HOLDOUT_ROWS = 40_000
 WINDOW_ROWS = 2_000  # 20 holdout chunks
 WINDOWS = 300
@@ -223,7 +229,7 @@ def test_a_window_of_a_size_stored_at_training_is_judged_without_the_holdout_row
     computed = EstimationReference.from_holdout(holdout, truth, "p")
     # What a window reads back from the registry, with the holdout's rows taken out.
     loaded = EstimationReference.model_validate_json(stored.model_dump_json()).model_copy(
-        update={"calibrated": "", "labelled_positive": "", "bins": ""}
+        update={"calibrated": "", "labelled_positive": "", "bins": "", "levels": "", "codes": ""}
     )
     window, _ = _draw(rng, WINDOW_ROWS, confidence=0.75)  # hesitating: the estimates fall
     summary = loaded.summarize(pd.DataFrame({"p": window}))
@@ -231,3 +237,94 @@ def test_a_window_of_a_size_stored_at_training_is_judged_without_the_holdout_row
     assert [(b.rows, b.chunks) for b in stored.baselines] == [(WINDOW_ROWS, 20), (80_000, 0)]
     assert estimate_window(loaded, summary) == estimate_window(computed, summary)
     assert any(result.dropped for result in estimate_window(loaded, summary))
+
+
+def test_rows_without_a_probability_are_left_out_of_the_summary() -> None:
+    rng = np.random.default_rng(12)
+    raw, truth = _draw(rng, 5_000)
+    reference = EstimationReference.from_holdout(
+        pd.DataFrame({"p": raw, "label": raw >= 0.3}),
+        truth,
+        "p",
+        label="label",
+        positive_label=True,
+    )
+    window, _ = _draw(rng, 1_000)
+    frame = pd.DataFrame({"p": window, "label": window >= 0.3})
+    missing = frame.assign(p=frame["p"].where(rng.random(1_000) > 0.1))
+    present = frame[missing["p"].notna()]
+
+    assert reference.summarize(missing) == reference.summarize(present)
+    assert reference.summarize(missing).rows == len(present) < 1_000
+    with pytest.raises(MonitoringError, match="between 0 and 1"):
+        reference.summarize(frame.assign(p=frame["p"] + 0.5))
+
+
+def _earlier_holdout() -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(16)
+    signal = rng.normal(-1.0, 1.6, 1_500)
+    truth = rng.random(1_500) < _sigmoid(signal)
+    p = _sigmoid(2 * signal)
+    return pd.DataFrame({"p": p, "label": p >= 0.5}), truth
+
+
+def test_a_reference_stored_by_an_earlier_version_loads_and_judges_alike() -> None:
+    # The fixture: shipml before `levels` (each row's float32 and bin), `from_holdout(frame,
+    # truth, "p", label="label", positive_label=True, window_rows=[300])` of this holdout.
+    stored = (FIXTURES / "estimation_reference_per_row.json").read_text()
+    earlier = EstimationReference.model_validate_json(stored)
+    frame, truth = _earlier_holdout()
+    now = EstimationReference.from_holdout(
+        frame, truth, "p", label="label", positive_label=True, window_rows=[300]
+    )
+    window, _ = _draw(np.random.default_rng(17), 300, confidence=2)
+    windows = [pd.DataFrame({"p": window, "label": window >= 0.5})] * 2
+
+    assert earlier.calibrated and earlier.bins and not earlier.levels
+    assert now.levels and now.codes and not (now.calibrated or now.bins)
+    assert len(now.model_dump_json()) < len(stored) / 3
+    assert all(map(np.array_equal, earlier.holdout(), now.holdout()))
+    assert earlier.baselines == now.baselines
+    assert earlier.chunk_baseline(100) == now.chunk_baseline(100)  # from the rows' bins
+    assert estimate_window(earlier, earlier.summarize(windows[0])) == estimate_window(
+        now, now.summarize(windows[1])
+    )
+
+
+def test_probabilities_of_many_values_are_stored_per_row() -> None:
+    rng = np.random.default_rng(18)
+    p = rng.random(2_000)  # every value distinct, and no calibration (a perfect ranking)
+    reference = EstimationReference.from_holdout(pd.DataFrame({"p": p}), p >= 0.5, "p")
+    again = EstimationReference.model_validate_json(reference.model_dump_json())
+
+    assert reference.calibration is None
+    assert again.calibrated and again.bins and not again.levels
+    assert np.array_equal(again.holdout()[0], p.astype(np.float32))
+
+
+def test_the_summary_bins_a_calibrated_window_as_its_calibrated_probabilities() -> None:
+    rng = np.random.default_rng(19)
+    reference = _reference(rng)
+    assert reference.calibration is not None
+    knots = reference.calibration.x
+    window, _ = _draw(rng, 20_000, confidence=0.75)
+    window[:4] = [0.0, 1.0, knots[0], knots[-1]]  # both ends, and beyond
+    calibrated = reference.calibrate(window)
+
+    summary = reference.summarize(pd.DataFrame({"p": window}))
+
+    assert summary == ConfidenceSummary.of(calibrated, window >= 0.5)
+
+
+def test_probabilities_of_a_few_hundred_values_take_two_bytes_a_row() -> None:
+    rng = np.random.default_rng(20)
+    p = rng.choice(np.linspace(0.001, 0.999, 300), 3_000)  # no calibration: a perfect ranking
+    reference = EstimationReference.from_holdout(pd.DataFrame({"p": p}), p >= 0.5, "p")
+    again = EstimationReference.model_validate_json(reference.model_dump_json())
+
+    assert again.levels and not again.calibrated
+    assert len(again.codes) == len(base64.b64encode(bytes(2 * 3_000)))
+    assert np.array_equal(again.holdout()[0], p.astype(np.float32))
+    assert again.chunk_baseline(300) == ChunkBaseline.of(
+        300, estimate_chunks(p.astype(np.float32).astype(np.float64), p >= 0.5, 300)
+    )

@@ -46,15 +46,21 @@ class ConfidenceSummary(BaseModel):
         return self
 
     @classmethod
-    def of(cls, calibrated: np.ndarray, predicted_positive: np.ndarray) -> ConfidenceSummary:
-        """The summary of calibrated probabilities and the model's positive/negative labels."""
+    def of(
+        cls,
+        calibrated: np.ndarray,
+        predicted_positive: np.ndarray,
+        bins: np.ndarray | None = None,
+    ) -> ConfidenceSummary:
+        """The summary of calibrated probabilities and the model's positive/negative labels
+        (`bins`: their `bin_index`, when known already)."""
         p = np.asarray(calibrated, dtype=np.float64)
         labelled = np.asarray(predicted_positive, dtype=bool)
         if p.shape != labelled.shape or p.ndim != 1:
             raise MonitoringError("a confidence summary needs one probability and label per row")
-        if len(p) and (not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1):
+        if len(p) and not (p.min() >= 0 and p.max() <= 1):  # NaN fails the comparison too
             raise MonitoringError("calibrated probabilities must be finite and within [0, 1]")
-        index = bin_index(p)
+        index = bin_index(p) if bins is None else bins
         counts = np.bincount(index, minlength=BINS)
         sums = np.bincount(index, weights=p, minlength=BINS)
         return cls._trimmed(
@@ -115,5 +121,6 @@ def bin_index(calibrated: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):  # p = 0 or 1: logit -inf or +inf, the end bins
         logit = np.log(calibrated) - np.log1p(-calibrated)
     position = np.floor((logit + LOGIT_LIMIT) / LOGIT_STEP) + 1  # arithmetic: 10x a search
-    index: np.ndarray = np.clip(position, 0, BINS - 1).astype(np.intp)
+    np.maximum(position, 0, out=position)  # np.clip, without its wrapper's 3 us
+    index: np.ndarray = np.minimum(position, BINS - 1, out=position).astype(np.intp)
     return index

@@ -59,6 +59,9 @@ from shipml.monitoring.shift import (
     thin_values,
 )
 
+_BYTE_LEVELS = 256  # levels a uint8 code indexes
+_SHORT_LEVELS = 65_536  # levels a uint16 code indexes
+
 EstimatedMetric = Literal["roc_auc", "f1", "accuracy", "precision", "recall"]
 ESTIMATED_METRICS: tuple[EstimatedMetric, ...] = get_args(EstimatedMetric)
 
@@ -189,9 +192,13 @@ class EstimationReference(BaseModel):
     threshold: float = 0.5
     calibration: IsotonicCalibration | None = None
     rows: int  # holdout rows before thinning
-    calibrated: str  # per-row calibrated probabilities, float32 little-endian, base64
+    calibrated: str = ""  # per-row calibrated probabilities, float32 little-endian, base64
     labelled_positive: str  # per-row 0/1 labels of the model, packed bits, base64
     bins: str = ""  # per-row bin of the calibrated probability, uint16 little-endian, base64
+    # Or, when the holdout's calibrated probabilities take few values (isotonic calibration
+    # is flat between its knots' pairs), those values and each row's index among them:
+    levels: str = ""  # the distinct calibrated probabilities, float64 little-endian, base64
+    codes: str = ""  # per-row index into `levels`: uint8 up to 256 levels, else uint16 (LE)
     baselines: list[ChunkBaseline] = []
 
     @classmethod
@@ -226,9 +233,8 @@ class EstimationReference(BaseModel):
         keep = thin_values(np.arange(len(calibrated)), max_values)
         reference = reference.model_copy(
             update={
-                "calibrated": _encode(calibrated[keep].astype("<f4").tobytes()),
                 "labelled_positive": _encode(np.packbits(labelled[keep]).tobytes()),
-                "bins": _encode(bin_index(calibrated[keep]).astype("<u2").tobytes()),
+                **_stored_probabilities(calibrated[keep]),
             }
         )
         baselines = [reference.chunk_baseline(rows) for rows in sorted(set(window_rows))]
@@ -263,14 +269,19 @@ class EstimationReference(BaseModel):
         """The confidence summary of (a part of) a window's predictions (rows with nulls
         in the probability are not estimated on)."""
         values = self._column(predictions)
-        known = ~np.isnan(values)
-        if known.all():
-            probabilities, labelled = values, self._labelled(predictions, values)
-        else:
-            present = predictions[known]
-            probabilities, labelled = values[known], self._labelled(present, values[known])
+        if len(values) and np.isnan(values.min()):  # np.min is NaN where a value is
+            known = ~np.isnan(values)
+            predictions, values = predictions[known], values[known]
+        probabilities, labelled = values, self._labelled(predictions, values)
         _check_probabilities(probabilities, self.probability)
-        return ConfidenceSummary.of(self.calibrate(probabilities), labelled)
+        if self.calibration is None:
+            return ConfidenceSummary.of(probabilities, labelled)
+        calibrated, segments = self.calibration.apply_segments(probabilities)
+        bins = self._segment_bins.take(segments)
+        sloped = np.flatnonzero(bins < 0)
+        if len(sloped):
+            bins[sloped] = bin_index(calibrated[sloped])
+        return ConfidenceSummary.of(calibrated, labelled, bins)
 
     def holdout(self) -> tuple[np.ndarray, np.ndarray]:
         """The stored calibrated probabilities and labels of the holdout (read-only)."""
@@ -279,8 +290,7 @@ class EstimationReference(BaseModel):
     def chunk_estimates(self, rows: int) -> dict[EstimatedMetric, np.ndarray]:
         """Every metric on each holdout chunk of `rows` rows."""
         calibrated, labelled = self.holdout()
-        bins = np.frombuffer(base64.b64decode(self.bins), dtype="<u2") if self.bins else None
-        return estimate_chunks(calibrated, labelled, rows, bins)
+        return estimate_chunks(calibrated, labelled, rows, self._holdout_bins())
 
     def chunk_baseline(self, rows: int) -> ChunkBaseline:
         """The baseline of windows of `rows` rows: stored at training, or computed (and kept)."""
@@ -294,8 +304,35 @@ class EstimationReference(BaseModel):
         return {baseline.rows: baseline for baseline in self.baselines}
 
     @cached_property
+    def _segment_bins(self) -> np.ndarray:
+        """Per segment of the calibration, the bin of its calibrated value where that is one
+        constant (most rows: isotonic regression is flat between its knots' pairs), else -1."""
+        assert self.calibration is not None
+        bins = bin_index(self.calibration.segment_values())
+        bins[~self.calibration.constant_segments()] = -1
+        return bins
+
+    @cached_property
+    def _coded(self) -> tuple[np.ndarray, np.ndarray]:
+        levels = np.frombuffer(base64.b64decode(self.levels), dtype="<f8")
+        width = np.uint8 if len(levels) <= _BYTE_LEVELS else np.dtype("<u2")
+        return levels, np.frombuffer(base64.b64decode(self.codes), dtype=width)
+
+    def _holdout_bins(self) -> np.ndarray | None:
+        """The holdout rows' bins, where stored (`levels` or `bins`)."""
+        if self.levels:
+            levels, codes = self._coded
+            bins: np.ndarray = bin_index(levels).take(codes)
+            return bins
+        return np.frombuffer(base64.b64decode(self.bins), dtype="<u2") if self.bins else None
+
+    @cached_property
     def _decoded(self) -> tuple[np.ndarray, np.ndarray]:
-        p = np.frombuffer(base64.b64decode(self.calibrated), dtype="<f4").astype(np.float64)
+        if self.levels:
+            levels, codes = self._coded  # float32 as `calibrated` stores them: same baselines
+            p = levels.astype("<f4").astype(np.float64).take(codes)
+        else:
+            p = np.frombuffer(base64.b64decode(self.calibrated), dtype="<f4").astype(np.float64)
         bits = np.frombuffer(base64.b64decode(self.labelled_positive), dtype=np.uint8)
         labelled = np.unpackbits(bits, count=len(p)).astype(bool)
         p.flags.writeable = False
@@ -327,9 +364,7 @@ class EstimationReference(BaseModel):
 
 
 def _check_probabilities(values: np.ndarray, column: str) -> None:
-    if not np.all(np.isfinite(values)) or (
-        len(values) and not 0 <= values.min() <= values.max() <= 1
-    ):
+    if len(values) and not (values.min() >= 0 and values.max() <= 1):  # NaN fails it too
         raise MonitoringError(f"probabilities in {column!r} must be between 0 and 1 (no nulls)")
 
 
@@ -439,6 +474,24 @@ def _judged(
         n_chunks=baseline.chunks,
         method=method,
     )
+
+
+def _stored_probabilities(calibrated: np.ndarray) -> dict[str, str]:
+    """The fields that store the holdout's calibrated probabilities: `levels` and `codes`
+    where they take so few values that a row takes one or two bytes, not six (the parse of
+    a stored reference, paid by every new window, is 5x shorter), else `calibrated` and
+    `bins`."""
+    levels, codes = np.unique(calibrated, return_inverse=True)
+    width = 1 if len(levels) <= _BYTE_LEVELS else 2
+    if len(levels) <= _SHORT_LEVELS and 8 * len(levels) + width * len(codes) < 6 * len(codes):
+        return {
+            "levels": _encode(levels.astype("<f8").tobytes()),
+            "codes": _encode(codes.astype(np.uint8 if width == 1 else "<u2").tobytes()),
+        }
+    return {
+        "calibrated": _encode(calibrated.astype("<f4").tobytes()),
+        "bins": _encode(bin_index(calibrated).astype("<u2").tobytes()),
+    }
 
 
 def _encode(raw: bytes) -> str:
