@@ -10,10 +10,10 @@ two cores, the client shares the CPU with the servers, and this costs it about 4
 per request, against about 65 us with asyncio streams (and about 30 us for `wrk`, its
 start-up included). Every server is measured by the same client; each phase also reports
 the client's own CPU time (`client_cpu`) and the server's CPU time per answered request
-(`server_cpu_us`: its process and its children, read with psutil; unlike throughput, the
-machine's load hardly moves it). The servers run side by side and are measured in
-turns, `--rounds` times, one at a time while the others idle: on a shared machine whose
-speed drifts, each server sees the same conditions.
+(`server_cpu_us`: its process and its children, read with psutil; the machine's load moves
+it less than it moves throughput, though a slow machine costs CPU time too). The servers
+run side by side and are measured in turns, `--rounds` times, one at a time while the
+others idle: on a shared machine whose speed drifts, each server sees the same conditions.
 
     python benchmarks/serving.py [--requests 2000] [--seconds 20] [--clients 16]
                                  [--more-clients 32,64] [--rounds 4] [--workers 2]
@@ -929,7 +929,7 @@ class _Connection(asyncio.Protocol):
 class _ServerCpu:
     """The CPU time a server (its process and every child: workers, gunicorn's, BentoML's)
     uses from now on: a measure of its cost per request that the machine's load and the
-    client's share of the cores do not blur as they blur throughput."""
+    client's share of the cores blur less than they blur throughput."""
 
     def __init__(self, pid: int | None) -> None:
         import psutil
