@@ -68,14 +68,19 @@ class IsotonicCalibration(BaseModel):
 
     def apply(self, probabilities: np.ndarray) -> np.ndarray:
         """The calibrated probabilities (clipped to the knots' range, as scikit-learn does)."""
-        return self.apply_segments(probabilities)[0]
+        values = np.asarray(probabilities, dtype=np.float64)
+        segments = self._lookup(values)
+        if segments is None:
+            calibrated: np.ndarray = np.interp(values, *self._arrays)
+            return calibrated
+        return segments.apply(values)[0]
 
     def apply_segments(self, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The calibrated probabilities and each one's segment: the number of knots at or
         below it (`np.searchsorted(x, p, "right")`; 0 and len(x) are beyond the ends)."""
         values = np.asarray(probabilities, dtype=np.float64)
-        segments = self._segments if values.size >= _GRID_MIN_VALUES else None
-        if segments is None or not np.isfinite(values).all():
+        segments = self._lookup(values)
+        if segments is None:
             knots, calibrated = self._arrays
             found = np.searchsorted(knots, values, side="right")
             return np.interp(values, knots, calibrated), found
@@ -102,6 +107,13 @@ class IsotonicCalibration(BaseModel):
     @cached_property
     def _segments(self) -> _Segments | None:
         return _Segments.of(*self._arrays)
+
+    def _lookup(self, values: np.ndarray) -> _Segments | None:
+        """The grid lookup for `values`, or None where np.interp itself is used (few values,
+        or a value not finite)."""
+        if values.size < _GRID_MIN_VALUES or not np.isfinite(values).all():
+            return None
+        return self._segments
 
 
 @dataclass(frozen=True)
