@@ -11,7 +11,9 @@ per request, against about 65 us with asyncio streams (and about 30 us for `wrk`
 start-up included). Every server is measured by the same client; each phase also reports
 the client's own CPU time (`client_cpu`) and the server's CPU time per answered request
 (`server_cpu_us`: its process and its children, read with psutil; the machine's load moves
-it less than it moves throughput, though a slow machine costs CPU time too). The servers
+it less than it moves throughput, though a slow machine costs CPU time too); for shipml,
+also the mean records per micro-batch (`mean_batch`, from its /metrics: what a worker's
+share of the clients lets it batch, which is what two workers lose). The servers
 run side by side and are measured in turns, `--rounds` times, one at a time while the
 others idle: on a shared machine whose speed drifts, each server sees the same conditions.
 
@@ -285,6 +287,7 @@ def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
     summary["concurrent"]["rps"] = round(len(concurrent) / elapsed, 1)
     summary["concurrent"]["server_cpu_us"] = _cpu_per_request([run["concurrent"] for run in runs])
+    summary["concurrent"]["mean_batch"] = _mean_batch([run["concurrent"] for run in runs])
     summary["concurrent"]["rps_by_round"] = [
         round(len(run["concurrent"]["latencies"]) / run["concurrent"]["elapsed"], 1) for run in runs
     ]
@@ -313,12 +316,20 @@ def _cpu_per_request(phases: list[dict[str, Any]]) -> float:
     return round(cpu / answered * 1e6, 1) if answered else float("nan")
 
 
+def _mean_batch(phases: list[dict[str, Any]]) -> float | None:
+    """Records per micro-batch over the phases, weighted by their requests (None: not shipml)."""
+    weighted = [(p["mean_batch"], len(p["latencies"])) for p in phases if p.get("mean_batch")]
+    requests = sum(count for _, count in weighted)
+    return round(sum(m * count for m, count in weighted) / requests, 1) if requests else None
+
+
 def _concurrent_summary(phases: list[dict[str, Any]]) -> dict[str, Any]:
     """Percentiles over the rounds' latencies of one phase; throughput over its total time."""
     latencies = [latency for phase in phases for latency in phase["latencies"]]
     summary = _summary(latencies, sum(phase["errors"] for phase in phases))
     summary["rps"] = round(len(latencies) / sum(phase["elapsed"] for phase in phases), 1)
     summary["server_cpu_us"] = _cpu_per_request(phases)
+    summary["mean_batch"] = _mean_batch(phases)
     summary["rps_by_round"] = [
         round(len(phase["latencies"]) / phase["elapsed"], 1) for phase in phases
     ]
@@ -739,6 +750,7 @@ def _print_table(figures: dict[str, Any], ratios: dict[str, float], goals: dict[
                 f"{name} at {clients} clients: {phase['rps']:.1f} req/s, "
                 f"p50 {phase['p50_ms']:.2f} ms, p99 {phase['p99_ms']:.2f} ms, "
                 f"server CPU {phase['server_cpu_us']:.0f} us/request"
+                + (f", {phase['mean_batch']} records a batch" if phase.get("mean_batch") else "")
             )
     for name, found in figures.items():
         if "mixed" in found:
@@ -825,19 +837,24 @@ Requests = Callable[[int], tuple[bytes, int]]  # the nth request, and the status
 async def _concurrent(
     connect: tuple[str, int], job: dict[str, Any], requests: Requests
 ) -> dict[str, Any]:
+    batches = _BatchSizes(job["url"])  # read outside the phase's time and server CPU
     server = _ServerCpu(job.get("server_pid"))
     started, cpu = time.perf_counter(), time.process_time()
     deadline = started + job["seconds"]
     runs = await asyncio.gather(
         *(_until(connect, requests, deadline, offset) for offset in range(job["clients"]))
     )
-    return {
+    phase = {
         "server_cpu": server.used(),  # the server's CPU time in the phase, workers included
+        "elapsed": time.perf_counter() - started,
+        "client_cpu": time.process_time() - cpu,  # the client's own CPU time in the phase
+    }
+    return {
+        **phase,
+        "mean_batch": batches.mean(),  # records per micro-batch in the phase (shipml only)
         "latencies": [latency for run in runs for latency in run.valid],
         "invalid_latencies": [latency for run in runs for latency in run.invalid],
         "errors": sum(run.errors for run in runs),
-        "elapsed": time.perf_counter() - started,
-        "client_cpu": time.process_time() - cpu,  # the client's own CPU time in the phase
     }
 
 
@@ -950,6 +967,36 @@ class _ServerCpu:
                 times = process.cpu_times()
                 total += times.user + times.system
         return total
+
+
+class _BatchSizes:
+    """The mean records per micro-batch a shipml server scores from now on, read from its
+    /metrics (`shipml_batch_records`, every worker's together); None for other servers."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._start = self._totals()
+
+    def mean(self) -> float | None:
+        """Records per batch since this was made (None: not shipml, or no batch)."""
+        end = self._totals()
+        if end is None or self._start is None or end[1] == self._start[1]:
+            return None
+        return round((end[0] - self._start[0]) / (end[1] - self._start[1]), 1)
+
+    def _totals(self) -> tuple[float, float] | None:
+        try:
+            text = httpx.get(f"{self._url}/metrics", timeout=30).text
+        except httpx.HTTPError:
+            return None
+        found = {"shipml_batch_records_sum": 0.0, "shipml_batch_records_count": 0.0}
+        for line in text.splitlines():
+            name = line.split("{")[0].split(" ")[0]
+            if name in found:
+                found[name] += float(line.split()[-1])
+        if not found["shipml_batch_records_count"]:
+            return None
+        return found["shipml_batch_records_sum"], found["shipml_batch_records_count"]
 
 
 def _answer(buffer: bytes) -> tuple[int, int] | None:
