@@ -13,7 +13,10 @@ the client's own CPU time (`client_cpu`) and the server's CPU time per answered 
 (`server_cpu_us`: its process and its children, read with psutil; the machine's load moves
 it less than it moves throughput, though a slow machine costs CPU time too); for shipml,
 also the mean records per micro-batch (`mean_batch`, from its /metrics: what a worker's
-share of the clients lets it batch, which is what two workers lose). The servers
+share of the clients lets it batch, which is what two workers lose) and, on Linux, the CPU
+per request in its main threads (`loop_cpu_us`: the event loops) and its other threads
+(`other_cpu_us`: scoring and bookkeeping), from each thread's exact run time (schedstat;
+these add up to somewhat more than `server_cpu_us`, which the kernel samples). The servers
 run side by side and are measured in turns, `--rounds` times, one at a time while the
 others idle: on a shared machine whose speed drifts, each server sees the same conditions.
 
@@ -288,6 +291,7 @@ def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
     summary["concurrent"]["rps"] = round(len(concurrent) / elapsed, 1)
     summary["concurrent"]["server_cpu_us"] = _cpu_per_request([run["concurrent"] for run in runs])
     summary["concurrent"]["mean_batch"] = _mean_batch([run["concurrent"] for run in runs])
+    summary["concurrent"].update(_cpu_by_thread([run["concurrent"] for run in runs]))
     summary["concurrent"]["rps_by_round"] = [
         round(len(run["concurrent"]["latencies"]) / run["concurrent"]["elapsed"], 1) for run in runs
     ]
@@ -316,6 +320,19 @@ def _cpu_per_request(phases: list[dict[str, Any]]) -> float:
     return round(cpu / answered * 1e6, 1) if answered else float("nan")
 
 
+def _cpu_by_thread(phases: list[dict[str, Any]]) -> dict[str, float]:
+    """The server's CPU microseconds per answered request in its main threads (the event
+    loops: HTTP, JSON, routing) and in its other threads (shipml: scoring, bookkeeping)."""
+    split = [phase["server_threads"] for phase in phases if phase.get("server_threads")]
+    answered = sum(len(p["latencies"]) + len(p["invalid_latencies"]) for p in phases)
+    if len(split) < len(phases) or not answered:
+        return {}
+    return {
+        "loop_cpu_us": round(sum(main for main, _ in split) / answered * 1e6, 1),
+        "other_cpu_us": round(sum(other for _, other in split) / answered * 1e6, 1),
+    }
+
+
 def _mean_batch(phases: list[dict[str, Any]]) -> float | None:
     """Records per micro-batch over the phases, weighted by their requests (None: not shipml)."""
     weighted = [(p["mean_batch"], len(p["latencies"])) for p in phases if p.get("mean_batch")]
@@ -330,6 +347,7 @@ def _concurrent_summary(phases: list[dict[str, Any]]) -> dict[str, Any]:
     summary["rps"] = round(len(latencies) / sum(phase["elapsed"] for phase in phases), 1)
     summary["server_cpu_us"] = _cpu_per_request(phases)
     summary["mean_batch"] = _mean_batch(phases)
+    summary.update(_cpu_by_thread(phases))
     summary["rps_by_round"] = [
         round(len(phase["latencies"]) / phase["elapsed"], 1) for phase in phases
     ]
@@ -753,6 +771,16 @@ def _print_table(figures: dict[str, Any], ratios: dict[str, float], goals: dict[
                 + (f", {phase['mean_batch']} records a batch" if phase.get("mean_batch") else "")
             )
     for name, found in figures.items():
+        phases = {"16": found["concurrent"], **found["more"]}
+        if name.startswith("shipml") and all("loop_cpu_us" in p for p in phases.values()):
+            print(
+                f"{name} CPU per request, event loops / other threads: "
+                + ", ".join(
+                    f"{p['loop_cpu_us']:.0f} / {p['other_cpu_us']:.0f} us at {clients} clients"
+                    for clients, p in phases.items()
+                )
+            )
+    for name, found in figures.items():
         if "mixed" in found:
             mixed = found["mixed"]
             print(
@@ -846,6 +874,7 @@ async def _concurrent(
     )
     phase = {
         "server_cpu": server.used(),  # the server's CPU time in the phase, workers included
+        "server_threads": server.by_thread(),  # (event loops, other threads), or None
         "elapsed": time.perf_counter() - started,
         "client_cpu": time.process_time() - cpu,  # the client's own CPU time in the phase
     }
@@ -946,27 +975,59 @@ class _Connection(asyncio.Protocol):
 class _ServerCpu:
     """The CPU time a server (its process and every child: workers, gunicorn's, BentoML's)
     uses from now on: a measure of its cost per request that the machine's load and the
-    client's share of the cores blur less than they blur throughput."""
+    client's share of the cores blur less than they blur throughput. On Linux also split by
+    thread, from each thread's exact run time (`/proc/PID/task/TID/schedstat`): the main
+    threads (uvicorn's event loops) and all the others (shipml's scoring threads)."""
 
     def __init__(self, pid: int | None) -> None:
         import psutil
 
         self._process = None if pid is None else psutil.Process(pid)
         self._start = self._total()
+        self._threads_start = self._by_thread()
 
     def used(self) -> float:
         """CPU seconds used since this was made (0 without a pid)."""
         return self._total() - self._start
 
-    def _total(self) -> float:
+    def by_thread(self) -> tuple[float, float] | None:
+        """CPU seconds of the main threads and of the other threads since this was made
+        (None where /proc has no schedstat)."""
+        end = self._by_thread()
+        if end is None or self._threads_start is None:
+            return None
+        start = self._threads_start
+        main = sum(t - start.get(k, 0.0) for k, t in end.items() if k[0] == k[1])
+        other = sum(t - start.get(k, 0.0) for k, t in end.items() if k[0] != k[1])
+        return main, other
+
+    def _processes(self) -> list[Any]:
         if self._process is None:
-            return 0.0
+            return []
+        with contextlib.suppress(Exception):  # the server ended
+            return [self._process, *self._process.children(recursive=True)]
+        return []
+
+    def _total(self) -> float:
         total = 0.0
-        for process in (self._process, *self._process.children(recursive=True)):
+        for process in self._processes():
             with contextlib.suppress(Exception):  # a child that ended in between
                 times = process.cpu_times()
                 total += times.user + times.system
         return total
+
+    def _by_thread(self) -> dict[tuple[int, int], float] | None:
+        """Each live thread's run time in seconds, by (process id, thread id)."""
+        found: dict[tuple[int, int], float] = {}
+        for process in self._processes():
+            tasks = Path(f"/proc/{process.pid}/task")
+            if not tasks.is_dir():
+                return None
+            for task in tasks.iterdir():
+                with contextlib.suppress(OSError, ValueError):  # a thread that ended
+                    nanoseconds = int((task / "schedstat").read_text().split()[0])
+                    found[(process.pid, int(task.name))] = nanoseconds / 1e9
+        return found
 
 
 class _BatchSizes:
