@@ -872,14 +872,12 @@ async def _concurrent(
     runs = await asyncio.gather(
         *(_until(connect, requests, deadline, offset) for offset in range(job["clients"]))
     )
-    phase = {
+    elapsed, client_cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "elapsed": elapsed,
+        "client_cpu": client_cpu,  # the client's own CPU time in the phase
         "server_cpu": server.used(),  # the server's CPU time in the phase, workers included
         "server_threads": server.by_thread(),  # (event loops, other threads), or None
-        "elapsed": time.perf_counter() - started,
-        "client_cpu": time.process_time() - cpu,  # the client's own CPU time in the phase
-    }
-    return {
-        **phase,
         "mean_batch": batches.mean(),  # records per micro-batch in the phase (shipml only)
         "latencies": [latency for run in runs for latency in run.valid],
         "invalid_latencies": [latency for run in runs for latency in run.invalid],
