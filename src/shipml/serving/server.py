@@ -79,7 +79,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn narrows the transport
         """Start the clock: the first request's headers are due within the header timeout."""
-        super().connection_made(transport)
+        super().connection_made(cast(asyncio.Transport, OneWritePerTurn(transport, self.loop)))
         self._set_deadline(self._limits.header_timeout, self._headers_too_slow)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -202,6 +202,61 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
+
+
+class OneWritePerTurn:
+    """A connection's transport whose writes within one turn of the event loop go out as one.
+
+    uvicorn writes a response's status line and headers, then its body: two system calls and
+    two TCP segments per answer, which the client reads twice. Held until the end of the
+    turn (the response is complete by then), they are sent together.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        """Send `data` at the end of this turn, after the others written in it."""
+        if not self._pending:
+            self._loop.call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        """Send what was written so far."""
+        if not self._pending:
+            return
+        data = b"".join(self._pending)
+        self._pending.clear()
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def close(self) -> None:
+        """Send what was written, then close."""
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        """Whether the connection is closing or closed."""
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """The socket's details (peer and own address, ...)."""
+        return self._transport.get_extra_info(name, default)
+
+    def pause_reading(self) -> None:
+        """Stop reading from the client (uvicorn's flow control)."""
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        """Read from the client again."""
+        self._transport.resume_reading()
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        """Hand the connection to another protocol (an upgrade), written bytes sent first."""
+        self.flush()
+        self._transport.set_protocol(protocol)
 
 
 class RedactedQuery(logging.Filter):
