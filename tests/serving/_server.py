@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,14 +21,14 @@ STARTUP_SECONDS = 300  # imports and MLflow take minutes when the machine is bus
 
 
 @contextmanager
-def running(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with uvicorn on a free port in a thread; yield its base URL."""
+def running(app: FastAPI, **options: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn (and its `options`) on a free port in a thread; yield its URL."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     # A long keep-alive: see _fitted_server.py (a starved client must not meet a closing socket).
     config = uvicorn.Config(
-        app, log_config=None, timeout_graceful_shutdown=10, timeout_keep_alive=60
+        app, log_config=None, timeout_graceful_shutdown=10, timeout_keep_alive=60, **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
 
@@ -44,12 +44,14 @@ from shipml.project.project import Project
 from shipml.serving.batching import MicroBatcher
 from shipml.serving.canary import Canary
 from shipml.serving.docs import (
+    PREDICT,
     Examples,
     describe_predict,
     example_record,
     example_records,
     serve_docs,
 )
+from shipml.serving.first_route import Handler, ServingApp, endpoint_of
 from shipml.serving.metrics import RequestContextMiddleware, ServingMetrics
 from shipml.serving.model import (
     LOAD_TIMEOUT_FACTOR,
@@ -106,7 +108,7 @@ def create_app(
     tracker = project.tracker if model is None else None
     rival = ServedModel.of(challenger) if challenger is not None and model is not None else None
     parts, examples = _assemble(project, served, tracker, rival)
-    app = FastAPI(
+    app = ServingApp(
         title=f"{project.name} predictions",
         description=f"Pipeline {project.pipeline!r}, served by shipml.",
         docs_url=None,  # served by serve_docs, without a CDN
@@ -119,6 +121,8 @@ def create_app(
     describe_predict(app, documented, online.input, max_records=max_records, examples=examples)
     parts.metrics.label_endpoints(served_paths(app.routes))
     app.add_middleware(RequestContextMiddleware, metrics=parts.metrics)
+    predict = endpoint_of(cast(Handler, documented.endpoint))
+    app.answer_first(PREDICT, RequestContextMiddleware(predict, metrics=parts.metrics))
     return app
 
 
