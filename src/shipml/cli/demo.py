@@ -10,8 +10,11 @@ The latency budget is derived, not guessed: before the live windows, the batch f
 three times on a clean window (nothing recorded), and the budget of a window is
 `LATENCY_FACTOR` times the slowest of those runs, at least `LATENCY_FLOOR_SECONDS`. A busy
 machine slows a window by a small factor, well within it; a step that became an order of
-magnitude slower still raises the latency alert. The budget is written into the demo
-project's shipml.toml ([monitoring] latency_p99_seconds), where `shipml` reads it after.
+magnitude slower still raises the latency alert. The floor is there because a window's step
+times are a single sample: on a machine with every core taken, one clean window of a CI run
+took over 2 s (30 times its calibration runs), a pause the calibration runs had not met.
+The budget is written into the demo project's shipml.toml ([monitoring]
+latency_p99_seconds), where `shipml` reads it after.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ LIVE_START = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
 MACHINES = 60
 SEED = 7
 LATENCY_FACTOR = 10.0  # a window may take ten times a calibration run before it alerts
-LATENCY_FLOOR_SECONDS = 2.0
+LATENCY_FLOOR_SECONDS = 5.0  # a single pause of a loaded machine stays under it
 CALIBRATION_RUNS = 3
 
 
