@@ -19,8 +19,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shipml.errors import ApiError
-from shipml.logs import request_id_var
-from shipml.serving.shapes import error_response
+from shipml.serving.shapes import refuse
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -52,10 +51,11 @@ def endpoint_of(handler: Handler) -> ASGIApp:
     """`handler` as an ASGI app; an `ApiError` it raises is answered as the app's handler does."""
 
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
         try:
-            response = await handler(Request(scope, receive, send))
+            response = await handler(request)
         except ApiError as error:
-            response = error_response(error, request_id_var.get())
+            response = await refuse(request, error)
         await response(scope, receive, send)
 
     return endpoint

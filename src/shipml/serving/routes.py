@@ -38,12 +38,12 @@ from shipml.serving.shapes import (
     ModelStamp,
     ReadyBody,
     RejectionBody,
-    error_response,
     json_response,
     parse_records,
     predict_body,
     predict_response_model,
     read_body,
+    refuse,
 )
 
 if TYPE_CHECKING:
@@ -78,10 +78,6 @@ def add_routes(app: FastAPI, parts: Parts, *, output: type[BaseModel]) -> APIRou
     key = parts.settings.api_key
     guarded = [Depends(api_key_guard(key))] if key is not None else []
     metrics_guarded = guarded if parts.settings.metrics_require_auth else []
-
-    async def refuse(request: Request, error: Exception) -> Response:
-        assert isinstance(error, ApiError)
-        return error_response(error, request_id_var.get())
 
     app.add_exception_handler(ApiError, refuse)
     predict = _add_predict(app, parts)

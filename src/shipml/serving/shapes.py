@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from shipml.contracts import ValidationReport
 from shipml.errors import ApiError
+from shipml.logs import request_id_var
 from shipml.versioning.tracking import ModelRef, ModelVersionInfo
 
 JSON = "application/json"
@@ -181,6 +182,12 @@ def error_response(error: ApiError, request_id: str) -> Response:
     """The JSON answer to a refused request: `error`, `request_id`, then the details."""
     content = {"error": error.message, "request_id": request_id, **error.details}
     return json_response(error.status, content, error.headers)
+
+
+async def refuse(request: Request, error: Exception) -> Response:
+    """The app's handler of `ApiError`: its JSON answer, with the request's id."""
+    assert isinstance(error, ApiError)
+    return error_response(error, request_id_var.get())
 
 
 def _fallback(value: Any) -> Any:
