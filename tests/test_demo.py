@@ -94,7 +94,7 @@ def _a_slow_step_still_raises_the_latency_alert(directory: Path) -> None:
     )
 
     window_bounds = ["--start", window.start.isoformat(), "--end", window.end.isoformat()]
-    subprocess.run(
+    subprocess.run(  # a new process imports the slowed step
         [str(SHIPML), "run", "--project", str(directory), *window_bounds],
         check=True,
         timeout=300,
